@@ -1,0 +1,123 @@
+"""Blocks: the cells of a project's notebook, read and edited through the contents
+manager, plus per-cell metadata kept in the database (title override, layout position)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nbformat
+from sqlalchemy import delete, select
+
+from .dag import block_title
+from .errors import NotFound
+from .models import BlockCreate, BlockUpdate
+from .notebooks import NotebookStore, ensure_cell_ids
+from .storage import BlockMeta, Database, Edge
+
+
+class BlockService:
+    """Cells of project notebooks. Edits save the notebook; runs never do."""
+
+    def __init__(self, db: Database, store: NotebookStore) -> None:
+        self.db = db
+        self.store = store
+
+    async def notebook(self, project: Any) -> nbformat.NotebookNode:
+        return await self.store.read(project.notebook_path)
+
+    async def meta(self, project_id: str) -> dict[str, BlockMeta]:
+        async with self.db.session() as s:
+            rows = (await s.execute(select(BlockMeta).where(BlockMeta.project_id == project_id))).scalars()
+            return {m.block_id: m for m in rows}
+
+    @staticmethod
+    def block_dict(cell: Any, index: int, meta: BlockMeta | None) -> dict[str, Any]:
+        """The API shape of a block (see :class:`notebook_dag.models.BlockOut`)."""
+        position = None
+        if meta is not None and meta.x is not None and meta.y is not None:
+            position = {"x": meta.x, "y": meta.y}
+        return {
+            "id": cell["id"],
+            "cell_type": cell.get("cell_type", "code"),
+            "source": str(cell.get("source", "")),
+            "title": block_title(cell, meta.title if meta else None),
+            "index": index,
+            "position": position,
+        }
+
+    async def list(self, project: Any) -> list[dict[str, Any]]:
+        nb = await self.notebook(project)
+        meta = await self.meta(project.id)
+        return [self.block_dict(c, i, meta.get(c["id"])) for i, c in enumerate(nb.cells)]
+
+    async def get(self, project: Any, block_id: str) -> dict[str, Any]:
+        nb = await self.notebook(project)
+        i = _find(nb, block_id)
+        meta = await self.meta(project.id)
+        return self.block_dict(nb.cells[i], i, meta.get(block_id))
+
+    async def insert(self, project: Any, body: BlockCreate) -> dict[str, Any]:
+        """Insert a cell after ``body.after`` (or at the end) and save the notebook.
+        Raises :class:`NotFound` when ``after`` names no cell."""
+        nb = await self.notebook(project)
+        at = len(nb.cells) if body.after is None else _find(nb, body.after) + 1
+        maker = {
+            "code": nbformat.v4.new_code_cell,
+            "markdown": nbformat.v4.new_markdown_cell,
+            "raw": nbformat.v4.new_raw_cell,
+        }[body.cell_type]
+        cell = maker(source=body.source)
+        nb.cells.insert(at, cell)
+        ensure_cell_ids(nb)
+        await self.store.write(project.notebook_path, nb)
+        meta = None
+        if body.title:
+            meta = await self._save_meta(project.id, cell["id"], title=body.title)
+        return self.block_dict(cell, at, meta)
+
+    async def update(self, project: Any, block_id: str, body: BlockUpdate) -> dict[str, Any]:
+        """Edit a cell's source (saving the notebook), title or position."""
+        nb = await self.notebook(project)
+        i = _find(nb, block_id)
+        fields = body.model_dump(exclude_unset=True)
+        if "source" in fields and fields["source"] != nb.cells[i].get("source"):
+            nb.cells[i]["source"] = fields["source"]
+            await self.store.write(project.notebook_path, nb)
+        updates: dict[str, Any] = {}
+        if "title" in fields:
+            updates["title"] = fields["title"] or None
+        if "position" in fields:
+            pos = fields["position"]
+            updates["x"], updates["y"] = (pos["x"], pos["y"]) if pos else (None, None)
+        meta = await self._save_meta(project.id, block_id, **updates) if updates else (await self.meta(project.id)).get(block_id)
+        return self.block_dict(nb.cells[i], i, meta)
+
+    async def delete(self, project: Any, block_id: str) -> None:
+        """Remove a cell from the notebook with its manual edges and metadata."""
+        nb = await self.notebook(project)
+        i = _find(nb, block_id)
+        del nb.cells[i]
+        await self.store.write(project.notebook_path, nb)
+        async with self.db.session() as s:
+            await s.execute(
+                delete(Edge).where(Edge.project_id == project.id, (Edge.source == block_id) | (Edge.target == block_id))
+            )
+            await s.execute(delete(BlockMeta).where(BlockMeta.project_id == project.id, BlockMeta.block_id == block_id))
+
+    async def _save_meta(self, project_id: str, block_id: str, **values: Any) -> BlockMeta:
+        async with self.db.session() as s:
+            meta = await s.get(BlockMeta, (project_id, block_id))
+            if meta is None:
+                meta = BlockMeta(project_id=project_id, block_id=block_id)
+                s.add(meta)
+            for k, v in values.items():
+                setattr(meta, k, v)
+            await s.flush()
+            return meta
+
+
+def _find(nb: Any, block_id: str) -> int:
+    for i, c in enumerate(nb.cells):
+        if c.get("id") == block_id:
+            return i
+    raise NotFound(f"block {block_id!r} is not a cell of this notebook")

@@ -1,0 +1,227 @@
+"""The DAG of a project: nodes are notebook cells, edges are inferred or drawn by hand.
+
+Pure functions build the graph (:func:`build_dag`) and plan runs (:func:`plan_blocks`);
+:class:`DagService` adds storage of manual edges and the contents manager.
+
+Graph algorithms are networkx's: cycle detection by reachability
+(``nx.has_path`` / ``nx.shortest_path``), topological order by
+``nx.lexicographical_topological_sort`` keyed on notebook position, so the order is
+the notebook's own wherever the edges allow it, and ancestors/descendants by
+``nx.ancestors`` / ``nx.descendants`` (iterative, no recursion limit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from sqlalchemy import delete, select
+
+from .errors import BadRequest, Conflict, CycleError, NotFound
+from .inference import analyze_cell, infer_edges
+from .storage import Database, Edge
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+TITLE_LENGTH = 80
+
+
+def block_title(cell: dict[str, Any], override: str | None = None) -> str:
+    """Title of a cell: the saved override, else the first markdown heading, else the
+    first non-blank line of its source (a leading ``#`` comment marker removed),
+    cut to :data:`TITLE_LENGTH` characters. Empty cells are titled ``(empty)``."""
+    if override:
+        return override
+    lines = [ln for ln in str(cell.get("source", "")).splitlines() if ln.strip()]
+    if not lines:
+        return "(empty)"
+    if cell.get("cell_type") == "markdown":
+        for ln in lines:
+            m = _HEADING.match(ln)
+            if m and m.group(1):
+                return m.group(1)[:TITLE_LENGTH]
+    first = lines[0].strip()
+    if cell.get("cell_type") == "code" and first.startswith("#"):
+        first = first.lstrip("#").strip() or first
+    return first[:TITLE_LENGTH]
+
+
+@dataclass
+class DagEdge:
+    """One edge. ``id`` is set for manual edges only."""
+
+    source: str
+    target: str
+    kind: str
+    names: list[str] = field(default_factory=list)
+    id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "source": self.source, "target": self.target, "kind": self.kind, "names": self.names}
+
+
+@dataclass
+class BuiltDag:
+    """A project's DAG at one moment.
+
+    ``nb`` is the notebook it was built from; ``graph`` is an ``nx.DiGraph`` over cell ids (every cell, markdown included) whose
+    edges carry ``kinds`` (set of "manual"/"inferred") and ``names``; ``cells`` maps
+    cell id → nbformat cell; ``index`` maps cell id → notebook position.
+    """
+
+    nb: Any
+    cells: dict[str, Any]
+    index: dict[str, int]
+    graph: nx.DiGraph
+    edges: list[DagEdge]
+    dropped: list[DagEdge]
+
+    def order(self) -> list[str]:
+        """Cell ids in a topological order, notebook order wherever edges allow."""
+        return list(nx.lexicographical_topological_sort(self.graph, key=self.index.__getitem__))
+
+    def is_code(self, block_id: str) -> bool:
+        return self.cells[block_id].get("cell_type") == "code"
+
+
+def build_dag(nb: Any, manual: Iterable[tuple[str, str, str]]) -> BuiltDag:
+    """Build the DAG of notebook ``nb`` (an nbformat notebook with cell ids).
+
+    ``manual`` yields ``(edge_id, source, target)`` of hand-drawn edges; those naming a
+    cell that no longer exists are returned in ``dropped`` and left out. Inferred edges
+    come from :func:`notebook_dag.inference.infer_edges` on the code cells in notebook
+    order. A manual edge that duplicates an inferred one keeps both kinds on one edge.
+    """
+    cells = {c["id"]: c for c in nb.cells}
+    index = {c["id"]: i for i, c in enumerate(nb.cells)}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(cells)
+    code = [(c["id"], str(c.get("source", ""))) for c in nb.cells if c.get("cell_type") == "code"]
+    edges: list[DagEdge] = []
+    for e in infer_edges(code):
+        edges.append(DagEdge(e.source, e.target, "inferred", list(e.names)))
+        graph.add_edge(e.source, e.target, kinds={"inferred"}, names=list(e.names))
+    dropped: list[DagEdge] = []
+    for edge_id, source, target in manual:
+        edge = DagEdge(source, target, "manual", [], edge_id)
+        if source not in cells or target not in cells:
+            dropped.append(edge)
+            continue
+        edges.append(edge)
+        if graph.has_edge(source, target):
+            graph.edges[source, target]["kinds"].add("manual")
+        else:
+            graph.add_edge(source, target, kinds={"manual"}, names=[])
+    return BuiltDag(nb, cells, index, graph, edges, dropped)
+
+
+def cycle_through(graph: nx.DiGraph, source: str, target: str) -> list[str] | None:
+    """The cycle that the edge ``source → target`` would close, as block ids starting at
+    ``source``; None when adding it keeps ``graph`` acyclic."""
+    if source == target:
+        return [source, source]
+    if not nx.has_path(graph, target, source):
+        return None
+    return [source, *nx.shortest_path(graph, target, source)]
+
+
+def plan_blocks(dag: BuiltDag, mode: str, block_id: str | None = None) -> list[str]:
+    """Code-cell ids to execute for a run, in topological order.
+
+    ``mode``: ``all`` (every code cell), ``block`` (just ``block_id``), ``upstream``
+    (``block_id`` and all its ancestors), ``downstream`` (``block_id`` and all its
+    descendants). Raises :class:`BadRequest` when ``block_id`` is missing for a mode
+    that needs it and :class:`NotFound` when it names no cell.
+    """
+    if mode == "all":
+        wanted = set(dag.cells)
+    else:
+        if not block_id:
+            raise BadRequest(f"mode {mode!r} needs a block_id")
+        if block_id not in dag.cells:
+            raise NotFound(f"block {block_id!r} is not a cell of this notebook")
+        if mode == "block":
+            wanted = {block_id}
+        elif mode == "upstream":
+            wanted = nx.ancestors(dag.graph, block_id) | {block_id}
+        elif mode == "downstream":
+            wanted = nx.descendants(dag.graph, block_id) | {block_id}
+        else:
+            raise BadRequest(f"unknown run mode {mode!r}")
+    return [b for b in dag.order() if b in wanted and dag.is_code(b) and str(dag.cells[b].get("source", "")).strip()]
+
+
+class DagService:
+    """Manual edges in the database plus the notebook read through ``blocks``
+    (a :class:`notebook_dag.blocks.BlockService`)."""
+
+    def __init__(self, db: Database, blocks: Any) -> None:
+        self.db = db
+        self.blocks = blocks
+
+    async def _manual(self, project_id: str) -> list[tuple[str, str, str]]:
+        async with self.db.session() as s:
+            rows = (await s.execute(select(Edge).where(Edge.project_id == project_id).order_by(Edge.created_at))).scalars()
+            return [(e.id, e.source, e.target) for e in rows]
+
+    async def build(self, project: Any) -> BuiltDag:
+        """The project's DAG; manual edges whose cells disappeared are deleted here
+        and reported in ``dropped``."""
+        nb = await self.blocks.notebook(project)
+        dag = build_dag(nb, await self._manual(project.id))
+        if dag.dropped:
+            async with self.db.session() as s:
+                await s.execute(delete(Edge).where(Edge.id.in_([e.id for e in dag.dropped])))
+        return dag
+
+    async def describe(self, project: Any) -> dict[str, Any]:
+        """``{"nodes", "edges", "order", "dropped"}`` as served by ``GET /projects/{id}/dag``."""
+        dag = await self.build(project)
+        meta = await self.blocks.meta(project.id)
+        nodes = []
+        for cid, cell in dag.cells.items():
+            node = self.blocks.block_dict(cell, dag.index[cid], meta.get(cid))
+            if cell.get("cell_type") == "code":
+                a = analyze_cell(str(cell.get("source", "")))
+                node.update(defines=sorted(a.defines), reads=sorted(a.reads), parse_error=a.parse_error)
+            nodes.append(node)
+        return {
+            "nodes": nodes,
+            "edges": [e.as_dict() for e in dag.edges],
+            "order": dag.order(),
+            "dropped": [e.as_dict() for e in dag.dropped],
+        }
+
+    async def list_edges(self, project: Any) -> dict[str, Any]:
+        dag = await self.build(project)
+        return {"edges": [e.as_dict() for e in dag.edges], "dropped": [e.as_dict() for e in dag.dropped]}
+
+    async def add_edge(self, project: Any, source: str, target: str) -> dict[str, Any]:
+        """Store a manual edge. Raises :class:`NotFound` for an unknown cell id,
+        :class:`CycleError` (with ``cycle``) when it would close a cycle and
+        :class:`Conflict` when the same manual edge exists."""
+        dag = await self.build(project)
+        for b in (source, target):
+            if b not in dag.cells:
+                raise NotFound(f"block {b!r} is not a cell of this notebook", block_id=b)
+        if any(e.kind == "manual" and (e.source, e.target) == (source, target) for e in dag.edges):
+            raise Conflict(f"the edge {source} → {target} exists already")
+        cycle = cycle_through(dag.graph, source, target)
+        if cycle is not None:
+            raise CycleError(
+                "adding this edge would create a cycle: " + " → ".join(cycle), cycle=cycle
+            )
+        async with self.db.session() as s:
+            edge = Edge(project_id=project.id, source=source, target=target)
+            s.add(edge)
+            await s.flush()
+            return DagEdge(source, target, "manual", [], edge.id).as_dict()
+
+    async def delete_edge(self, project: Any, edge_id: str) -> None:
+        """Delete a manual edge. Raises :class:`NotFound` if there is none with that id."""
+        async with self.db.session() as s:
+            res = await s.execute(delete(Edge).where(Edge.id == edge_id, Edge.project_id == project.id))
+            if res.rowcount == 0:
+                raise NotFound(f"no manual edge {edge_id!r} in this project")

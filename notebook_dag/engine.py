@@ -1,0 +1,203 @@
+"""The execution engine: planned blocks run one after another on one Jupyter kernel.
+
+Cells are executed by nbclient's ``NotebookClient.async_execute_cell`` on a kernel
+client we hand it, so message handling (streams, ``clear_output``, display updates,
+errors) is exactly nbclient's, the same as a top-to-bottom ``nbclient`` run of the
+notebook. The engine knows nothing about HTTP, the database or events: it reports to a
+:class:`RunListener`. The server's :class:`notebook_dag.execution.RunService` and the
+``jupyter notebook-dag run`` command both drive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import networkx as nx
+from jupyter_core.utils import ensure_async
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+#: Statuses after which a block is final.
+FINAL_BLOCK_STATUSES = frozenset({"succeeded", "failed", "skipped", "cancelled"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class BlockResult:
+    """What one block's execution produced.
+
+    ``status`` is one of ``succeeded``, ``failed``, ``skipped``, ``cancelled``;
+    ``outputs`` are nbformat v4 output dicts; ``error`` is ``"EName: value"`` or a reason.
+    """
+
+    status: str
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    execution_count: int | None = None
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    kernel_died: bool = False
+
+
+class RunListener(Protocol):
+    """Receives progress from :meth:`Engine.run`. Both methods are awaited in order."""
+
+    async def block_started(self, block_id: str) -> None: ...
+
+    async def block_finished(self, block_id: str, result: BlockResult) -> None: ...
+
+
+@dataclass
+class RunOutcome:
+    """``status``: ``succeeded``, ``failed`` or ``cancelled``; ``reason`` says why not succeeded."""
+
+    status: str
+    reason: str | None = None
+    kernel_died: bool = False
+
+
+class KernelHandle(Protocol):
+    """The per-kernel manager interface the engine needs (jupyter_client's
+    ``AsyncKernelManager``, jupyter_server's ``ServerKernelManager`` or a gateway's)."""
+
+    def client(self, **kwargs: Any) -> Any: ...
+
+    async def interrupt_kernel(self) -> None: ...
+
+    async def is_alive(self) -> bool: ...
+
+
+class Engine:
+    """Executes code cells of notebook ``nb`` on the kernel behind ``kernel``.
+
+    ``graph`` (cell id DAG) decides which blocks to skip after a failure: every block
+    with a failed, skipped or cancelled predecessor is skipped; independent blocks
+    still run. ``timeout`` is the per-block limit in seconds (None: no limit); a block
+    over it is interrupted and fails.
+    """
+
+    def __init__(
+        self,
+        kernel: KernelHandle,
+        nb: Any,
+        graph: nx.DiGraph,
+        timeout: float | None = None,
+        kernel_name: str = "python3",
+    ) -> None:
+        self.kernel = kernel
+        self.nb = copy.deepcopy(nb)
+        self.graph = graph
+        self.timeout = timeout
+        self.index = {c["id"]: i for i, c in enumerate(self.nb.cells)}
+        self.cancel_requested = asyncio.Event()
+        self._client = NotebookClient(
+            self.nb,
+            km=kernel,
+            kernel_name=kernel_name,
+            timeout=int(timeout) if timeout else None,
+            allow_errors=False,
+            interrupt_on_timeout=False,
+        )
+
+    async def cancel(self) -> None:
+        """Stop the run: the running block is interrupted, the rest are cancelled."""
+        self.cancel_requested.set()
+        await self._interrupt()
+
+    async def run(self, plan: Sequence[str], listener: RunListener, dead: asyncio.Event | None = None) -> RunOutcome:
+        """Execute ``plan`` (cell ids in topological order), reporting to ``listener``.
+
+        ``dead`` may be set by the caller when it learns the kernel died or restarted
+        (for example from a kernel manager restart callback); the run then ends at once.
+        Returns the run's outcome; never raises for a failing cell or a dead kernel.
+        """
+        kc = self.kernel.client()
+        kc.start_channels()
+        self._client.kc = kc
+        bad: set[str] = set()
+        outcome = RunOutcome("succeeded")
+        try:
+            await asyncio.wait_for(ensure_async(kc.wait_for_ready(timeout=120)), 130)
+            for block_id in plan:
+                if self.cancel_requested.is_set() or outcome.kernel_died:
+                    await listener.block_finished(block_id, BlockResult("cancelled" if not outcome.kernel_died else "skipped", error=outcome.reason))
+                    continue
+                if any(p in bad for p in self.graph.predecessors(block_id)):
+                    bad.add(block_id)
+                    await listener.block_finished(block_id, BlockResult("skipped", error="an upstream block did not succeed"))
+                    continue
+                await listener.block_started(block_id)
+                result = await self._execute(block_id, dead)
+                await listener.block_finished(block_id, result)
+                if result.status == "succeeded":
+                    continue
+                bad.add(block_id)
+                if result.status == "cancelled":
+                    outcome = RunOutcome("cancelled", "cancelled by the user")
+                elif result.kernel_died:
+                    outcome = RunOutcome("failed", f"The kernel died while running block {block_id}.", kernel_died=True)
+                elif outcome.status == "succeeded":
+                    outcome = RunOutcome("failed", f"block {block_id} failed: {result.error}")
+        except asyncio.TimeoutError:
+            outcome = RunOutcome("failed", "The kernel did not become ready within 120 s.", kernel_died=True)
+            for block_id in plan:
+                await listener.block_finished(block_id, BlockResult("skipped", error=outcome.reason))
+        finally:
+            kc.stop_channels()
+        if self.cancel_requested.is_set() and outcome.status == "succeeded":
+            outcome = RunOutcome("cancelled", "cancelled by the user")
+        return outcome
+
+    async def _execute(self, block_id: str, dead: asyncio.Event | None) -> BlockResult:
+        idx = self.index[block_id]
+        cell = self.nb.cells[idx]
+        started = utcnow()
+        status, error, died = "succeeded", None, False
+        task = asyncio.ensure_future(self._client.async_execute_cell(cell, idx))
+        waiters = {task}
+        dead_wait = asyncio.ensure_future(dead.wait()) if dead is not None else None
+        if dead_wait is not None:
+            waiters.add(dead_wait)
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                task.cancel()
+                status, error, died = "failed", "the kernel died or was restarted while running this block", True
+            else:
+                task.result()
+        except CellTimeoutError:
+            await self._interrupt()
+            status, error = "failed", f"timed out after {self.timeout:g} s"
+        except CellExecutionError as e:
+            if self.cancel_requested.is_set() and e.ename == "KeyboardInterrupt":
+                status, error = "cancelled", "cancelled by the user"
+            else:
+                status, error = "failed", f"{e.ename}: {e.evalue}"
+        except (DeadKernelError, asyncio.CancelledError):
+            status, error, died = "failed", "the kernel died while running this block", True
+        finally:
+            if dead_wait is not None:
+                dead_wait.cancel()
+        return BlockResult(
+            status,
+            outputs=[dict(o) for o in cell.get("outputs", [])],
+            execution_count=cell.get("execution_count"),
+            error=error,
+            started_at=started,
+            finished_at=utcnow(),
+            kernel_died=died,
+        )
+
+    async def _interrupt(self) -> None:
+        try:
+            await ensure_async(self.kernel.interrupt_kernel())
+        except Exception:  # noqa: BLE001 - a dead kernel cannot be interrupted; the run ends anyway
+            pass

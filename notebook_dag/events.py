@@ -1,0 +1,55 @@
+"""Live progress through Jupyter's event bus (jupyter_events).
+
+The schema lives in ``event_schemas/run/v1.yaml`` and is registered on the server's
+``event_logger`` at start-up; JupyterLab receives the events on
+``/api/events/subscribe`` (``app.serviceManager.events``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+RUN_EVENT_SCHEMA_ID = "https://schema.jupyter.org/notebook_dag/run/v1"
+SCHEMA_DIR = Path(__file__).parent / "event_schemas"
+
+
+def register_schemas(event_logger: Any) -> None:
+    """Register every notebook_dag schema on ``event_logger`` (idempotent)."""
+    for path in sorted(SCHEMA_DIR.glob("*/v*.yaml")):
+        try:
+            event_logger.register_event_schema(path)
+        except Exception as e:  # already registered by an earlier start in this process
+            if "already" not in str(e).lower():
+                raise
+
+
+class RunEvents:
+    """Emits run and block status changes; with no ``event_logger`` it does nothing."""
+
+    def __init__(self, event_logger: Any | None) -> None:
+        self.event_logger = event_logger
+
+    def emit(
+        self,
+        run_id: str,
+        project_id: str,
+        status: str,
+        block_id: str = "",
+        message: str | None = None,
+        execution_count: int | None = None,
+    ) -> None:
+        if self.event_logger is None:
+            return
+        self.event_logger.emit(
+            schema_id=RUN_EVENT_SCHEMA_ID,
+            data={
+                "run_id": run_id,
+                "project_id": project_id,
+                "kind": "block" if block_id else "run",
+                "block_id": block_id,
+                "status": status,
+                "execution_count": execution_count,
+                "message": message or "",
+            },
+        )

@@ -1,0 +1,333 @@
+"""Runs: planning, kernels, history and live progress on the Jupyter server.
+
+A run is accepted at once (202) and executed by a background task. Runs on the same
+kernel wait for each other (one lock per kernel), so a kernel never interleaves two
+runs. Kernels come from the server's kernel manager, so a server started with
+``--gateway-url`` runs blocks on remote kernels with no special code here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import posixpath
+from typing import Any
+
+from jupyter_core.utils import ensure_async
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from .dag import DagService, plan_blocks
+from .engine import BlockResult, Engine, utcnow
+from .errors import Conflict, NotFound, Unprocessable
+from .events import RunEvents
+from .models import RunCreate
+from .storage import Database, Project, Run, RunBlock
+
+ACTIVE_RUN_STATUSES = ("queued", "running")
+
+
+def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
+    """The API shape of a run (see :class:`notebook_dag.models.RunOut`)."""
+    out = {
+        "id": run.id,
+        "project_id": run.project_id,
+        "mode": run.mode,
+        "block_id": run.block_id,
+        "status": run.status,
+        "reason": run.reason,
+        "kernel_id": run.kernel_id,
+        "owner": run.owner,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "blocks": [],
+    }
+    if with_blocks:
+        out["blocks"] = [
+            {
+                "block_id": b.block_id,
+                "status": b.status,
+                "started_at": b.started_at,
+                "finished_at": b.finished_at,
+                "execution_count": b.execution_count,
+                "outputs": b.outputs or [],
+                "error": b.error,
+            }
+            for b in run.blocks
+        ]
+    return out
+
+
+async def mark_interrupted_runs(db: Database) -> int:
+    """Mark runs left queued or running by a previous server process as failed
+    (their blocks cancelled). Returns how many runs were marked."""
+    reason = "interrupted: the server stopped during this run"
+    async with db.session() as s:
+        res = await s.execute(
+            update(Run).where(Run.status.in_(ACTIVE_RUN_STATUSES)).values(status="failed", reason=reason, finished_at=utcnow())
+        )
+        await s.execute(
+            update(RunBlock).where(RunBlock.status.in_(ACTIVE_RUN_STATUSES)).values(status="cancelled", error=reason)
+        )
+        return res.rowcount or 0
+
+
+class ProjectKernels:
+    """One persistent kernel per project, started on first use in the notebook's
+    directory and kept between runs (variables survive, as in a notebook)."""
+
+    def __init__(self, kernel_manager: Any, log: logging.Logger) -> None:
+        self.kernel_manager = kernel_manager
+        self.log = log
+        self._ids: dict[str, str] = {}
+
+    async def alive(self, kernel_id: str) -> bool:
+        if kernel_id not in self.kernel_manager:
+            return False
+        return bool(await ensure_async(self.kernel_manager.get_kernel(kernel_id).is_alive()))
+
+    async def get(self, project: Project, kernel_name: str | None) -> str:
+        """The project's kernel id, starting a kernel when there is none or it died."""
+        kid = self._ids.get(project.id)
+        if kid is not None and await self.alive(kid):
+            return kid
+        if kid is not None:
+            await self.discard(project.id)
+        path = posixpath.dirname(project.notebook_path)
+        kwargs: dict[str, Any] = {"path": path}
+        name = project.kernel_name or kernel_name
+        if name and name in (await ensure_async(self.kernel_manager.kernel_spec_manager.get_all_specs())):
+            kwargs["kernel_name"] = name
+        kid = await ensure_async(self.kernel_manager.start_kernel(**kwargs))
+        self.log.info("notebook_dag: started kernel %s for project %s", kid, project.id)
+        self._ids[project.id] = kid
+        return kid
+
+    async def discard(self, project_id: str) -> None:
+        """Forget (and shut down, if still there) the project's kernel."""
+        kid = self._ids.pop(project_id, None)
+        if kid is not None and kid in self.kernel_manager:
+            try:
+                await ensure_async(self.kernel_manager.shutdown_kernel(kid, now=True))
+            except Exception as e:  # noqa: BLE001 - already gone
+                self.log.debug("notebook_dag: shutting down kernel %s: %s", kid, e)
+
+
+    async def discard_all(self) -> None:
+        for project_id in list(self._ids):
+            await self.discard(project_id)
+
+
+class _Recorder:
+    """Engine listener that stores block progress and emits it as events."""
+
+    def __init__(self, service: RunService, run_id: str, project_id: str) -> None:
+        self.service = service
+        self.run_id = run_id
+        self.project_id = project_id
+
+    async def block_started(self, block_id: str) -> None:
+        async with self.service.db.session() as s:
+            await s.execute(
+                update(RunBlock)
+                .where(RunBlock.run_id == self.run_id, RunBlock.block_id == block_id)
+                .values(status="running", started_at=utcnow())
+            )
+        self.service.events.emit(self.run_id, self.project_id, "running", block_id)
+
+    async def block_finished(self, block_id: str, result: BlockResult) -> None:
+        async with self.service.db.session() as s:
+            await s.execute(
+                update(RunBlock)
+                .where(RunBlock.run_id == self.run_id, RunBlock.block_id == block_id)
+                .values(
+                    status=result.status,
+                    outputs=result.outputs,
+                    execution_count=result.execution_count,
+                    error=result.error,
+                    started_at=result.started_at,
+                    finished_at=result.finished_at or utcnow(),
+                )
+            )
+        self.service.events.emit(
+            self.run_id, self.project_id, result.status, block_id, result.error, result.execution_count
+        )
+
+
+class RunService:
+    """Starts, tracks, cancels and lists runs.
+
+    ``block_timeout`` is the per-block limit in seconds (None: none).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        dag: DagService,
+        kernel_manager: Any,
+        events: RunEvents,
+        log: logging.Logger,
+        block_timeout: float | None = None,
+    ) -> None:
+        self.db = db
+        self.dag = dag
+        self.kernel_manager = kernel_manager
+        self.kernels = ProjectKernels(kernel_manager, log)
+        self.events = events
+        self.log = log
+        self.block_timeout = block_timeout
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._engines: dict[str, Engine] = {}
+        self._project_of: dict[str, str] = {}
+        self._cancelled: set[str] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def start(self, project: Project, body: RunCreate, user: str) -> dict[str, Any]:
+        """Plan and queue a run; returns ``{"id", "status"}`` immediately.
+
+        Raises :class:`NotFound` for an unknown ``block_id`` or ``kernel_id``,
+        :class:`BadRequest` for a mode without its block, :class:`Unprocessable`
+        when the plan has no block to execute.
+        """
+        if body.kernel_id is not None and body.kernel_id not in self.kernel_manager:
+            raise NotFound(f"no running kernel {body.kernel_id!r}")
+        dag = await self.dag.build(project)
+        plan = plan_blocks(dag, body.mode, body.block_id)
+        if body.mode == "block" and not plan:
+            raise Unprocessable(f"block {body.block_id!r} is not a code cell with code to run")
+        async with self.db.session() as s:
+            run = Run(project_id=project.id, mode=body.mode, block_id=body.block_id, owner=user, kernel_id=body.kernel_id)
+            s.add(run)
+            await s.flush()
+            for seq, block_id in enumerate(plan):
+                s.add(RunBlock(run_id=run.id, block_id=block_id, seq=seq, source=str(dag.cells[block_id].get("source", ""))))
+            run_id = run.id
+        self.events.emit(run_id, project.id, "queued")
+        task = asyncio.create_task(self._execute(run_id, project, plan, dag.nb, dag.graph, body.kernel_id))
+        self._tasks[run_id] = task
+        self._project_of[run_id] = project.id
+        task.add_done_callback(lambda _t, rid=run_id: (self._tasks.pop(rid, None), self._project_of.pop(rid, None)))
+        return {"id": run_id, "status": "queued"}
+
+    async def _execute(self, run_id: str, project: Project, plan: list[str], nb: Any, graph: Any, kernel_id: str | None) -> None:
+        lock = self._locks.setdefault(kernel_id or f"project:{project.id}", asyncio.Lock())
+        try:
+            async with lock:
+                if run_id in self._cancelled:
+                    await self._finish(run_id, project.id, "cancelled", "cancelled before it started", cancel_blocks=True)
+                    return
+                kernel_name = (nb.metadata.get("kernelspec") or {}).get("name")
+                kid = kernel_id or await self.kernels.get(project, kernel_name)
+                async with self.db.session() as s:
+                    await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
+                self.events.emit(run_id, project.id, "running")
+                dead = asyncio.Event()
+
+                def on_dead() -> None:
+                    dead.set()
+
+                self.kernel_manager.add_restart_callback(kid, on_dead, "restart")
+                self.kernel_manager.add_restart_callback(kid, on_dead, "dead")
+                engine = Engine(self.kernel_manager.get_kernel(kid), nb, graph, self.block_timeout)
+                self._engines[run_id] = engine
+                if run_id in self._cancelled:
+                    engine.cancel_requested.set()
+                try:
+                    outcome = await engine.run(plan, _Recorder(self, run_id, project.id), dead)
+                finally:
+                    self._engines.pop(run_id, None)
+                    for event in ("restart", "dead"):
+                        try:
+                            self.kernel_manager.remove_restart_callback(kid, on_dead, event)
+                        except Exception:  # noqa: BLE001 - the kernel is gone
+                            pass
+                if outcome.kernel_died and kernel_id is None:
+                    await self.kernels.discard(project.id)
+                await self._finish(run_id, project.id, outcome.status, outcome.reason)
+        except Exception as e:  # a bug or an unreachable kernel must not leave the run "running"
+            self.log.exception("notebook_dag: run %s failed unexpectedly", run_id)
+            await self._finish(run_id, project.id, "failed", f"internal error: {e}", cancel_blocks=True)
+        finally:
+            self._cancelled.discard(run_id)
+
+    async def _finish(self, run_id: str, project_id: str, status: str, reason: str | None, cancel_blocks: bool = False) -> None:
+        async with self.db.session() as s:
+            await s.execute(update(Run).where(Run.id == run_id).values(status=status, reason=reason, finished_at=utcnow()))
+            if cancel_blocks:
+                await s.execute(
+                    update(RunBlock)
+                    .where(RunBlock.run_id == run_id, RunBlock.status.in_(ACTIVE_RUN_STATUSES))
+                    .values(status="cancelled", error=reason)
+                )
+        self.events.emit(run_id, project_id, status, message=reason)
+
+    async def _load(self, run_id: str, user: str) -> Run:
+        async with self.db.session() as s:
+            run = await s.get(Run, run_id, options=[selectinload(Run.blocks), selectinload(Run.project)])
+            if run is None or run.project.owner != user:
+                raise NotFound(f"no run {run_id!r}")
+            return run
+
+    async def get(self, run_id: str, user: str) -> dict[str, Any]:
+        """The run with its blocks and their outputs; :class:`NotFound` if unknown."""
+        return run_dict(await self._load(run_id, user))
+
+    async def list(self, project: Project, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """The project's runs, newest first, without outputs; and their total."""
+        async with self.db.session() as s:
+            total = await s.scalar(select(func.count()).select_from(Run).where(Run.project_id == project.id))
+            rows = (
+                await s.execute(
+                    select(Run)
+                    .where(Run.project_id == project.id)
+                    .options(selectinload(Run.blocks))
+                    .order_by(Run.created_at.desc(), Run.id)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).scalars()
+            runs = []
+            for r in rows:
+                d = run_dict(r)
+                for b in d["blocks"]:
+                    b["outputs"] = []
+                runs.append(d)
+            return runs, int(total or 0)
+
+    async def cancel(self, run_id: str, user: str) -> dict[str, Any]:
+        """Cancel a queued or running run (the kernel is interrupted).
+        Raises :class:`Conflict` when the run has already ended."""
+        run = await self._load(run_id, user)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            raise Conflict(f"run {run_id} has already ended ({run.status})", status=run.status)
+        self._cancelled.add(run_id)
+        engine = self._engines.get(run_id)
+        if engine is not None:
+            await engine.cancel()
+        elif run_id not in self._tasks:  # a queued run of a previous server process
+            await self._finish(run_id, run.project_id, "cancelled", "cancelled by the user", cancel_blocks=True)
+        return {"id": run_id, "status": "cancelling"}
+
+    async def forget_project(self, project_id: str) -> None:
+        """Cancel the project's runs in progress and shut its kernel down (project deleted)."""
+        runs = [rid for rid, pid in self._project_of.items() if pid == project_id]
+        for run_id in runs:
+            self._cancelled.add(run_id)
+            engine = self._engines.get(run_id)
+            if engine is not None:
+                await engine.cancel()
+        tasks = [self._tasks[r] for r in runs if r in self._tasks]
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+        await self.kernels.discard(project_id)
+
+    async def shutdown(self) -> None:
+        """Cancel every run still in progress (server stop)."""
+        for run_id, engine in list(self._engines.items()):
+            self._cancelled.add(run_id)
+            await engine.cancel()
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+        await self.kernels.discard_all()

@@ -1,0 +1,295 @@
+"""REST handlers under ``/notebook-dag/api/``: thin shells over the service classes.
+
+Every method is ``@web.authenticated`` and ``@authorized`` on the resource
+``notebook_dag``. Errors raised by services (:mod:`notebook_dag.errors`) become JSON
+bodies ``{"message", "reason", ...}`` with the status of :data:`errors.HTTP_STATUS`;
+anything else is a bug and answers 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from pydantic import BaseModel, ValidationError
+from tornado import web
+
+from . import models as m
+from .errors import BadRequest, NotebookDagError, Unprocessable, status_for
+from .openapi import openapi_document
+from .services import Services
+
+M = TypeVar("M", bound=BaseModel)
+
+API = r"/notebook-dag/api"
+ID = r"(?P<{}>[A-Za-z0-9_.\-]+)"
+
+
+class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
+    """Base handler: JSON in and out, error mapping, the current user's name."""
+
+    auth_resource = "notebook_dag"
+
+    @property
+    def services(self) -> Services:
+        return self.settings["notebook_dag_services"]
+
+    @property
+    def user(self) -> str:
+        """The owner name for the current user.
+
+        Jupyter's own identity providers (token or password login on a personal
+        server) give every browser session a new random anonymous username; all of
+        them are the one person who started the server, so they map to
+        ``NotebookDagApp.local_user``. Any other identity provider (JupyterHub's,
+        or a site's own) names real users, and their usernames are used as they are.
+        """
+        if type(self.identity_provider).__module__.startswith("jupyter_server."):
+            return self.settings["notebook_dag_local_user"]
+        return self.current_user.username
+
+    def body(self, model: type[M]) -> M:
+        """The request body validated as ``model``.
+        Raises :class:`BadRequest` (not JSON) or :class:`Unprocessable` (schema)."""
+        raw = self.request.body or b"{}"
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise BadRequest(f"the request body is not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise BadRequest("the request body must be a JSON object")
+        try:
+            return model.model_validate(data)
+        except ValidationError as e:
+            errors = [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in e.errors()]
+            raise Unprocessable("the request body does not match the schema: " + "; ".join(
+                f"{'.'.join(map(str, x['loc'])) or 'body'}: {x['msg']}" for x in errors), errors=errors) from None
+
+    def query_int(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadRequest(f"query parameter {name!r} must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise BadRequest(f"query parameter {name!r} must be between {low} and {high}, got {value}")
+        return value
+
+    def reply(self, model: type[BaseModel], data: Any, status: int = 200) -> None:
+        """Validate ``data`` against the response ``model`` and write it as JSON."""
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(model.model_validate(data).model_dump_json())
+
+    # ---- error mapping (the one place domain errors meet HTTP) ---------------------
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, NotebookDagError):
+            status_code = status_for(exc)
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, NotebookDagError):
+            self.log.info("notebook_dag %s %s: %s %s", self.request.method, self.request.path, status_for(value), value.message)
+            return
+        super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, NotebookDagError):
+            self.set_header("Content-Type", "application/json")
+            body = {**exc.extra, "message": exc.message, "reason": exc.reason}
+            self.finish(json.dumps(body, default=str))
+            return
+        super().write_error(status_code, **kwargs)
+
+
+class ProjectsHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        sort = self.get_query_argument("sort", "-updated")
+        if sort not in m.ProjectSort.__args__:
+            raise BadRequest(f"sort must be one of {', '.join(m.ProjectSort.__args__)}")
+        fav = self.get_query_argument("favorite", None)
+        rows, total = await self.services.projects.list(
+            self.user,
+            q=self.get_query_argument("q", None),
+            tag=self.get_query_argument("tag", None),
+            notebook_path=self.get_query_argument("notebook_path", None),
+            favorite=None if fav is None else fav.lower() in ("1", "true", "yes"),
+            sort=sort,
+            limit=self.query_int("limit", 50, 1, 1000),
+            offset=self.query_int("offset", 0, 0, 10**9),
+        )
+        self.reply(m.ProjectList, {"projects": [self.services.project_dict(p) for p in rows], "total": total})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        p = await self.services.projects.create(self.body(m.ProjectCreate), self.user)
+        self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/projects/{p.id}")
+        self.reply(m.ProjectOut, self.services.project_dict(p), 201)
+
+
+class ProjectHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        self.reply(m.ProjectOut, self.services.project_dict(p))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, project_id: str) -> None:
+        body = self.body(m.ProjectUpdate)
+        version = self.request.headers.get("If-Match")
+        p = await self.services.projects.update(
+            project_id, body, self.user, int(version) if version and version.isdigit() else None
+        )
+        self.reply(m.ProjectOut, self.services.project_dict(p))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, project_id: str) -> None:
+        await self.services.projects.get(project_id, self.user)
+        await self.services.runs.forget_project(project_id)
+        await self.services.projects.delete(project_id, self.user)
+        self.set_status(204)
+        self.finish()
+
+
+class BlocksHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        self.reply(m.BlockList, {"blocks": await self.services.blocks.list(p)})
+
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        block = await self.services.blocks.insert(p, self.body(m.BlockCreate))
+        self.reply(m.BlockOut, block, 201)
+
+
+class BlockHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str, block_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        self.reply(m.BlockOut, await self.services.blocks.get(p, block_id))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, project_id: str, block_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        self.reply(m.BlockOut, await self.services.blocks.update(p, block_id, self.body(m.BlockUpdate)))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, project_id: str, block_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        await self.services.blocks.delete(p, block_id)
+        self.set_status(204)
+        self.finish()
+
+
+class EdgesHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        self.reply(m.EdgeList, await self.services.dag.list_edges(p))
+
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        body = self.body(m.EdgeCreate)
+        self.reply(m.EdgeOut, await self.services.dag.add_edge(p, body.source, body.target), 201)
+
+
+class EdgeHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def delete(self, project_id: str, edge_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        await self.services.dag.delete_edge(p, edge_id)
+        self.set_status(204)
+        self.finish()
+
+
+class DagHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        self.reply(m.DagOut, await self.services.dag.describe(p))
+
+
+class ProjectRunsHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        runs, total = await self.services.runs.list(
+            p, limit=self.query_int("limit", 50, 1, 1000), offset=self.query_int("offset", 0, 0, 10**9)
+        )
+        self.reply(m.RunList, {"runs": runs, "total": total})
+
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        run = await self.services.runs.start(p, self.body(m.RunCreate), self.user)
+        self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/runs/{run['id']}")
+        self.reply(m.RunSummary, run, 202)
+
+
+class RunHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.reply(m.RunOut, await self.services.runs.get(run_id, self.user))
+
+
+class RunCancelHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        await self.services.runs.cancel(run_id, self.user)
+        self.set_status(202)
+        self.finish(json.dumps({"id": run_id, "status": "cancelling"}))
+
+
+class OpenAPIHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(openapi_document()))
+
+
+def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
+    """``(url pattern, handler)`` pairs, relative to the server's base URL."""
+    pid, bid, eid, rid = ID.format("project_id"), ID.format("block_id"), ID.format("edge_id"), ID.format("run_id")
+    return [
+        (rf"{API}/projects", ProjectsHandler),
+        (rf"{API}/projects/{pid}", ProjectHandler),
+        (rf"{API}/projects/{pid}/blocks", BlocksHandler),
+        (rf"{API}/projects/{pid}/blocks/{bid}", BlockHandler),
+        (rf"{API}/projects/{pid}/edges", EdgesHandler),
+        (rf"{API}/projects/{pid}/edges/{eid}", EdgeHandler),
+        (rf"{API}/projects/{pid}/dag", DagHandler),
+        (rf"{API}/projects/{pid}/runs", ProjectRunsHandler),
+        (rf"{API}/runs/{rid}", RunHandler),
+        (rf"{API}/runs/{rid}/cancel", RunCancelHandler),
+        (rf"{API}/openapi.json", OpenAPIHandler),
+    ]

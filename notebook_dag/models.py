@@ -1,0 +1,197 @@
+"""Pydantic v2 models of the REST API: request bodies (strict, unknown fields refused)
+and response documents. The OpenAPI document (:mod:`notebook_dag.openapi`) is built
+from these classes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RunMode = Literal["all", "block", "upstream", "downstream"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+BlockRunStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
+CellType = Literal["code", "markdown", "raw"]
+EdgeKind = Literal["manual", "inferred"]
+ProjectSort = Literal["name", "-name", "created", "-created", "updated", "-updated"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def _clean_tags(tags: list[str] | None) -> list[str] | None:
+    if tags is None:
+        return None
+    seen: list[str] = []
+    for tag in tags:
+        tag = tag.strip()
+        if not tag:
+            raise ValueError("tags must be non-empty strings")
+        if tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+# ---- projects ---------------------------------------------------------------------
+
+
+class ProjectCreate(_Input):
+    name: str = Field(min_length=1, max_length=200)
+    notebook_path: str = Field(min_length=1, max_length=1024)
+    description: str = Field(default="", max_length=10_000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    kernel_name: str | None = None
+
+    _tags = field_validator("tags")(_clean_tags)
+
+
+class ProjectUpdate(_Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    favorite: bool | None = None
+    kernel_name: str | None = None
+
+    _tags = field_validator("tags")(_clean_tags)
+
+
+class ProjectOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    tags: list[str]
+    notebook_path: str
+    owner: str
+    favorite: bool
+    kernel_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectOut]
+    total: int
+
+
+# ---- blocks -----------------------------------------------------------------------
+
+
+class Position(BaseModel):
+    x: float
+    y: float
+
+
+class BlockOut(BaseModel):
+    id: str = Field(description="nbformat cell id")
+    cell_type: CellType
+    source: str
+    title: str
+    index: int = Field(description="0-based position of the cell in the notebook")
+    position: Position | None = Field(description="saved layout position in the DAG view")
+
+
+class BlockList(BaseModel):
+    blocks: list[BlockOut]
+
+
+class BlockCreate(_Input):
+    source: str = ""
+    cell_type: CellType = "code"
+    after: str | None = Field(default=None, description="cell id to insert after; the end when absent")
+    title: str | None = Field(default=None, max_length=300)
+
+
+class BlockUpdate(_Input):
+    source: str | None = None
+    title: str | None = Field(default=None, max_length=300)
+    position: Position | None = None
+
+
+# ---- edges and DAG ----------------------------------------------------------------
+
+
+class EdgeCreate(_Input):
+    source: str = Field(min_length=1, max_length=64)
+    target: str = Field(min_length=1, max_length=64)
+
+
+class EdgeOut(BaseModel):
+    id: str | None = Field(description="manual edges only; inferred edges have no id")
+    source: str
+    target: str
+    kind: EdgeKind
+    names: list[str] = Field(default_factory=list)
+
+
+class EdgeList(BaseModel):
+    edges: list[EdgeOut]
+    dropped: list[EdgeOut] = Field(
+        default_factory=list, description="manual edges removed because a cell disappeared"
+    )
+
+
+class DagNode(BlockOut):
+    defines: list[str] = Field(default_factory=list)
+    reads: list[str] = Field(default_factory=list)
+    parse_error: str | None = None
+
+
+class DagOut(BaseModel):
+    nodes: list[DagNode]
+    edges: list[EdgeOut]
+    order: list[str] = Field(description="block ids in a topological order (notebook order where free)")
+    dropped: list[EdgeOut] = Field(default_factory=list)
+
+
+# ---- runs -------------------------------------------------------------------------
+
+
+class RunCreate(_Input):
+    mode: RunMode = "all"
+    block_id: str | None = None
+    kernel_id: str | None = Field(
+        default=None, description="run on this existing kernel (e.g. the notebook's session)"
+    )
+
+
+class RunBlockOut(BaseModel):
+    block_id: str
+    status: BlockRunStatus
+    started_at: datetime | None
+    finished_at: datetime | None
+    execution_count: int | None
+    outputs: list[dict[str, Any]]
+    error: str | None = None
+
+
+class RunOut(BaseModel):
+    id: str
+    project_id: str
+    mode: RunMode
+    block_id: str | None
+    status: RunStatus
+    reason: str | None
+    kernel_id: str | None
+    owner: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    blocks: list[RunBlockOut] = Field(default_factory=list)
+
+
+class RunSummary(BaseModel):
+    id: str
+    status: RunStatus
+
+
+class RunList(BaseModel):
+    runs: list[RunOut]
+    total: int
+
+
+class ErrorOut(BaseModel):
+    message: str
+    reason: str | None = None

@@ -1,0 +1,149 @@
+"""SQLAlchemy 2 typed ORM models.
+
+Tables (all owned by a project and removed with it through ``ON DELETE CASCADE``):
+
+- ``projects``: one row per project, bound to one notebook path of the contents manager.
+- ``edges``: manual DAG edges between two cell ids of the project's notebook.
+- ``block_meta``: per-cell metadata kept outside the notebook (title override, saved
+  layout position in the DAG view).
+- ``runs`` and ``run_blocks``: run history, one row per executed block with its
+  nbformat outputs.
+
+The schema is created and upgraded only by the Alembic migrations in
+``notebook_dag/storage/migrations``; keep both in step.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+def new_id() -> str:
+    """A new random identifier (32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A ``DateTime`` that always comes back timezone-aware (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every notebook_dag table."""
+
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    notebook_path: Mapped[str] = mapped_column(String(1024), index=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    favorite: Mapped[bool] = mapped_column(default=False)
+    kernel_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    edges: Mapped[list[Edge]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True
+    )
+    runs: Mapped[list[Run]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True
+    )
+    block_meta: Mapped[list[BlockMeta]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Edge(Base):
+    __tablename__ = "edges"
+    __table_args__ = (UniqueConstraint("project_id", "source", "target", name="uq_edge"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="edges")
+
+
+class BlockMeta(Base):
+    __tablename__ = "block_meta"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    block_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(300), default=None)
+    x: Mapped[float | None] = mapped_column(default=None)
+    y: Mapped[float | None] = mapped_column(default=None)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_project_created", "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(20))
+    block_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    kernel_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    project: Mapped[Project] = relationship(back_populates="runs")
+    blocks: Mapped[list[RunBlock]] = relationship(
+        back_populates="run",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="RunBlock.seq",
+    )
+
+
+class RunBlock(Base):
+    __tablename__ = "run_blocks"
+    __table_args__ = (UniqueConstraint("run_id", "block_id", name="uq_run_block"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    block_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    source: Mapped[str] = mapped_column(Text, default="")
+    execution_count: Mapped[int | None] = mapped_column(default=None)
+    outputs: Mapped[list[Any]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    run: Mapped[Run] = relationship(back_populates="blocks")
