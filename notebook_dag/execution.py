@@ -81,6 +81,7 @@ class ProjectKernels:
         self.kernel_manager = kernel_manager
         self.log = log
         self._ids: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
 
     async def alive(self, kernel_id: str) -> bool:
         if kernel_id not in self.kernel_manager:
@@ -104,9 +105,31 @@ class ProjectKernels:
         self._ids[project.id] = kid
         return kid
 
+    async def client(self, kernel_id: str) -> Any:
+        """A ready kernel client for ``kernel_id``, kept between runs.
+        Raises ``asyncio.TimeoutError`` when the kernel is not ready within 120 s."""
+        kc = self._clients.get(kernel_id)
+        if kc is None:
+            kc = self.kernel_manager.get_kernel(kernel_id).client()
+            kc.start_channels()
+            try:
+                await asyncio.wait_for(ensure_async(kc.wait_for_ready(timeout=120)), 130)
+            except BaseException:
+                kc.stop_channels()
+                raise
+            self._clients[kernel_id] = kc
+        return kc
+
+    def drop_client(self, kernel_id: str) -> None:
+        kc = self._clients.pop(kernel_id, None)
+        if kc is not None:
+            kc.stop_channels()
+
     async def discard(self, project_id: str) -> None:
         """Forget (and shut down, if still there) the project's kernel."""
         kid = self._ids.pop(project_id, None)
+        if kid is not None:
+            self.drop_client(kid)
         if kid is not None and kid in self.kernel_manager:
             try:
                 await ensure_async(self.kernel_manager.shutdown_kernel(kid, now=True))
@@ -117,39 +140,52 @@ class ProjectKernels:
     async def discard_all(self) -> None:
         for project_id in list(self._ids):
             await self.discard(project_id)
+        for kernel_id in list(self._clients):
+            self.drop_client(kernel_id)
 
 
 class _Recorder:
-    """Engine listener that stores block progress and emits it as events."""
+    """Engine listener that emits progress as events at once and stores it in the
+    database in order, in the background, so database latency overlaps the kernel's
+    work instead of adding to every block. :meth:`flush` waits for the writes."""
 
     def __init__(self, service: RunService, run_id: str, project_id: str) -> None:
         self.service = service
         self.run_id = run_id
         self.project_id = project_id
+        self._last: asyncio.Task[None] | None = None
+
+    def _write(self, block_id: str, **values: Any) -> None:
+        previous = self._last
+
+        async def step() -> None:
+            if previous is not None:
+                await previous
+            async with self.service.db.session() as s:
+                await s.execute(
+                    update(RunBlock).where(RunBlock.run_id == self.run_id, RunBlock.block_id == block_id).values(**values)
+                )
+
+        self._last = asyncio.ensure_future(step())
+
+    async def flush(self) -> None:
+        if self._last is not None:
+            await self._last
 
     async def block_started(self, block_id: str) -> None:
-        async with self.service.db.session() as s:
-            await s.execute(
-                update(RunBlock)
-                .where(RunBlock.run_id == self.run_id, RunBlock.block_id == block_id)
-                .values(status="running", started_at=utcnow())
-            )
+        self._write(block_id, status="running", started_at=utcnow())
         self.service.events.emit(self.run_id, self.project_id, "running", block_id)
 
     async def block_finished(self, block_id: str, result: BlockResult) -> None:
-        async with self.service.db.session() as s:
-            await s.execute(
-                update(RunBlock)
-                .where(RunBlock.run_id == self.run_id, RunBlock.block_id == block_id)
-                .values(
-                    status=result.status,
-                    outputs=result.outputs,
-                    execution_count=result.execution_count,
-                    error=result.error,
-                    started_at=result.started_at,
-                    finished_at=result.finished_at or utcnow(),
-                )
-            )
+        self._write(
+            block_id,
+            status=result.status,
+            outputs=result.outputs,
+            execution_count=result.execution_count,
+            error=result.error,
+            started_at=result.started_at,
+            finished_at=result.finished_at or utcnow(),
+        )
         self.service.events.emit(
             self.run_id, self.project_id, result.status, block_id, result.error, result.execution_count
         )
@@ -233,18 +269,25 @@ class RunService:
                 self._engines[run_id] = engine
                 if run_id in self._cancelled:
                     engine.cancel_requested.set()
+                recorder = _Recorder(self, run_id, project.id)
                 try:
-                    outcome = await engine.run(plan, _Recorder(self, run_id, project.id), dead)
+                    outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
                 finally:
+                    await recorder.flush()
                     self._engines.pop(run_id, None)
                     for event in ("restart", "dead"):
                         try:
                             self.kernel_manager.remove_restart_callback(kid, on_dead, event)
                         except Exception:  # noqa: BLE001 - the kernel is gone
                             pass
-                if outcome.kernel_died and kernel_id is None:
-                    await self.kernels.discard(project.id)
+                if outcome.kernel_died:
+                    self.kernels.drop_client(kid)
+                    if kernel_id is None:
+                        await self.kernels.discard(project.id)
                 await self._finish(run_id, project.id, outcome.status, outcome.reason)
+        except asyncio.TimeoutError:
+            self.kernels.drop_client(kernel_id or "")
+            await self._finish(run_id, project.id, "failed", "the kernel did not become ready within 120 s", cancel_blocks=True)
         except Exception as e:  # a bug or an unreachable kernel must not leave the run "running"
             self.log.exception("notebook_dag: run %s failed unexpectedly", run_id)
             await self._finish(run_id, project.id, "failed", f"internal error: {e}", cancel_blocks=True)

@@ -1,0 +1,145 @@
+"""Benchmark: a 20-cell chain run through the notebook_dag REST API against nbclient
+running the same notebook top to bottom, measured in the same process run.
+
+Starts a real jupyter_server with notebook_dag on a loopback port, creates a project
+for a generated 20-cell chain (cell i reads what cell i-1 defined), and times:
+
+- cold: first run through the API (kernel start included) vs ``nbclient`` ``execute()``
+  (kernel start included);
+- warm: a second "all" run on the already started project kernel vs nbclient executing
+  the cells on an already started kernel.
+
+API time is the wall time from ``POST /runs`` until ``GET /runs/{id}`` reports the
+end (polled every 10 ms), so it includes HTTP, database writes and events.
+Prints the figures and the ratios notebook_dag / nbclient (target: warm ≤ 1.2).
+
+Usage: python benchmarks/bench_run_chain.py [--cells 20] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def chain_notebook(n: int) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("x0 = 1"))
+    for i in range(1, n):
+        nb.cells.append(nbformat.v4.new_code_cell(f"x{i} = x{i-1} + 1\nprint(x{i})"))
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"cell-{i:03d}"
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        self.token = "benchtoken"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={self.port}", "--ServerApp.ip=127.0.0.1",
+             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+             "--ServerApp.allow_root=True", f"--NotebookDagApp.db_url=sqlite:///{root}/bench.db",
+             "--ServerApp.jpserver_extensions=notebook_dag=True"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 60
+        while True:
+            try:
+                self.call("GET", "projects")
+                break
+            except Exception as e:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"jupyter_server did not start: {e}") from None
+                time.sleep(0.2)
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/notebook-dag/api/{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read() or b"{}")
+
+    def run_all(self, project_id: str) -> float:
+        t0 = time.perf_counter()
+        run = self.call("POST", f"projects/{project_id}/runs", {"mode": "all"})
+        while True:
+            state = self.call("GET", f"runs/{run['id']}")
+            if state["status"] in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(0.01)
+        took = time.perf_counter() - t0
+        assert state["status"] == "succeeded", state
+        return took
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def nbclient_cold(nb: nbformat.NotebookNode, cwd: str) -> float:
+    t0 = time.perf_counter()
+    NotebookClient(nbformat.from_dict(nb), kernel_name="python3", resources={"metadata": {"path": cwd}}).execute()
+    return time.perf_counter() - t0
+
+
+async def nbclient_warm(nb: nbformat.NotebookNode, cwd: str, repeat: int) -> list[float]:
+    client = NotebookClient(nbformat.from_dict(nb), kernel_name="python3", resources={"metadata": {"path": cwd}})
+    times = []
+    async with client.async_setup_kernel():
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            for i, cell in enumerate(client.nb.cells):
+                await client.async_execute_cell(cell, i)
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cells", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    nb = chain_notebook(args.cells)
+    with tempfile.TemporaryDirectory() as root:
+        nbformat.write(nb, os.path.join(root, "chain.ipynb"))
+        server = Server(Path(root))
+        try:
+            project = server.call("POST", "projects", {"name": "chain", "notebook_path": "chain.ipynb"})
+            api_cold = server.run_all(project["id"])
+            api_warm = [server.run_all(project["id"]) for _ in range(args.repeat)]
+        finally:
+            server.stop()
+        nb_cold = nbclient_cold(nb, root)
+        nb_warm = asyncio.run(nbclient_warm(nb, root, args.repeat))
+    w_api, w_nb = statistics.median(api_warm), statistics.median(nb_warm)
+    print(f"chain of {args.cells} cells, median of {args.repeat} warm runs")
+    print(f"  cold (kernel start included): notebook_dag {api_cold:7.3f} s   nbclient {nb_cold:7.3f} s   ratio {api_cold / nb_cold:5.2f}")
+    print(f"  warm (kernel already up):     notebook_dag {w_api:7.3f} s   nbclient {w_nb:7.3f} s   ratio {w_api / w_nb:5.2f}  (target <= 1.2)")
+    print(f"  per block overhead over nbclient: {(w_api - w_nb) / args.cells * 1000:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
