@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 
 from .errors import BadRequest, Conflict, CycleError, NotFound
 from .inference import analyze_cell, infer_edges
-from .storage import Database, Edge
+from .storage import Database, Edge, Run, RunBlock
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 TITLE_LENGTH = 80
@@ -180,9 +180,11 @@ class DagService:
         """``{"nodes", "edges", "order", "dropped"}`` as served by ``GET /projects/{id}/dag``."""
         dag = await self.build(project)
         meta = await self.blocks.meta(project.id)
+        last = await self.last_results(project.id)
         nodes = []
         for cid, cell in dag.cells.items():
             node = self.blocks.block_dict(cell, dag.index[cid], meta.get(cid))
+            node.update(last.get(cid, {"status": "never_run", "last_run_id": None, "duration": None}))
             if cell.get("cell_type") == "code":
                 a = analyze_cell(str(cell.get("source", "")))
                 node.update(defines=sorted(a.defines), reads=sorted(a.reads), parse_error=a.parse_error)
@@ -193,6 +195,24 @@ class DagService:
             "order": dag.order(),
             "dropped": [e.as_dict() for e in dag.dropped],
         }
+
+    async def last_results(self, project_id: str) -> dict[str, dict[str, Any]]:
+        """Per block id, its most recent run result in this project:
+        ``{"status", "last_run_id", "duration"}`` (duration in seconds or None)."""
+        stmt = (
+            select(RunBlock.block_id, RunBlock.status, RunBlock.run_id, RunBlock.started_at, RunBlock.finished_at)
+            .join(Run, Run.id == RunBlock.run_id)
+            .where(Run.project_id == project_id)
+            .order_by(Run.created_at.desc())
+        )
+        out: dict[str, dict[str, Any]] = {}
+        async with self.db.session() as s:
+            for block_id, status, run_id, started, finished in await s.execute(stmt):
+                if block_id in out:
+                    continue
+                duration = (finished - started).total_seconds() if started and finished else None
+                out[block_id] = {"status": status, "last_run_id": run_id, "duration": duration}
+        return out
 
     async def list_edges(self, project: Any) -> dict[str, Any]:
         dag = await self.build(project)

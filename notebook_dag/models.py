@@ -134,6 +134,11 @@ class EdgeList(BaseModel):
 
 
 class DagNode(BlockOut):
+    status: Literal["never_run", "queued", "running", "succeeded", "failed", "skipped", "cancelled"] = Field(
+        default="never_run", description="status of the block in its most recent run"
+    )
+    last_run_id: str | None = None
+    duration: float | None = Field(default=None, description="seconds the block took in its most recent run")
     defines: list[str] = Field(default_factory=list)
     reads: list[str] = Field(default_factory=list)
     parse_error: str | None = None

@@ -9,6 +9,10 @@
    its DAG — at every step the latest cell whose upstream is done — and must still
    give the same outputs. Missing dependencies (hidden RNG state, stateful pyplot,
    ``fit`` mutations...) show up here as differences.
+
+Besides what ``compare.py`` masks (addresses, PIDs, clock times, dates), printed
+elapsed times ("0.002 seconds", "1.3 s") are masked too: like clock times they differ
+from run to run whatever the order, and two reference runs do not always catch them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -48,10 +53,14 @@ ITEMS = _items()
 IDS = [Path(it["path"]).stem.split("__")[-1] for it in ITEMS]
 
 
+ELAPSED = (re.compile(r"\b\d+(\.\d+)?(e-?\d+)? ?(seconds|second|secs|sec|s|ms)\b"), "<elapsed>")
+
+
 def _compare_module():
     spec = importlib.util.spec_from_file_location("corpus_compare", COMPARE)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    mod.MASKS.append(ELAPSED)
     return mod
 
 

@@ -48,6 +48,11 @@ async def test_run_all_outputs_history_and_events(api, jp_root_dir, jp_serverapp
     assert [e["status"] for e in mine if e["kind"] == "run"] == ["queued", "running", "succeeded"]
     assert [(e["block_id"], e["status"]) for e in mine if e["kind"] == "block"][:2] == [("c1", "running"), ("c1", "succeeded")]
 
+    dag = await api.ok("GET", f"projects/{p['id']}/dag")
+    node = {n["id"]: n for n in dag["nodes"]}
+    assert node["c3"]["status"] == "succeeded" and node["c3"]["last_run_id"] == run["id"] and node["c3"]["duration"] >= 0
+    assert node["c0"]["status"] == "never_run", "markdown cells never run"
+
     second = await api.run(p["id"], mode="block", block_id="c5")
     history = await api.ok("GET", f"projects/{p['id']}/runs")
     assert history["total"] == 2 and [r["id"] for r in history["runs"]] == [second["id"], run["id"]]

@@ -75,13 +75,14 @@ class Database:
                 yield session
 
     async def migrate(self) -> None:
-        """Apply every Alembic migration up to ``head`` (idempotent)."""
+        """Apply every Alembic migration up to all ``heads`` (idempotent). Each feature
+        (runs, datasets, AI records) may keep its own branch of migrations off ``0001``."""
 
         def upgrade(connection: Connection) -> None:
             cfg = Config()
             cfg.set_main_option("script_location", os.fspath(MIGRATIONS_DIR))
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
 
         async with self.engine.begin() as conn:
             await conn.run_sync(upgrade)
