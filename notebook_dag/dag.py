@@ -35,6 +35,8 @@ def block_title(cell: dict[str, Any], override: str | None = None) -> str:
     if override:
         return override
     lines = [ln for ln in str(cell.get("source", "")).splitlines() if ln.strip()]
+    if cell.get("cell_type") == "code":  # magics and shell escapes say little about a block
+        lines = [ln for ln in lines if not ln.lstrip().startswith(("%", "!"))] or lines
     if not lines:
         return "(empty)"
     if cell.get("cell_type") == "markdown":

@@ -1,0 +1,231 @@
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  showErrorMessage,
+  ToolbarButton,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
+import {
+  INotebookModel,
+  INotebookTracker,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
+
+import { DagApi } from './api';
+import { describeError } from './handler';
+import { dagIcon } from './icons';
+import { DagModel, EventStream } from './model';
+import { IProject } from './types';
+import { DagWidget } from './widget';
+
+/**
+ * Command ids.
+ */
+export namespace CommandIDs {
+  export const open = 'notebook-dag:open';
+}
+
+/**
+ * Tracker namespace (also the restorer's).
+ */
+export const TRACKER_NAMESPACE = 'notebook-dag';
+
+type DagPanel = MainAreaWidget<DagWidget>;
+
+/**
+ * Adds an "Open DAG view" button to every notebook's toolbar.
+ */
+export class DagButtonExtension implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
+  constructor(private _app: JupyterFrontEnd) {}
+
+  createNew(panel: NotebookPanel): IDisposable {
+    const button = new ToolbarButton({
+      className: 'jp-NotebookDag-toolbarButton',
+      icon: dagIcon,
+      label: 'DAG',
+      tooltip: 'Open DAG view',
+      onClick: () => {
+        void this._app.commands.execute(CommandIDs.open, {
+          notebookPath: panel.context.path
+        });
+      }
+    });
+    panel.toolbar.insertItem(10, 'notebookDag', button);
+    return new DisposableDelegate(() => button.dispose());
+  }
+}
+
+function panelLabel(project: IProject | null): string {
+  return project?.name ? `DAG: ${project.name}` : 'DAG';
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'notebook_dag:plugin',
+  description:
+    'A DAG view of a notebook: its cells as nodes, run on kernels with live statuses.',
+  autoStart: true,
+  optional: [ICommandPalette, INotebookTracker, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    palette: ICommandPalette | null,
+    notebooks: INotebookTracker | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const api = new DagApi(app.serviceManager.serverSettings);
+    const tracker = new WidgetTracker<DagPanel>({
+      namespace: TRACKER_NAMESPACE
+    });
+    const pending = new Map<string, Promise<DagPanel | undefined>>();
+
+    const findPanel = (projectId: string): DagPanel | undefined =>
+      tracker.find(panel => panel.content.model.projectId === projectId);
+
+    const openPanel = async (
+      projectId: string,
+      project: IProject | null,
+      ref: string | null
+    ): Promise<DagPanel> => {
+      const existing = findPanel(projectId);
+      if (existing) {
+        if (!existing.isAttached) {
+          app.shell.add(existing, 'main');
+        }
+        app.shell.activateById(existing.id);
+        return existing;
+      }
+      const model = new DagModel({
+        projectId,
+        api,
+        events: app.serviceManager.events.stream as unknown as EventStream,
+        project
+      });
+      const panel = new MainAreaWidget({ content: new DagWidget(model) });
+      panel.id = `notebook-dag-${projectId}`;
+      panel.addClass('jp-NotebookDag-panelWidget');
+      panel.title.icon = dagIcon;
+      panel.title.closable = true;
+      panel.title.label = panelLabel(project);
+      panel.title.caption = project?.notebook_path ?? projectId;
+      model.changed.connect(() => {
+        panel.title.label = panelLabel(model.project);
+        if (model.project?.notebook_path) {
+          panel.title.caption = `DAG of ${model.project.notebook_path}`;
+        }
+      });
+      await tracker.add(panel);
+      app.shell.add(
+        panel,
+        'main',
+        ref ? { ref, mode: 'split-right' } : undefined
+      );
+      app.shell.activateById(panel.id);
+      void model.refresh();
+      return panel;
+    };
+
+    const open = async (
+      args: Record<string, unknown>
+    ): Promise<DagPanel | undefined> => {
+      const projectId =
+        typeof args.projectId === 'string' ? args.projectId : null;
+      let notebookPath =
+        typeof args.notebookPath === 'string' ? args.notebookPath : null;
+      let ref: string | null = null;
+      if (!projectId && !notebookPath && notebooks?.currentWidget) {
+        notebookPath = notebooks.currentWidget.context.path;
+      }
+      if (notebookPath && notebooks) {
+        const nb = notebooks.find(p => p.context.path === notebookPath);
+        ref = nb?.id ?? null;
+      }
+      if (!projectId && !notebookPath) {
+        await showErrorMessage(
+          'Open DAG view',
+          'Open or select a notebook first.'
+        );
+        return undefined;
+      }
+      try {
+        if (projectId) {
+          return await openPanel(projectId, null, ref);
+        }
+        const project = await api.findOrCreateProject(notebookPath!);
+        return await openPanel(project.id, project, ref);
+      } catch (error) {
+        console.error('notebook_dag: cannot open the DAG view', error);
+        await showErrorMessage(
+          'Cannot open the DAG view',
+          describeError(error)
+        );
+        return undefined;
+      }
+    };
+
+    app.commands.addCommand(CommandIDs.open, {
+      label: 'Open DAG view',
+      caption: 'Show the notebook as a DAG of its cells and run it',
+      icon: args => (args.isPalette ? undefined : dagIcon),
+      isEnabled: args =>
+        typeof args.projectId === 'string' ||
+        typeof args.notebookPath === 'string' ||
+        !!notebooks?.currentWidget,
+      execute: args => {
+        const key = String(
+          args.projectId ??
+            args.notebookPath ??
+            notebooks?.currentWidget?.context.path ??
+            ''
+        );
+        const running = pending.get(key);
+        if (running) {
+          return running;
+        }
+        const promise = open(args as Record<string, unknown>).finally(() =>
+          pending.delete(key)
+        );
+        pending.set(key, promise);
+        return promise;
+      },
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            projectId: {
+              type: 'string',
+              description: 'Id of the notebook_dag project to show'
+            },
+            notebookPath: {
+              type: 'string',
+              description:
+                'Path of the notebook (its project is found or created)'
+            }
+          }
+        }
+      }
+    });
+
+    palette?.addItem({ command: CommandIDs.open, category: 'Notebook DAG' });
+
+    app.docRegistry.addWidgetExtension('Notebook', new DagButtonExtension(app));
+
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.open,
+        args: panel => ({ projectId: panel.content.model.projectId }),
+        name: panel => panel.content.model.projectId
+      });
+    }
+  }
+};
+
+export default plugin;

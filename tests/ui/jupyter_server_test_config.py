@@ -1,0 +1,28 @@
+"""Server configuration for the notebook_dag UI tests (Galata).
+
+!! Never use this configuration in production: it opens the server to the
+world and exposes JupyterLab's JavaScript objects on the global window.
+
+The server runs in a fresh temporary root folder with its own SQLite database,
+so the tests never touch the user's notebooks or projects.
+"""
+
+import os
+from pathlib import Path
+from tempfile import mkdtemp
+
+from jupyterlab.galata import configure_jupyter_server
+
+configure_jupyter_server(c)  # noqa: F821
+
+# Fixed port (see playwright.config.js); not galata's 8888, to keep clear of a
+# JupyterLab the developer may have running.
+c.ServerApp.port = int(os.environ.get("NOTEBOOK_DAG_UI_PORT", "8899"))  # noqa: F821
+c.ServerApp.allow_root = True  # noqa: F821
+
+# Root folder: galata's temporary one unless JUPYTERLAB_GALATA_ROOT_DIR is set.
+_state = Path(mkdtemp(prefix="notebook-dag-ui-"))
+c.NotebookDagApp.db_url = "sqlite:///" + str(_state / "notebook_dag.db")  # noqa: F821
+
+# Keep the test output readable; set NOTEBOOK_DAG_UI_LOG=DEBUG to see more.
+c.ServerApp.log_level = os.environ.get("NOTEBOOK_DAG_UI_LOG", "WARN")  # noqa: F821
