@@ -30,8 +30,8 @@ TITLE_LENGTH = 80
 
 def block_title(cell: dict[str, Any], override: str | None = None) -> str:
     """Title of a cell: the saved override, else the first markdown heading, else the
-    first non-blank line of its source (a leading ``#`` comment marker removed),
-    cut to :data:`TITLE_LENGTH` characters. Empty cells are titled ``(empty)``."""
+    first non-blank line of its source that is not a ``%magic`` or ``!shell`` line
+    (a leading ``#`` comment marker removed), cut to :data:`TITLE_LENGTH` characters. Empty cells are titled ``(empty)``."""
     if override:
         return override
     lines = [ln for ln in str(cell.get("source", "")).splitlines() if ln.strip()]
