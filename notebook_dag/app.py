@@ -14,7 +14,7 @@ from traitlets import Float, Type, Unicode, default
 
 from .blocks import BlockService
 from .dag import DagService
-from .events import RunEvents, register_schemas
+from .events import RunEvents, on_kernel_reset, register_schemas
 from .execution import RunService, mark_interrupted_runs
 from .handlers import route_table
 from .notebooks import NotebookStore
@@ -94,6 +94,7 @@ class NotebookDagApp(ExtensionApp):
         runs = self.run_service_class(
             db, dag, self.serverapp.kernel_manager, RunEvents(event_logger), self.log, self.block_timeout or None
         )
+        on_kernel_reset(event_logger, runs.states.forget)
         self.services = Services(
             db=db, projects=self.project_service_class(db, store), blocks=blocks, dag=dag, runs=runs
         )

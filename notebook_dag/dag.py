@@ -178,8 +178,9 @@ class DagService:
                 await s.execute(delete(Edge).where(Edge.id.in_([e.id for e in dag.dropped])))
         return dag
 
-    async def describe(self, project: Any) -> dict[str, Any]:
-        """``{"nodes", "edges", "order", "dropped"}`` as served by ``GET /projects/{id}/dag``."""
+    async def describe(self, project: Any) -> tuple[BuiltDag, dict[str, Any]]:
+        """The built DAG and ``{"nodes", "edges", "order", "dropped"}`` as served by
+        ``GET /projects/{id}/dag`` (without block states, which the run service adds)."""
         dag = await self.build(project)
         meta = await self.blocks.meta(project.id)
         last = await self.last_results(project.id)
@@ -191,7 +192,7 @@ class DagService:
                 a = analyze_cell(str(cell.get("source", "")))
                 node.update(defines=sorted(a.defines), reads=sorted(a.reads), parse_error=a.parse_error)
             nodes.append(node)
-        return {
+        return dag, {
             "nodes": nodes,
             "edges": [e.as_dict() for e in dag.edges],
             "order": dag.order(),

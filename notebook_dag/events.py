@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 RUN_EVENT_SCHEMA_ID = "https://schema.jupyter.org/notebook_dag/run/v1"
+#: jupyter_server's own record of kernel starts, interrupts, restarts and shutdowns.
+KERNEL_ACTIONS_SCHEMA_ID = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SCHEMA_DIR = Path(__file__).parent / "event_schemas"
 
 
@@ -22,6 +24,22 @@ def register_schemas(event_logger: Any) -> None:
         except Exception as e:  # already registered by an earlier start in this process
             if "already" not in str(e).lower():
                 raise
+
+
+def on_kernel_reset(event_logger: Any, callback: Any) -> None:
+    """Call ``callback(kernel_id)`` whenever a kernel is restarted or shut down through
+    the server (a user pressing "Restart kernel" in JupyterLab, for example)."""
+    if event_logger is None:
+        return
+
+    async def listener(logger: Any, schema_id: str, data: dict[str, Any]) -> None:  # noqa: ARG001 - called by keyword
+        if data.get("action") in ("restart", "shutdown") and data.get("kernel_id"):
+            callback(data["kernel_id"])
+
+    try:
+        event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA_ID, listener=listener)
+    except Exception:  # noqa: BLE001 - an older jupyter_server without that schema
+        pass
 
 
 class RunEvents:

@@ -11,17 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import posixpath
+from dataclasses import dataclass
 from typing import Any
+
+import networkx as nx
 
 from jupyter_core.utils import ensure_async
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from .dag import DagService, plan_blocks
+from .dag import BuiltDag, DagService, plan_blocks
 from .engine import BlockResult, Engine, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
 from .models import RunCreate
+from .staleness import KernelStates, fingerprints
 from .storage import Database, Project, Run, RunBlock
 
 ACTIVE_RUN_STATUSES = ("queued", "running")
@@ -33,6 +37,7 @@ def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
         "id": run.id,
         "project_id": run.project_id,
         "mode": run.mode,
+        "parent_id": run.parent_id,
         "block_id": run.block_id,
         "status": run.status,
         "reason": run.reason,
@@ -60,12 +65,13 @@ def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
 
 
 async def mark_interrupted_runs(db: Database) -> int:
-    """Mark runs left queued or running by a previous server process as failed
-    (their blocks cancelled). Returns how many runs were marked."""
+    """Mark runs left queued or running by a previous server process as
+    ``interrupted`` (their unfinished blocks cancelled); ``POST /runs/{id}/resume``
+    continues them. Returns how many runs were marked."""
     reason = "interrupted: the server stopped during this run"
     async with db.session() as s:
         res = await s.execute(
-            update(Run).where(Run.status.in_(ACTIVE_RUN_STATUSES)).values(status="failed", reason=reason, finished_at=utcnow())
+            update(Run).where(Run.status.in_(ACTIVE_RUN_STATUSES)).values(status="interrupted", reason=reason, finished_at=utcnow())
         )
         await s.execute(
             update(RunBlock).where(RunBlock.status.in_(ACTIVE_RUN_STATUSES)).values(status="cancelled", error=reason)
@@ -77,11 +83,16 @@ class ProjectKernels:
     """One persistent kernel per project, started on first use in the notebook's
     directory and kept between runs (variables survive, as in a notebook)."""
 
-    def __init__(self, kernel_manager: Any, log: logging.Logger) -> None:
+    def __init__(self, kernel_manager: Any, log: logging.Logger, states: KernelStates) -> None:
         self.kernel_manager = kernel_manager
         self.log = log
+        self.states = states
         self._ids: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
+
+    def current(self, project_id: str) -> str | None:
+        """The project's kernel id if one was started (alive or not)."""
+        return self._ids.get(project_id)
 
     async def alive(self, kernel_id: str) -> bool:
         if kernel_id not in self.kernel_manager:
@@ -103,7 +114,17 @@ class ProjectKernels:
         kid = await ensure_async(self.kernel_manager.start_kernel(**kwargs))
         self.log.info("notebook_dag: started kernel %s for project %s", kid, project.id)
         self._ids[project.id] = kid
+        self.watch(kid)
         return kid
+
+    def watch(self, kernel_id: str) -> None:
+        """Forget what ``kernel_id`` holds whenever it restarts or dies."""
+
+        def forget() -> None:
+            self.states.forget(kernel_id)
+
+        for event in ("restart", "dead"):
+            self.kernel_manager.add_restart_callback(kernel_id, forget, event)
 
     async def client(self, kernel_id: str) -> Any:
         """A ready kernel client for ``kernel_id``, kept between runs.
@@ -130,6 +151,7 @@ class ProjectKernels:
         kid = self._ids.pop(project_id, None)
         if kid is not None:
             self.drop_client(kid)
+            self.states.forget(kid)
         if kid is not None and kid in self.kernel_manager:
             try:
                 await ensure_async(self.kernel_manager.shutdown_kernel(kid, now=True))
@@ -149,10 +171,13 @@ class _Recorder:
     database in order, in the background, so database latency overlaps the kernel's
     work instead of adding to every block. :meth:`flush` waits for the writes."""
 
-    def __init__(self, service: RunService, run_id: str, project_id: str) -> None:
+    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, fps: dict[str, str], graph: Any) -> None:
         self.service = service
         self.run_id = run_id
         self.project_id = project_id
+        self.kernel_id = kernel_id
+        self.fps = fps
+        self.graph = graph
         self._last: asyncio.Task[None] | None = None
 
     def _write(self, block_id: str, **values: Any) -> None:
@@ -177,9 +202,13 @@ class _Recorder:
         self.service.events.emit(self.run_id, self.project_id, "running", block_id)
 
     async def block_finished(self, block_id: str, result: BlockResult) -> None:
+        if result.started_at is not None:  # it was executed (not skipped) in the kernel
+            fp = self.fps.get(block_id) if result.status == "succeeded" else None
+            self.service.states.executed(self.kernel_id, block_id, fp, self.graph)
         self._write(
             block_id,
             status=result.status,
+            fingerprint=self.fps.get(block_id),
             outputs=result.outputs,
             execution_count=result.execution_count,
             error=result.error,
@@ -189,6 +218,20 @@ class _Recorder:
         self.service.events.emit(
             self.run_id, self.project_id, result.status, block_id, result.error, result.execution_count
         )
+
+
+@dataclass
+class _Job:
+    """A queued run: what to execute, on which kernel, and whether up-to-date blocks
+    may be left out (``must_run`` are executed regardless)."""
+
+    run_id: str
+    project: Project
+    plan: list[str]
+    dag: BuiltDag
+    kernel_id: str | None
+    skip_fresh: bool
+    must_run: set[str]
 
 
 class RunService:
@@ -209,7 +252,8 @@ class RunService:
         self.db = db
         self.dag = dag
         self.kernel_manager = kernel_manager
-        self.kernels = ProjectKernels(kernel_manager, log)
+        self.states = KernelStates()
+        self.kernels = ProjectKernels(kernel_manager, log, self.states)
         self.events = events
         self.log = log
         self.block_timeout = block_timeout
@@ -222,39 +266,102 @@ class RunService:
     async def start(self, project: Project, body: RunCreate, user: str) -> dict[str, Any]:
         """Plan and queue a run; returns ``{"id", "status"}`` immediately.
 
+        Modes: ``all``, ``block``, ``upstream``, ``downstream`` (see
+        :func:`notebook_dag.dag.plan_blocks`) and ``stale`` (every block not up to date).
+        Unless ``force`` (or mode ``block``), planned blocks already up to date in the
+        kernel are not executed and end with status ``up_to_date``.
+
         Raises :class:`NotFound` for an unknown ``block_id`` or ``kernel_id``,
         :class:`BadRequest` for a mode without its block, :class:`Unprocessable`
-        when the plan has no block to execute.
+        when a ``block`` run names a cell with no code.
         """
         if body.kernel_id is not None and body.kernel_id not in self.kernel_manager:
             raise NotFound(f"no running kernel {body.kernel_id!r}")
         dag = await self.dag.build(project)
-        plan = plan_blocks(dag, body.mode, body.block_id)
+        plan = plan_blocks(dag, "all" if body.mode == "stale" else body.mode, body.block_id)
         if body.mode == "block" and not plan:
             raise Unprocessable(f"block {body.block_id!r} is not a code cell with code to run")
+        return await self._queue(project, dag, plan, body.mode, body.block_id, body.kernel_id, user,
+                                 skip_fresh=not body.force and body.mode != "block")
+
+    async def retry(self, run_id: str, user: str, force: bool = False) -> dict[str, Any]:
+        """Start a new run of the blocks of ``run_id`` that did not succeed, with what
+        they need: their upstream blocks that are not up to date in the kernel.
+
+        This is also how an ``interrupted`` run resumes after a server restart. Raises
+        :class:`NotFound` for an unknown run and :class:`Conflict` when the run is still
+        going or every block succeeded."""
+        old = await self._load(run_id, user)
+        if old.status in ACTIVE_RUN_STATUSES:
+            raise Conflict(f"run {run_id} is still {old.status}", status=old.status)
+        todo = {b.block_id for b in old.blocks if b.status not in ("succeeded", "up_to_date")}
+        if not todo:
+            raise Conflict(f"every block of run {run_id} succeeded; nothing to retry")
+        dag = await self.dag.build(old.project)
+        todo &= set(dag.cells)
+        if not todo:
+            raise Conflict(f"the blocks of run {run_id} that did not succeed are no longer in the notebook")
+        needed = set(todo)
+        for b in todo:
+            needed |= nx.ancestors(dag.graph, b)
+        plan = [b for b in plan_blocks(dag, "all") if b in needed]
+        explicit = old.kernel_id in self.kernel_manager and old.kernel_id != self.kernels.current(old.project_id)
+        return await self._queue(old.project, dag, plan, "retry", None, old.kernel_id if explicit else None,
+                                 user, skip_fresh=not force, parent_id=run_id, must_run=todo)
+
+    async def _queue(
+        self,
+        project: Project,
+        dag: BuiltDag,
+        plan: list[str],
+        mode: str,
+        block_id: str | None,
+        kernel_id: str | None,
+        user: str,
+        skip_fresh: bool,
+        parent_id: str | None = None,
+        must_run: set[str] | None = None,
+    ) -> dict[str, Any]:
         async with self.db.session() as s:
-            run = Run(project_id=project.id, mode=body.mode, block_id=body.block_id, owner=user, kernel_id=body.kernel_id)
+            run = Run(project_id=project.id, mode=mode, block_id=block_id, owner=user, kernel_id=kernel_id, parent_id=parent_id)
             s.add(run)
             await s.flush()
-            for seq, block_id in enumerate(plan):
-                s.add(RunBlock(run_id=run.id, block_id=block_id, seq=seq, source=str(dag.cells[block_id].get("source", ""))))
+            for seq, b in enumerate(plan):
+                s.add(RunBlock(run_id=run.id, block_id=b, seq=seq, source=str(dag.cells[b].get("source", ""))))
             run_id = run.id
         self.events.emit(run_id, project.id, "queued")
-        task = asyncio.create_task(self._execute(run_id, project, plan, dag.nb, dag.graph, body.kernel_id))
+        job = _Job(run_id, project, plan, dag, kernel_id, skip_fresh, must_run or set())
+        task = asyncio.create_task(self._execute(job))
         self._tasks[run_id] = task
         self._project_of[run_id] = project.id
         task.add_done_callback(lambda _t, rid=run_id: (self._tasks.pop(rid, None), self._project_of.pop(rid, None)))
         return {"id": run_id, "status": "queued"}
 
-    async def _execute(self, run_id: str, project: Project, plan: list[str], nb: Any, graph: Any, kernel_id: str | None) -> None:
-        lock = self._locks.setdefault(kernel_id or f"project:{project.id}", asyncio.Lock())
+    def block_states(self, project: Project, dag: BuiltDag, ever_run: set[str]) -> dict[str, str]:
+        """Per code block: ``up_to_date``, ``stale`` or ``never_run`` in the project kernel."""
+        fps = fingerprints(dag.graph, dag.cells, dag.order())
+        code = {b: fp for b, fp in fps.items() if dag.is_code(b)}
+        return self.states.states(self.kernels.current(project.id), code, ever_run)
+
+    async def _execute(self, job: _Job) -> None:
+        run_id, project = job.run_id, job.project
+        lock = self._locks.setdefault(job.kernel_id or f"project:{project.id}", asyncio.Lock())
         try:
             async with lock:
                 if run_id in self._cancelled:
                     await self._finish(run_id, project.id, "cancelled", "cancelled before it started", cancel_blocks=True)
                     return
+                nb, graph = job.dag.nb, job.dag.graph
                 kernel_name = (nb.metadata.get("kernelspec") or {}).get("name")
-                kid = kernel_id or await self.kernels.get(project, kernel_name)
+                kid = job.kernel_id or await self.kernels.get(project, kernel_name)
+                if job.kernel_id is not None:
+                    self.kernels.watch(kid)
+                fps = fingerprints(graph, job.dag.cells, job.dag.order())
+                plan = job.plan
+                if job.skip_fresh:
+                    fresh = self.states.up_to_date(kid, fps) - job.must_run
+                    plan = [b for b in job.plan if b not in fresh]
+                    await self._mark_up_to_date(run_id, project.id, [b for b in job.plan if b in fresh], fps)
                 async with self.db.session() as s:
                     await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
                 self.events.emit(run_id, project.id, "running")
@@ -269,7 +376,7 @@ class RunService:
                 self._engines[run_id] = engine
                 if run_id in self._cancelled:
                     engine.cancel_requested.set()
-                recorder = _Recorder(self, run_id, project.id)
+                recorder = _Recorder(self, run_id, project.id, kid, fps, graph)
                 try:
                     outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
                 finally:
@@ -282,17 +389,31 @@ class RunService:
                             pass
                 if outcome.kernel_died:
                     self.kernels.drop_client(kid)
-                    if kernel_id is None:
+                    self.states.forget(kid)
+                    if job.kernel_id is None:
                         await self.kernels.discard(project.id)
                 await self._finish(run_id, project.id, outcome.status, outcome.reason)
         except asyncio.TimeoutError:
-            self.kernels.drop_client(kernel_id or "")
+            self.kernels.drop_client(job.kernel_id or "")
             await self._finish(run_id, project.id, "failed", "the kernel did not become ready within 120 s", cancel_blocks=True)
         except Exception as e:  # a bug or an unreachable kernel must not leave the run "running"
             self.log.exception("notebook_dag: run %s failed unexpectedly", run_id)
             await self._finish(run_id, project.id, "failed", f"internal error: {e}", cancel_blocks=True)
         finally:
             self._cancelled.discard(run_id)
+
+    async def _mark_up_to_date(self, run_id: str, project_id: str, blocks: list[str], fps: dict[str, str]) -> None:
+        if not blocks:
+            return
+        async with self.db.session() as s:
+            for b in blocks:
+                await s.execute(
+                    update(RunBlock)
+                    .where(RunBlock.run_id == run_id, RunBlock.block_id == b)
+                    .values(status="up_to_date", fingerprint=fps.get(b))
+                )
+        for b in blocks:
+            self.events.emit(run_id, project_id, "up_to_date", b)
 
     async def _finish(self, run_id: str, project_id: str, status: str, reason: str | None, cancel_blocks: bool = False) -> None:
         async with self.db.session() as s:

@@ -231,7 +231,7 @@ class DagHandler(DagAPIHandler):
     @authorized
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
-        self.reply(m.DagOut, await self.services.dag.describe(p))
+        self.reply(m.DagOut, await self.services.describe_dag(p))
 
 
 class ProjectRunsHandler(DagAPIHandler):
@@ -258,6 +258,18 @@ class RunHandler(DagAPIHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         self.reply(m.RunOut, await self.services.runs.get(run_id, self.user))
+
+
+class RunRetryHandler(DagAPIHandler):
+    """``POST /runs/{id}/retry`` (and ``/resume``): a new run of what did not succeed."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        force = self.get_query_argument("force", "false").lower() in ("1", "true", "yes")
+        run = await self.services.runs.retry(run_id, self.user, force=force)
+        self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/runs/{run['id']}")
+        self.reply(m.RunSummary, run, 202)
 
 
 class RunCancelHandler(DagAPIHandler):
@@ -291,5 +303,6 @@ def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
         (rf"{API}/projects/{pid}/runs", ProjectRunsHandler),
         (rf"{API}/runs/{rid}", RunHandler),
         (rf"{API}/runs/{rid}/cancel", RunCancelHandler),
+        (rf"{API}/runs/{rid}/(?:retry|resume)", RunRetryHandler),
         (rf"{API}/openapi.json", OpenAPIHandler),
     ]

@@ -9,9 +9,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-RunMode = Literal["all", "block", "upstream", "downstream"]
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-BlockRunStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled"]
+RunMode = Literal["all", "block", "upstream", "downstream", "stale"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+BlockRunStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled", "up_to_date"]
+BlockState = Literal["never_run", "up_to_date", "stale"]
 CellType = Literal["code", "markdown", "raw"]
 EdgeKind = Literal["manual", "inferred"]
 ProjectSort = Literal["name", "-name", "created", "-created", "updated", "-updated"]
@@ -134,8 +135,11 @@ class EdgeList(BaseModel):
 
 
 class DagNode(BlockOut):
-    status: Literal["never_run", "queued", "running", "succeeded", "failed", "skipped", "cancelled"] = Field(
+    status: Literal["never_run", "queued", "running", "succeeded", "failed", "skipped", "cancelled", "up_to_date"] = Field(
         default="never_run", description="status of the block in its most recent run"
+    )
+    state: BlockState = Field(
+        default="never_run", description="whether the project kernel holds this block's current results"
     )
     last_run_id: str | None = None
     duration: float | None = Field(default=None, description="seconds the block took in its most recent run")
@@ -157,6 +161,11 @@ class DagOut(BaseModel):
 class RunCreate(_Input):
     mode: RunMode = "all"
     block_id: str | None = None
+    force: bool = Field(
+        default=False,
+        description="execute every planned block; otherwise blocks already up to date in the "
+        "kernel are not executed (status up_to_date). Mode 'block' always executes its block.",
+    )
     kernel_id: str | None = Field(
         default=None, description="run on this existing kernel (e.g. the notebook's session)"
     )
@@ -175,7 +184,8 @@ class RunBlockOut(BaseModel):
 class RunOut(BaseModel):
     id: str
     project_id: str
-    mode: RunMode
+    mode: RunMode | Literal["retry"]
+    parent_id: str | None = Field(default=None, description="the run a retry or resume continues")
     block_id: str | None
     status: RunStatus
     reason: str | None

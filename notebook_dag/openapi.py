@@ -31,6 +31,8 @@ ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseMo
     ("post", "/projects/{project_id}/runs", "Start a run (all, block, upstream, downstream)", m.RunCreate, (202, m.RunSummary), (400, 404, 422)),
     ("get", "/runs/{run_id}", "A run with per-block status and outputs", None, (200, m.RunOut), (404,)),
     ("post", "/runs/{run_id}/cancel", "Cancel a queued or running run", None, (202, m.RunSummary), (404, 409)),
+    ("post", "/runs/{run_id}/retry", "Re-run what did not succeed, with what it needs (force=true: even up-to-date upstream)", None, (202, m.RunSummary), (404, 409)),
+    ("post", "/runs/{run_id}/resume", "Continue an interrupted run (same as retry)", None, (202, m.RunSummary), (404, 409)),
 ]
 
 

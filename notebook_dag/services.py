@@ -23,3 +23,13 @@ class Services:
     @staticmethod
     def project_dict(p: Any) -> dict[str, Any]:
         return project_dict(p)
+
+    async def describe_dag(self, project: Any) -> dict[str, Any]:
+        """``GET /projects/{id}/dag``: the DAG with each block's last run status and its
+        state (up to date / stale / never run) in the project kernel."""
+        built, doc = await self.dag.describe(project)
+        ever = {n["id"] for n in doc["nodes"] if n["status"] in ("succeeded", "up_to_date", "failed", "cancelled")}
+        states = self.runs.block_states(project, built, ever)
+        for node in doc["nodes"]:
+            node["state"] = states.get(node["id"], "never_run")
+        return doc

@@ -48,7 +48,7 @@ def test_migrations_create_the_schema_and_mark_interrupted_runs(tmp_path):
         db = Database(url)
         async with db.session() as s:
             run = await s.get(Run, run_id)
-            assert run.status == "failed" and "interrupted" in run.reason and run.finished_at
+            assert run.status == "interrupted" and "interrupted" in run.reason and run.finished_at
             blocks = (await s.execute(select(RunBlock).where(RunBlock.run_id == run_id))).scalars().all()
             assert [b.status for b in blocks] == ["cancelled"]
         await db.dispose()

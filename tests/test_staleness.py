@@ -1,0 +1,183 @@
+"""Staleness, stale-only runs, force, retry, and resume after a server restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from conftest import blocks_by_id, stdout_of, write_notebook
+
+DIAMOND = [
+    "a = 1\nprint('a')",            # c0
+    "b = a + 1\nprint('b')",        # c1
+    "c = b * 10\nprint('c')",       # c2
+    "d = 'free'\nprint('d')",       # c3 independent
+    "e = c + 1\nprint('e', e)",     # c4
+]
+
+
+async def _states(api, pid):
+    dag = await api.ok("GET", f"projects/{pid}/dag")
+    return {n["id"]: n["state"] for n in dag["nodes"]}
+
+
+def _executed(run):
+    return [b["block_id"] for b in run["blocks"] if b["status"] not in ("up_to_date",)]
+
+
+async def test_edit_marks_exactly_descendants_stale_and_stale_run_executes_them(api, jp_root_dir):
+    write_notebook(jp_root_dir, "s.ipynb", DIAMOND)
+    p = await api.project("s.ipynb")
+    assert set((await _states(api, p["id"])).values()) == {"never_run"}
+    first = await api.run(p["id"])
+    assert first["status"] == "succeeded" and _executed(first) == ["c0", "c1", "c2", "c3", "c4"]
+    assert set((await _states(api, p["id"])).values()) == {"up_to_date"}
+
+    again = await api.run(p["id"])
+    assert again["status"] == "succeeded"
+    assert [b["status"] for b in again["blocks"]] == ["up_to_date"] * 5, "nothing is executed twice"
+
+    await api.ok("PATCH", f"projects/{p['id']}/blocks/c1", {"source": "b = a + 2\nprint('b')"})
+    states = await _states(api, p["id"])
+    assert {k for k, v in states.items() if v == "stale"} == {"c1", "c2", "c4"}
+    assert states["c0"] == states["c3"] == "up_to_date"
+
+    stale = await api.run(p["id"], mode="stale")
+    by = blocks_by_id(stale)
+    assert [b for b in by if by[b]["status"] == "succeeded"] == ["c1", "c2", "c4"]
+    assert stdout_of(by["c4"]) == "e 31\n"
+    assert set((await _states(api, p["id"])).values()) == {"up_to_date"}
+
+    forced = await api.run(p["id"], force=True)
+    assert [b["status"] for b in forced["blocks"]] == ["succeeded"] * 5
+
+
+async def test_running_a_block_again_makes_its_descendants_stale(api, jp_root_dir):
+    write_notebook(jp_root_dir, "r.ipynb", DIAMOND)
+    p = await api.project("r.ipynb")
+    await api.run(p["id"])
+    one = await api.run(p["id"], mode="block", block_id="c1")
+    assert one["blocks"][0]["status"] == "succeeded", "mode block always executes its block"
+    states = await _states(api, p["id"])
+    assert states["c1"] == "up_to_date" and states["c2"] == states["c4"] == "stale" and states["c3"] == "up_to_date"
+
+
+async def test_kernel_restart_makes_everything_stale(api, jp_root_dir, jp_fetch):
+    write_notebook(jp_root_dir, "k.ipynb", DIAMOND)
+    p = await api.project("k.ipynb")
+    run = await api.run(p["id"])
+    await jp_fetch("api", "kernels", run["kernel_id"], "restart", method="POST", body=b"")
+    for _ in range(50):
+        if set((await _states(api, p["id"])).values()) == {"stale"}:
+            break
+        await asyncio.sleep(0.1)
+    assert set((await _states(api, p["id"])).values()) == {"stale"}
+    rerun = await api.run(p["id"], mode="stale")
+    assert _executed(rerun) == ["c0", "c1", "c2", "c3", "c4"]
+
+
+async def test_retry_reruns_what_failed_with_what_it_needs(api, jp_root_dir):
+    write_notebook(jp_root_dir, "f.ipynb", ["a = 1", "b = a / zero", "print('b', b)", "print('other', a)"])
+    p = await api.project("f.ipynb")
+    failed = await api.run(p["id"])
+    assert failed["status"] == "failed"
+    await api.ok("PATCH", f"projects/{p['id']}/blocks/c1", {"source": "b = a / 1"})
+    started = await api.ok("POST", f"runs/{failed['id']}/retry", expect=202)
+    retry = await api.wait(started["id"])
+    assert retry["status"] == "succeeded" and retry["parent_id"] == failed["id"] and retry["mode"] == "retry"
+    by = blocks_by_id(retry)
+    assert set(by) == {"c0", "c1", "c2"}, "only what failed or was skipped, with its upstream"
+    assert by["c0"]["status"] == "up_to_date" and stdout_of(by["c2"]) == "b 1.0\n"
+    code, body = await api.call("POST", f"runs/{retry['id']}/retry")
+    assert code == 409 and "nothing to retry" in body["message"]
+    assert (await api.call("POST", "runs/nope/retry"))[0] == 404
+
+
+# ---- resume after a real server restart (separate server processes) ---------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Server:
+    def __init__(self, root: Path, db: Path) -> None:
+        self.port, self.token = _free_port(), "resume-test"
+        env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / "cfg"), JUPYTER_DATA_DIR=str(root.parent / "data"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={self.port}", "--ServerApp.ip=127.0.0.1",
+             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+             "--ServerApp.allow_root=True", f"--NotebookDagApp.db_url=sqlite:///{db}",
+             "--ServerApp.jpserver_extensions=notebook_dag=True"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )
+        deadline = time.time() + 60
+        while True:
+            try:
+                self.call("GET", "projects")
+                return
+            except Exception:
+                assert time.time() < deadline and self.proc.poll() is None, "server did not start"
+                time.sleep(0.2)
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/notebook-dag/api/{path}", method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    def wait(self, run_id: str, timeout: float = 60) -> dict:
+        deadline = time.time() + timeout
+        while True:
+            run = self.call("GET", f"runs/{run_id}")
+            if run["status"] not in ("queued", "running"):
+                return run
+            assert time.time() < deadline
+            time.sleep(0.1)
+
+
+def test_interrupted_run_resumes_after_server_restart(tmp_path):
+    root, db = tmp_path / "root", tmp_path / "dag.db"
+    root.mkdir()
+    write_notebook(root, "long.ipynb", ["x = 40", "import time\ntime.sleep(120)\ny = x + 1", "print('y', y + 1)"])
+    first = _Server(root, db)
+    try:
+        p = first.call("POST", "projects", {"name": "long", "notebook_path": "long.ipynb"})
+        run = first.call("POST", f"projects/{p['id']}/runs", {"mode": "all"})
+        deadline = time.time() + 60
+        while blocks_by_id(first.call("GET", f"runs/{run['id']}"))["c1"]["status"] != "running":
+            assert time.time() < deadline
+            time.sleep(0.1)
+    finally:
+        first.proc.send_signal(signal.SIGKILL)  # the server dies mid-run
+        first.proc.wait(30)
+    # make the long block short so the resumed run finishes (the notebook is the user's to edit)
+    nb = json.loads((root / "long.ipynb").read_text())
+    nb["cells"][1]["source"] = "y = x + 1"
+    (root / "long.ipynb").write_text(json.dumps(nb))
+    second = _Server(root, db)
+    try:
+        old = second.call("GET", f"runs/{run['id']}")
+        assert old["status"] == "interrupted" and "interrupted" in old["reason"]
+        assert blocks_by_id(old)["c0"]["status"] == "succeeded"
+        resumed = second.wait(second.call("POST", f"runs/{run['id']}/resume")["id"])
+        assert resumed["status"] == "succeeded" and resumed["parent_id"] == run["id"]
+        by = blocks_by_id(resumed)
+        assert set(by) == {"c0", "c1", "c2"}, "the new kernel needs c0 again: it is re-run, not assumed"
+        assert stdout_of(by["c2"]) == "y 42\n"
+    finally:
+        second.proc.terminate()
+        second.proc.wait(30)
