@@ -8,7 +8,9 @@ anything else is a bug and answers 500.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import posixpath
 from typing import Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
@@ -17,6 +19,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, ValidationError
 from tornado import web
 
+from . import export
 from . import models as m
 from .errors import BadRequest, NotebookDagError, Unprocessable, status_for
 from .openapi import openapi_document
@@ -234,6 +237,24 @@ class DagHandler(DagAPIHandler):
         self.reply(m.DagOut, await self.services.describe_dag(p))
 
 
+class ExportHandler(DagAPIHandler):
+    """``GET /projects/{id}/export?format=py|ipynb|airflow`` as a file download."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        fmt = self.get_query_argument("format", "py")
+        if fmt not in export.FORMATS:
+            raise BadRequest(f"format must be one of {', '.join(export.FORMATS)}, got {fmt!r}")
+        dag = await self.services.dag.build(p)
+        text = await asyncio.to_thread(export.export, dag, fmt, p.name, p.id)
+        stem = posixpath.splitext(posixpath.basename(p.notebook_path))[0]
+        filename = {"py": f"{stem}.py", "ipynb": f"{stem}.dag.ipynb", "airflow": f"{stem}_airflow_dag.py"}[fmt]
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.finish(text, set_content_type=export.media_type(fmt))
+
+
 class ProjectRunsHandler(DagAPIHandler):
     @web.authenticated
     @authorized
@@ -301,6 +322,7 @@ def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
         (rf"{API}/projects/{pid}/edges/{eid}", EdgeHandler),
         (rf"{API}/projects/{pid}/dag", DagHandler),
         (rf"{API}/projects/{pid}/runs", ProjectRunsHandler),
+        (rf"{API}/projects/{pid}/export", ExportHandler),
         (rf"{API}/runs/{rid}", RunHandler),
         (rf"{API}/runs/{rid}/cancel", RunCancelHandler),
         (rf"{API}/runs/{rid}/(?:retry|resume)", RunRetryHandler),

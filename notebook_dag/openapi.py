@@ -27,6 +27,7 @@ ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseMo
     ("post", "/projects/{project_id}/edges", "Add a manual edge (409 with the cycle if it closes one)", m.EdgeCreate, (201, m.EdgeOut), (404, 409, 422)),
     ("delete", "/projects/{project_id}/edges/{edge_id}", "Delete a manual edge", None, (204, None), (404,)),
     ("get", "/projects/{project_id}/dag", "Nodes, edges and a topological order", None, (200, m.DagOut), (404,)),
+    ("get", "/projects/{project_id}/export", "Export as format=py (script), ipynb (reordered notebook) or airflow (DAG file)", None, (200, None), (400, 404)),
     ("get", "/projects/{project_id}/runs", "Run history, newest first", None, (200, m.RunList), (404,)),
     ("post", "/projects/{project_id}/runs", "Start a run (all, block, upstream, downstream)", m.RunCreate, (202, m.RunSummary), (400, 404, 422)),
     ("get", "/runs/{run_id}", "A run with per-block status and outputs", None, (200, m.RunOut), (404,)),
