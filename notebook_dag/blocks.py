@@ -104,6 +104,23 @@ class BlockService:
             )
             await s.execute(delete(BlockMeta).where(BlockMeta.project_id == project.id, BlockMeta.block_id == block_id))
 
+    async def set_positions(self, project: Any, positions: dict[str, Any]) -> list[dict[str, Any]]:
+        """Save many layout positions at once (``{cell id: {"x", "y"} or None}``) and
+        return the blocks. Raises :class:`NotFound` when an id names no cell."""
+        nb = await self.notebook(project)
+        ids = {c["id"] for c in nb.cells}
+        unknown = sorted(set(positions) - ids)
+        if unknown:
+            raise NotFound(f"no cells {', '.join(unknown)} in this notebook", block_ids=unknown)
+        async with self.db.session() as s:
+            for block_id, pos in positions.items():
+                meta = await s.get(BlockMeta, (project.id, block_id))
+                if meta is None:
+                    meta = BlockMeta(project_id=project.id, block_id=block_id)
+                    s.add(meta)
+                meta.x, meta.y = (pos["x"], pos["y"]) if pos else (None, None)
+        return await self.list(project)
+
     async def _save_meta(self, project_id: str, block_id: str, **values: Any) -> BlockMeta:
         async with self.db.session() as s:
             meta = await s.get(BlockMeta, (project_id, block_id))

@@ -79,6 +79,7 @@ class BuiltDag:
     graph: nx.DiGraph
     edges: list[DagEdge]
     dropped: list[DagEdge]
+    hidden: list[DagEdge] = field(default_factory=list)
 
     def order(self) -> list[str]:
         """Cell ids in a topological order, notebook order wherever edges allow."""
@@ -88,13 +89,16 @@ class BuiltDag:
         return self.cells[block_id].get("cell_type") == "code"
 
 
-def build_dag(nb: Any, manual: Iterable[tuple[str, str, str]]) -> BuiltDag:
+def build_dag(
+    nb: Any, manual: Iterable[tuple[str, str, str]], hidden: Iterable[tuple[str, str, str]] = ()
+) -> BuiltDag:
     """Build the DAG of notebook ``nb`` (an nbformat notebook with cell ids).
 
     ``manual`` yields ``(edge_id, source, target)`` of hand-drawn edges; those naming a
     cell that no longer exists are returned in ``dropped`` and left out. Inferred edges
     come from :func:`notebook_dag.inference.infer_edges` on the code cells in notebook
-    order. A manual edge that duplicates an inferred one keeps both kinds on one edge.
+    order, less those the user hid (``hidden``, same shape; listed in ``hidden``). A
+    manual edge that duplicates an inferred one keeps both kinds on one edge.
     """
     cells = {c["id"]: c for c in nb.cells}
     index = {c["id"]: i for i, c in enumerate(nb.cells)}
@@ -102,10 +106,20 @@ def build_dag(nb: Any, manual: Iterable[tuple[str, str, str]]) -> BuiltDag:
     graph.add_nodes_from(cells)
     code = [(c["id"], str(c.get("source", ""))) for c in nb.cells if c.get("cell_type") == "code"]
     edges: list[DagEdge] = []
+    dropped: list[DagEdge] = []
+    hidden_edges: list[DagEdge] = []
+    for edge_id, source, target in hidden:
+        edge = DagEdge(source, target, "hidden", [], edge_id)
+        (hidden_edges if source in cells and target in cells else dropped).append(edge)
+    off = {(e.source, e.target) for e in hidden_edges}
     for e in infer_edges(code):
+        if (e.source, e.target) in off:
+            for h in hidden_edges:
+                if (h.source, h.target) == (e.source, e.target):
+                    h.names = list(e.names)
+            continue
         edges.append(DagEdge(e.source, e.target, "inferred", list(e.names)))
         graph.add_edge(e.source, e.target, kinds={"inferred"}, names=list(e.names))
-    dropped: list[DagEdge] = []
     for edge_id, source, target in manual:
         edge = DagEdge(source, target, "manual", [], edge_id)
         if source not in cells or target not in cells:
@@ -116,7 +130,7 @@ def build_dag(nb: Any, manual: Iterable[tuple[str, str, str]]) -> BuiltDag:
             graph.edges[source, target]["kinds"].add("manual")
         else:
             graph.add_edge(source, target, kinds={"manual"}, names=[])
-    return BuiltDag(nb, cells, index, graph, edges, dropped)
+    return BuiltDag(nb, cells, index, graph, edges, dropped, hidden_edges)
 
 
 def cycle_through(graph: nx.DiGraph, source: str, target: str) -> list[str] | None:
@@ -163,16 +177,20 @@ class DagService:
         self.db = db
         self.blocks = blocks
 
-    async def _manual(self, project_id: str) -> list[tuple[str, str, str]]:
+    async def _stored(self, project_id: str) -> dict[str, list[tuple[str, str, str]]]:
+        out: dict[str, list[tuple[str, str, str]]] = {"manual": [], "hidden": []}
         async with self.db.session() as s:
             rows = (await s.execute(select(Edge).where(Edge.project_id == project_id).order_by(Edge.created_at))).scalars()
-            return [(e.id, e.source, e.target) for e in rows]
+            for e in rows:
+                out.setdefault(e.kind, []).append((e.id, e.source, e.target))
+        return out
 
     async def build(self, project: Any) -> BuiltDag:
-        """The project's DAG; manual edges whose cells disappeared are deleted here
+        """The project's DAG; stored edges whose cells disappeared are deleted here
         and reported in ``dropped``."""
         nb = await self.blocks.notebook(project)
-        dag = build_dag(nb, await self._manual(project.id))
+        stored = await self._stored(project.id)
+        dag = build_dag(nb, stored["manual"], stored["hidden"])
         if dag.dropped:
             async with self.db.session() as s:
                 await s.execute(delete(Edge).where(Edge.id.in_([e.id for e in dag.dropped])))
@@ -197,6 +215,7 @@ class DagService:
             "edges": [e.as_dict() for e in dag.edges],
             "order": dag.order(),
             "dropped": [e.as_dict() for e in dag.dropped],
+            "hidden": [e.as_dict() for e in dag.hidden],
         }
 
     async def last_results(self, project_id: str) -> dict[str, dict[str, Any]]:
@@ -219,7 +238,11 @@ class DagService:
 
     async def list_edges(self, project: Any) -> dict[str, Any]:
         dag = await self.build(project)
-        return {"edges": [e.as_dict() for e in dag.edges], "dropped": [e.as_dict() for e in dag.dropped]}
+        return {
+            "edges": [e.as_dict() for e in dag.edges],
+            "dropped": [e.as_dict() for e in dag.dropped],
+            "hidden": [e.as_dict() for e in dag.hidden],
+        }
 
     async def add_edge(self, project: Any, source: str, target: str) -> dict[str, Any]:
         """Store a manual edge. Raises :class:`NotFound` for an unknown cell id,
@@ -237,14 +260,35 @@ class DagService:
                 "adding this edge would create a cycle: " + " → ".join(cycle), cycle=cycle
             )
         async with self.db.session() as s:
-            edge = Edge(project_id=project.id, source=source, target=target)
+            # accepting a hidden inferred edge as a manual one un-hides it
+            await s.execute(
+                delete(Edge).where(Edge.project_id == project.id, Edge.source == source, Edge.target == target, Edge.kind == "hidden")
+            )
+            edge = Edge(project_id=project.id, source=source, target=target, kind="manual")
             s.add(edge)
             await s.flush()
             return DagEdge(source, target, "manual", [], edge.id).as_dict()
 
+    async def hide_edge(self, project: Any, source: str, target: str) -> dict[str, Any]:
+        """Hide the inferred edge ``source → target``: runs and the view ignore it
+        until the hidden edge is deleted. Raises :class:`NotFound` when there is no such
+        inferred edge and :class:`Conflict` when it is hidden already."""
+        dag = await self.build(project)
+        if any((h.source, h.target) == (source, target) for h in dag.hidden):
+            raise Conflict(f"the inferred edge {source} → {target} is hidden already")
+        inferred = [e for e in dag.edges if e.kind == "inferred" and (e.source, e.target) == (source, target)]
+        if not inferred:
+            raise NotFound(f"there is no inferred edge {source} → {target}")
+        async with self.db.session() as s:
+            edge = Edge(project_id=project.id, source=source, target=target, kind="hidden")
+            s.add(edge)
+            await s.flush()
+            return DagEdge(source, target, "hidden", inferred[0].names, edge.id).as_dict()
+
     async def delete_edge(self, project: Any, edge_id: str) -> None:
-        """Delete a manual edge. Raises :class:`NotFound` if there is none with that id."""
+        """Delete a manual edge, or un-hide a hidden inferred one.
+        Raises :class:`NotFound` if there is none with that id."""
         async with self.db.session() as s:
             res = await s.execute(delete(Edge).where(Edge.id == edge_id, Edge.project_id == project.id))
             if res.rowcount == 0:
-                raise NotFound(f"no manual edge {edge_id!r} in this project")
+                raise NotFound(f"no edge {edge_id!r} in this project")

@@ -167,6 +167,25 @@ class ProjectHandler(DagAPIHandler):
         self.finish()
 
 
+class ProjectDuplicateHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        body = self.body(m.ProjectDuplicate)
+        p = await self.services.projects.duplicate(project_id, self.user, body.name, body.notebook_path)
+        self.reply(m.ProjectOut, self.services.project_dict(p), 201)
+
+
+class PositionsHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        body = self.body(m.PositionsUpdate)
+        positions = {k: (v.model_dump() if v else None) for k, v in body.positions.items()}
+        self.reply(m.BlockList, {"blocks": await self.services.blocks.set_positions(p, positions)})
+
+
 class BlocksHandler(DagAPIHandler):
     @web.authenticated
     @authorized
@@ -217,6 +236,18 @@ class EdgesHandler(DagAPIHandler):
         p = await self.services.projects.get(project_id, self.user)
         body = self.body(m.EdgeCreate)
         self.reply(m.EdgeOut, await self.services.dag.add_edge(p, body.source, body.target), 201)
+
+
+class HiddenEdgesHandler(DagAPIHandler):
+    """``POST /projects/{id}/edges/hidden {"source", "target"}`` hides an inferred edge;
+    ``DELETE /projects/{id}/edges/{edge_id}`` of the hidden edge shows it again."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        body = self.body(m.EdgeCreate)
+        self.reply(m.EdgeOut, await self.services.dag.hide_edge(p, body.source, body.target), 201)
 
 
 class EdgeHandler(DagAPIHandler):
@@ -319,7 +350,10 @@ def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
         (rf"{API}/projects/{pid}/blocks", BlocksHandler),
         (rf"{API}/projects/{pid}/blocks/{bid}", BlockHandler),
         (rf"{API}/projects/{pid}/edges", EdgesHandler),
+        (rf"{API}/projects/{pid}/edges/hidden", HiddenEdgesHandler),
         (rf"{API}/projects/{pid}/edges/{eid}", EdgeHandler),
+        (rf"{API}/projects/{pid}/duplicate", ProjectDuplicateHandler),
+        (rf"{API}/projects/{pid}/positions", PositionsHandler),
         (rf"{API}/projects/{pid}/dag", DagHandler),
         (rf"{API}/projects/{pid}/runs", ProjectRunsHandler),
         (rf"{API}/projects/{pid}/export", ExportHandler),

@@ -14,7 +14,7 @@ RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "in
 BlockRunStatus = Literal["queued", "running", "succeeded", "failed", "skipped", "cancelled", "up_to_date"]
 BlockState = Literal["never_run", "up_to_date", "stale"]
 CellType = Literal["code", "markdown", "raw"]
-EdgeKind = Literal["manual", "inferred"]
+EdgeKind = Literal["manual", "inferred", "hidden"]
 ProjectSort = Literal["name", "-name", "created", "-created", "updated", "-updated"]
 
 
@@ -105,6 +105,15 @@ class BlockCreate(_Input):
     title: str | None = Field(default=None, max_length=300)
 
 
+class PositionsUpdate(_Input):
+    positions: dict[str, Position | None] = Field(description="cell id → layout position (null clears it)")
+
+
+class ProjectDuplicate(_Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    notebook_path: str | None = Field(default=None, description="where to copy the notebook; next to it by default")
+
+
 class BlockUpdate(_Input):
     source: str | None = None
     title: str | None = Field(default=None, max_length=300)
@@ -132,6 +141,7 @@ class EdgeList(BaseModel):
     dropped: list[EdgeOut] = Field(
         default_factory=list, description="manual edges removed because a cell disappeared"
     )
+    hidden: list[EdgeOut] = Field(default_factory=list, description="inferred edges the user hid")
 
 
 class DagNode(BlockOut):
@@ -153,6 +163,7 @@ class DagOut(BaseModel):
     edges: list[EdgeOut]
     order: list[str] = Field(description="block ids in a topological order (notebook order where free)")
     dropped: list[EdgeOut] = Field(default_factory=list)
+    hidden: list[EdgeOut] = Field(default_factory=list, description="inferred edges the user hid")
 
 
 # ---- runs -------------------------------------------------------------------------

@@ -3,15 +3,17 @@ owned by the Jupyter user who created it."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
+from jupyter_core.utils import ensure_async
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict, NotFound
 from .models import ProjectCreate, ProjectUpdate
 from .notebooks import NotebookStore, normalize_path
-from .storage import Database, Project
+from .storage import BlockMeta, Database, Edge, Project
 
 _SORTS = {
     "name": Project.name.asc(),
@@ -129,6 +131,39 @@ class ProjectService:
                 await s.flush()
             except StaleDataError:
                 raise Conflict("the project changed since you read it") from None
+            await s.refresh(p)
+            return p
+
+    async def duplicate(self, project_id: str, user: str, name: str | None, notebook_path: str | None) -> Project:
+        """Copy a project: its notebook (through the contents manager, next to the
+        original unless ``notebook_path`` is given), tags, manual and hidden edges and
+        block positions. Runs are not copied. Raises :class:`Conflict` when
+        ``notebook_path`` exists already."""
+        src = await self.get(project_id, user)
+        if notebook_path is None:
+            model = await ensure_async(self.store.contents_manager.copy(src.notebook_path, posixpath.dirname(src.notebook_path)))
+            path = model["path"]
+        else:
+            path = normalize_path(notebook_path)
+            if await self.store.exists(path):
+                raise Conflict(f"{path!r} exists already")
+            await self.store.write(path, await self.store.read(src.notebook_path))
+        async with self.db.session() as s:
+            p = Project(
+                name=name or f"{src.name} (copy)",
+                description=src.description,
+                tags=list(src.tags or []),
+                notebook_path=path,
+                owner=user,
+                kernel_name=src.kernel_name,
+            )
+            s.add(p)
+            await s.flush()
+            for e in (await s.execute(select(Edge).where(Edge.project_id == src.id))).scalars().all():
+                s.add(Edge(project_id=p.id, source=e.source, target=e.target, kind=e.kind))
+            for m in (await s.execute(select(BlockMeta).where(BlockMeta.project_id == src.id))).scalars().all():
+                s.add(BlockMeta(project_id=p.id, block_id=m.block_id, title=m.title, x=m.x, y=m.y))
+            await s.flush()
             await s.refresh(p)
             return p
 

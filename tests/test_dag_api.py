@@ -91,3 +91,47 @@ async def test_magics_and_syntax_errors_do_not_break_the_dag(api, jp_root_dir):
     edges = {(e["source"], e["target"]) for e in dag["edges"]}
     assert ("c0", "c1") in edges and ("c1", "c3") in edges
     assert {n["id"]: n for n in dag["nodes"]}["c2"]["parse_error"]
+
+
+async def test_hide_and_accept_inferred_edges(api, jp_root_dir):
+    p = await _project(api, jp_root_dir)
+    base = f"projects/{p['id']}/edges"
+    hidden = await api.ok("POST", f"{base}/hidden", {"source": "c1", "target": "c2"}, expect=201)
+    assert hidden["kind"] == "hidden" and hidden["names"] == ["x"]
+    dag = await api.ok("GET", f"projects/{p['id']}/dag")
+    assert ("c1", "c2") not in {(e["source"], e["target"]) for e in dag["edges"]}
+    assert [(e["source"], e["target"]) for e in dag["hidden"]] == [("c1", "c2")]
+    run = await api.run(p["id"], mode="upstream", block_id="c2")
+    assert [b["block_id"] for b in run["blocks"]] == ["c2"], "a hidden edge no longer pulls its upstream"
+    assert (await api.call("POST", f"{base}/hidden", {"source": "c1", "target": "c2"}))[0] == 409
+    assert (await api.call("POST", f"{base}/hidden", {"source": "c5", "target": "c2"}))[0] == 404
+
+    # accepting it as a manual edge shows it again, for good
+    manual = await api.ok("POST", base, {"source": "c1", "target": "c2"}, expect=201)
+    edges = await api.ok("GET", base)
+    assert edges["hidden"] == [] and any(e["id"] == manual["id"] for e in edges["edges"])
+
+    again = await api.ok("POST", f"{base}/hidden", {"source": "c1", "target": "c3"}, expect=201)
+    await api.ok("DELETE", f"{base}/{again['id']}", expect=204)
+    assert (await api.ok("GET", base))["hidden"] == []
+
+
+async def test_duplicate_project_and_bulk_positions(api, jp_root_dir):
+    p = await _project(api, jp_root_dir)
+    await api.ok("POST", f"projects/{p['id']}/edges", {"source": "c5", "target": "c4"}, expect=201)
+    blocks = await api.ok("PUT", f"projects/{p['id']}/positions", {"positions": {"c1": {"x": 1, "y": 2}, "c2": {"x": 3.5, "y": 4}}})
+    pos = {b["id"]: b["position"] for b in blocks["blocks"]}
+    assert pos["c1"] == {"x": 1, "y": 2} and pos["c3"] is None
+    code, body = await api.call("PUT", f"projects/{p['id']}/positions", {"positions": {"zz": {"x": 0, "y": 0}}})
+    assert code == 404 and body["block_ids"] == ["zz"]
+
+    copy = await api.ok("POST", f"projects/{p['id']}/duplicate", {"name": "copy"}, expect=201)
+    assert copy["name"] == "copy" and copy["notebook_path"] != p["notebook_path"]
+    assert (jp_root_dir / copy["notebook_path"]).exists() and (jp_root_dir / p["notebook_path"]).exists()
+    dag = await api.ok("GET", f"projects/{copy['id']}/dag")
+    assert any(e["kind"] == "manual" and (e["source"], e["target"]) == ("c5", "c4") for e in dag["edges"])
+    assert {n["id"]: n["position"] for n in dag["nodes"]}["c2"] == {"x": 3.5, "y": 4}
+    other = await api.ok("POST", f"projects/{p['id']}/duplicate", {"notebook_path": "copies.ipynb"}, expect=201)
+    assert other["notebook_path"] == "copies.ipynb" and other["name"].endswith("(copy)")
+    assert (await api.call("POST", f"projects/{p['id']}/duplicate", {"notebook_path": "copies.ipynb"}))[0] == 409
+    assert (await api.call("POST", "projects/nope/duplicate", {}))[0] == 404

@@ -81,13 +81,16 @@ class Project(Base):
 
 
 class Edge(Base):
+    """A manual edge (``kind="manual"``), or an inferred edge the user hid (``"hidden"``)."""
+
     __tablename__ = "edges"
-    __table_args__ = (UniqueConstraint("project_id", "source", "target", name="uq_edge"),)
+    __table_args__ = (UniqueConstraint("project_id", "source", "target", "kind", name="uq_edge"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10), default="manual", server_default="manual")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="edges")
