@@ -12,6 +12,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Type, Unicode, default
 
+from .activity import ActivityService
 from .blocks import BlockService
 from .dag import DagService
 from .events import RunEvents, on_kernel_reset, register_schemas
@@ -91,12 +92,15 @@ class NotebookDagApp(ExtensionApp):
         store = NotebookStore(self.serverapp.contents_manager)
         blocks = self.block_service_class(db, store)
         dag = self.dag_service_class(db, blocks)
+        projects = self.project_service_class(db, store)
         runs = self.run_service_class(
-            db, dag, self.serverapp.kernel_manager, RunEvents(event_logger), self.log, self.block_timeout or None
+            db, dag, self.serverapp.kernel_manager, RunEvents(event_logger), self.log, self.block_timeout or None,
+            projects=projects,
         )
         on_kernel_reset(event_logger, runs.states.forget)
         self.services = Services(
-            db=db, projects=self.project_service_class(db, store), blocks=blocks, dag=dag, runs=runs
+            db=db, projects=projects, blocks=blocks, dag=dag, runs=runs,
+            activity=ActivityService(db, event_logger),
         )
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user)
         self.log.info("notebook_dag: database %s", db.engine.url.render_as_string(hide_password=True))

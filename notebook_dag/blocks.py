@@ -3,13 +3,14 @@ manager, plus per-cell metadata kept in the database (title override, layout pos
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import nbformat
 from sqlalchemy import delete, select
 
 from .dag import block_title
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .models import BlockCreate, BlockUpdate
 from .notebooks import NotebookStore, ensure_cell_ids
 from .storage import BlockMeta, Database, Edge
@@ -36,10 +37,12 @@ class BlockService:
         position = None
         if meta is not None and meta.x is not None and meta.y is not None:
             position = {"x": meta.x, "y": meta.y}
+        source = str(cell.get("source", ""))
         return {
             "id": cell["id"],
             "cell_type": cell.get("cell_type", "code"),
-            "source": str(cell.get("source", "")),
+            "source": source,
+            "version": source_version(source),
             "title": block_title(cell, meta.title if meta else None),
             "index": index,
             "position": position,
@@ -75,10 +78,18 @@ class BlockService:
             meta = await self._save_meta(project.id, cell["id"], title=body.title)
         return self.block_dict(cell, at, meta)
 
-    async def update(self, project: Any, block_id: str, body: BlockUpdate) -> dict[str, Any]:
-        """Edit a cell's source (saving the notebook), title or position."""
+    async def update(self, project: Any, block_id: str, body: BlockUpdate, if_match: str | None = None) -> dict[str, Any]:
+        """Edit a cell's source (saving the notebook), title or position.
+
+        ``if_match`` is the block ``version`` the editor started from: when the source
+        changed since (another user's edit), :class:`Conflict` is raised with the
+        current block and nothing is written — one of two concurrent editors wins, the
+        other sees what won."""
         nb = await self.notebook(project)
         i = _find(nb, block_id)
+        if if_match and if_match.strip('"') != source_version(str(nb.cells[i].get("source", ""))):
+            meta = (await self.meta(project.id)).get(block_id)
+            raise Conflict("the block changed since you read it", current=self.block_dict(nb.cells[i], i, meta))
         fields = body.model_dump(exclude_unset=True)
         if "source" in fields and fields["source"] != nb.cells[i].get("source"):
             nb.cells[i]["source"] = fields["source"]
@@ -131,6 +142,11 @@ class BlockService:
                 setattr(meta, k, v)
             await s.flush()
             return meta
+
+
+def source_version(source: str) -> str:
+    """The version tag of a block: the first 16 hex digits of SHA-256 of its source."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def _find(nb: Any, block_id: str) -> int:

@@ -248,8 +248,10 @@ class RunService:
         events: RunEvents,
         log: logging.Logger,
         block_timeout: float | None = None,
+        projects: Any | None = None,
     ) -> None:
         self.db = db
+        self.projects = projects
         self.dag = dag
         self.kernel_manager = kernel_manager
         self.states = KernelStates()
@@ -291,7 +293,7 @@ class RunService:
         This is also how an ``interrupted`` run resumes after a server restart. Raises
         :class:`NotFound` for an unknown run and :class:`Conflict` when the run is still
         going or every block succeeded."""
-        old = await self._load(run_id, user)
+        old = await self._load(run_id, user, "edit")
         if old.status in ACTIVE_RUN_STATUSES:
             raise Conflict(f"run {run_id} is still {old.status}", status=old.status)
         todo = {b.block_id for b in old.blocks if b.status not in ("succeeded", "up_to_date")}
@@ -426,12 +428,17 @@ class RunService:
                 )
         self.events.emit(run_id, project_id, status, message=reason)
 
-    async def _load(self, run_id: str, user: str) -> Run:
+    async def _load(self, run_id: str, user: str, need: str = "view") -> Run:
+        """The run if ``user`` may ``need`` its project (see ProjectService.get)."""
         async with self.db.session() as s:
             run = await s.get(Run, run_id, options=[selectinload(Run.blocks), selectinload(Run.project)])
-            if run is None or run.project.owner != user:
-                raise NotFound(f"no run {run_id!r}")
-            return run
+        if run is None:
+            raise NotFound(f"no run {run_id!r}")
+        try:
+            await self.projects.get(run.project_id, user, need)
+        except NotFound:
+            raise NotFound(f"no run {run_id!r}") from None
+        return run
 
     async def get(self, run_id: str, user: str) -> dict[str, Any]:
         """The run with its blocks and their outputs; :class:`NotFound` if unknown."""
@@ -462,7 +469,7 @@ class RunService:
     async def cancel(self, run_id: str, user: str) -> dict[str, Any]:
         """Cancel a queued or running run (the kernel is interrupted).
         Raises :class:`Conflict` when the run has already ended."""
-        run = await self._load(run_id, user)
+        run = await self._load(run_id, user, "edit")
         if run.status not in ACTIVE_RUN_STATUSES:
             raise Conflict(f"run {run_id} has already ended ({run.status})", status=run.status)
         self._cancelled.add(run_id)

@@ -71,6 +71,10 @@ class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
             raise Unprocessable("the request body does not match the schema: " + "; ".join(
                 f"{'.'.join(map(str, x['loc'])) or 'body'}: {x['msg']}" for x in errors), errors=errors) from None
 
+    async def record(self, project_id: str | None, action: str, **detail: Any) -> None:
+        """Add to the activity feed what the current user just did."""
+        await self.services.activity.record(project_id, self.user, action, **detail)
+
     def query_int(self, name: str, default: int, low: int, high: int) -> int:
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
@@ -120,12 +124,16 @@ class ProjectsHandler(DagAPIHandler):
         if sort not in m.ProjectSort.__args__:
             raise BadRequest(f"sort must be one of {', '.join(m.ProjectSort.__args__)}")
         fav = self.get_query_argument("favorite", None)
+        scope = self.get_query_argument("scope", "all")
+        if scope not in ("all", "mine", "shared"):
+            raise BadRequest("scope must be one of all, mine, shared")
         rows, total = await self.services.projects.list(
             self.user,
             q=self.get_query_argument("q", None),
             tag=self.get_query_argument("tag", None),
             notebook_path=self.get_query_argument("notebook_path", None),
             favorite=None if fav is None else fav.lower() in ("1", "true", "yes"),
+            scope=scope,
             sort=sort,
             limit=self.query_int("limit", 50, 1, 1000),
             offset=self.query_int("offset", 0, 0, 10**9),
@@ -136,6 +144,7 @@ class ProjectsHandler(DagAPIHandler):
     @authorized
     async def post(self) -> None:
         p = await self.services.projects.create(self.body(m.ProjectCreate), self.user)
+        await self.record(p.id, "create_project", name=p.name)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/projects/{p.id}")
         self.reply(m.ProjectOut, self.services.project_dict(p), 201)
 
@@ -155,12 +164,15 @@ class ProjectHandler(DagAPIHandler):
         p = await self.services.projects.update(
             project_id, body, self.user, int(version) if version and version.isdigit() else None
         )
+        changed = sorted(body.model_dump(exclude_unset=True))
+        if changed != ["favorite"]:
+            await self.record(p.id, "edit_project", fields=changed)
         self.reply(m.ProjectOut, self.services.project_dict(p))
 
     @web.authenticated
     @authorized
     async def delete(self, project_id: str) -> None:
-        await self.services.projects.get(project_id, self.user)
+        await self.services.projects.get(project_id, self.user, "own")
         await self.services.runs.forget_project(project_id)
         await self.services.projects.delete(project_id, self.user)
         self.set_status(204)
@@ -180,10 +192,61 @@ class PositionsHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def put(self, project_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
+        p = await self.services.projects.get(project_id, self.user, "edit")
         body = self.body(m.PositionsUpdate)
         positions = {k: (v.model_dump() if v else None) for k, v in body.positions.items()}
         self.reply(m.BlockList, {"blocks": await self.services.blocks.set_positions(p, positions)})
+
+
+class MembersHandler(DagAPIHandler):
+    """``GET`` the owner, visibility and members; ``PUT {"username", "role"}`` shares
+    (owner only)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        self.reply(m.Members, await self.services.projects.members(project_id, self.user))
+
+    @web.authenticated
+    @authorized
+    async def put(self, project_id: str) -> None:
+        body = self.body(m.MemberIn)
+        members = await self.services.projects.share(project_id, self.user, body.username, body.role)
+        await self.record(project_id, "share", username=body.username, role=body.role)
+        self.reply(m.Members, members)
+
+
+class MemberHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def delete(self, project_id: str, username: str) -> None:
+        await self.services.projects.unshare(project_id, self.user, username)
+        await self.record(project_id, "unshare", username=username)
+        self.set_status(204)
+        self.finish()
+
+
+class ProjectActivityHandler(DagAPIHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        await self.services.projects.get(project_id, self.user)
+        rows, total = await self.services.activity.for_project(
+            project_id, self.query_int("limit", 50, 1, 1000), self.query_int("offset", 0, 0, 10**9)
+        )
+        self.reply(m.ActivityList, {"activity": rows, "total": total})
+
+
+class UserActivityHandler(DagAPIHandler):
+    """``GET /activity``: the current user's actions and those on projects they see."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        rows, total = await self.services.activity.for_user(
+            self.user, self.query_int("limit", 50, 1, 1000), self.query_int("offset", 0, 0, 10**9)
+        )
+        self.reply(m.ActivityList, {"activity": rows, "total": total})
 
 
 class BlocksHandler(DagAPIHandler):
@@ -196,8 +259,9 @@ class BlocksHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, project_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
+        p = await self.services.projects.get(project_id, self.user, "edit")
         block = await self.services.blocks.insert(p, self.body(m.BlockCreate))
+        await self.record(p.id, "add_block", block_id=block["id"])
         self.reply(m.BlockOut, block, 201)
 
 
@@ -211,14 +275,18 @@ class BlockHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def patch(self, project_id: str, block_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
-        self.reply(m.BlockOut, await self.services.blocks.update(p, block_id, self.body(m.BlockUpdate)))
+        p = await self.services.projects.get(project_id, self.user, "edit")
+        body = self.body(m.BlockUpdate)
+        block = await self.services.blocks.update(p, block_id, body, self.request.headers.get("If-Match"))
+        await self.record(p.id, "edit_block", block_id=block_id, fields=sorted(body.model_dump(exclude_unset=True)))
+        self.reply(m.BlockOut, block)
 
     @web.authenticated
     @authorized
     async def delete(self, project_id: str, block_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
+        p = await self.services.projects.get(project_id, self.user, "edit")
         await self.services.blocks.delete(p, block_id)
+        await self.record(p.id, "delete_block", block_id=block_id)
         self.set_status(204)
         self.finish()
 
@@ -233,9 +301,11 @@ class EdgesHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, project_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
+        p = await self.services.projects.get(project_id, self.user, "edit")
         body = self.body(m.EdgeCreate)
-        self.reply(m.EdgeOut, await self.services.dag.add_edge(p, body.source, body.target), 201)
+        edge = await self.services.dag.add_edge(p, body.source, body.target)
+        await self.record(p.id, "add_edge", source=body.source, target=body.target)
+        self.reply(m.EdgeOut, edge, 201)
 
 
 class HiddenEdgesHandler(DagAPIHandler):
@@ -245,7 +315,7 @@ class HiddenEdgesHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, project_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
+        p = await self.services.projects.get(project_id, self.user, "edit")
         body = self.body(m.EdgeCreate)
         self.reply(m.EdgeOut, await self.services.dag.hide_edge(p, body.source, body.target), 201)
 
@@ -254,7 +324,7 @@ class EdgeHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def delete(self, project_id: str, edge_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
+        p = await self.services.projects.get(project_id, self.user, "edit")
         await self.services.dag.delete_edge(p, edge_id)
         self.set_status(204)
         self.finish()
@@ -265,7 +335,12 @@ class DagHandler(DagAPIHandler):
     @authorized
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
-        self.reply(m.DagOut, await self.services.describe_dag(p))
+        doc = await self.services.describe_dag(p)
+        if self.get_query_argument("datasets", None) is not None:  # ?datasets=true adds dataset nodes
+            from .datasets.handlers import dag_with_datasets
+
+            return await dag_with_datasets(self, p, doc)
+        self.reply(m.DagOut, doc)
 
 
 class ExportHandler(DagAPIHandler):
@@ -299,8 +374,10 @@ class ProjectRunsHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, project_id: str) -> None:
-        p = await self.services.projects.get(project_id, self.user)
-        run = await self.services.runs.start(p, self.body(m.RunCreate), self.user)
+        p = await self.services.projects.get(project_id, self.user, "edit")
+        body = self.body(m.RunCreate)
+        run = await self.services.runs.start(p, body, self.user)
+        await self.record(p.id, "run", run_id=run["id"], mode=body.mode, block_id=body.block_id)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/runs/{run['id']}")
         self.reply(m.RunSummary, run, 202)
 
@@ -344,6 +421,7 @@ class OpenAPIHandler(DagAPIHandler):
 def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
     """``(url pattern, handler)`` pairs, relative to the server's base URL."""
     pid, bid, eid, rid = ID.format("project_id"), ID.format("block_id"), ID.format("edge_id"), ID.format("run_id")
+
     return [
         (rf"{API}/projects", ProjectsHandler),
         (rf"{API}/projects/{pid}", ProjectHandler),
@@ -354,6 +432,10 @@ def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
         (rf"{API}/projects/{pid}/edges/{eid}", EdgeHandler),
         (rf"{API}/projects/{pid}/duplicate", ProjectDuplicateHandler),
         (rf"{API}/projects/{pid}/positions", PositionsHandler),
+        (rf"{API}/projects/{pid}/members", MembersHandler),
+        (rf"{API}/projects/{pid}/members/(?P<username>[^/]+)", MemberHandler),
+        (rf"{API}/projects/{pid}/activity", ProjectActivityHandler),
+        (rf"{API}/activity", UserActivityHandler),
         (rf"{API}/projects/{pid}/dag", DagHandler),
         (rf"{API}/projects/{pid}/runs", ProjectRunsHandler),
         (rf"{API}/projects/{pid}/export", ExportHandler),

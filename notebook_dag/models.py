@@ -48,12 +48,17 @@ class ProjectCreate(_Input):
     _tags = field_validator("tags")(_clean_tags)
 
 
+Role = Literal["viewer", "editor", "owner"]
+Visibility = Literal["private", "shared-with-all"]
+
+
 class ProjectUpdate(_Input):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     tags: list[str] | None = Field(default=None, max_length=50)
-    favorite: bool | None = None
+    favorite: bool | None = Field(default=None, description="the requesting user's star")
     kernel_name: str | None = None
+    visibility: Visibility | None = Field(default=None, description="owner only")
 
     _tags = field_validator("tags")(_clean_tags)
 
@@ -65,7 +70,9 @@ class ProjectOut(BaseModel):
     tags: list[str]
     notebook_path: str
     owner: str
-    favorite: bool
+    visibility: Visibility
+    role: Role | None = Field(description="the requesting user's role")
+    favorite: bool = Field(description="starred by the requesting user")
     kernel_name: str | None
     created_at: datetime
     updated_at: datetime
@@ -74,6 +81,37 @@ class ProjectOut(BaseModel):
 
 class ProjectList(BaseModel):
     projects: list[ProjectOut]
+    total: int
+
+
+class MemberIn(_Input):
+    username: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class MemberOut(BaseModel):
+    username: str
+    role: Role
+    added_by: str
+
+
+class Members(BaseModel):
+    owner: str
+    visibility: Visibility
+    members: list[MemberOut]
+
+
+class ActivityOut(BaseModel):
+    id: int
+    project_id: str | None
+    username: str
+    action: str
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+class ActivityList(BaseModel):
+    activity: list[ActivityOut]
     total: int
 
 
@@ -89,6 +127,7 @@ class BlockOut(BaseModel):
     id: str = Field(description="nbformat cell id")
     cell_type: CellType
     source: str
+    version: str = Field(description="tag of the current source; send it as If-Match when editing")
     title: str
     index: int = Field(description="0-based position of the cell in the notebook")
     position: Position | None = Field(description="saved layout position in the DAG view")

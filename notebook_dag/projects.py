@@ -1,5 +1,5 @@
-"""Projects: a name, description, tags and favourite flag bound to one notebook,
-owned by the Jupyter user who created it."""
+"""Projects: a name, description and tags bound to one notebook, created by a Jupyter
+user and shared with others as viewer, editor or owner; favourites are per user."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import posixpath
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import Conflict, NotFound
+from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import ProjectCreate, ProjectUpdate
 from .notebooks import NotebookStore, normalize_path
-from .storage import BlockMeta, Database, Edge, Project
+from .storage import BlockMeta, Database, Edge, Favorite, Project, ProjectMember
 
 _SORTS = {
     "name": Project.name.asc(),
@@ -25,8 +26,16 @@ _SORTS = {
 }
 
 
+ROLES = ("viewer", "editor", "owner")
+_RANK = {"viewer": 1, "editor": 2, "owner": 3}
+NEEDS = {"view": 1, "edit": 2, "own": 3}
+
+
 def project_dict(p: Project) -> dict[str, Any]:
-    """The API shape of a project (see :class:`notebook_dag.models.ProjectOut`)."""
+    """The API shape of a project (see :class:`notebook_dag.models.ProjectOut`).
+
+    ``role`` and ``favorite`` are the requesting user's, set by :meth:`ProjectService.get`
+    and :meth:`ProjectService.list`."""
     return {
         "id": p.id,
         "name": p.name,
@@ -34,7 +43,9 @@ def project_dict(p: Project) -> dict[str, Any]:
         "tags": list(p.tags or []),
         "notebook_path": p.notebook_path,
         "owner": p.owner,
-        "favorite": p.favorite,
+        "visibility": p.visibility,
+        "role": getattr(p, "role", None),
+        "favorite": bool(getattr(p, "starred", False)),
         "kernel_name": p.kernel_name,
         "created_at": p.created_at,
         "updated_at": p.updated_at,
@@ -42,19 +53,45 @@ def project_dict(p: Project) -> dict[str, Any]:
     }
 
 
+async def _role(s: AsyncSession, p: Project, user: str) -> str | None:
+    """``user``'s role on ``p``: its creator is owner, a member has their role, anyone
+    may view a ``shared-with-all`` project; None when the project is invisible to them."""
+    if p.owner == user:
+        return "owner"
+    member = await s.get(ProjectMember, (p.id, user))
+    if member is not None:
+        return member.role
+    return "viewer" if p.visibility == "shared-with-all" else None
+
+
+def _visible_to(user: str):
+    member = select(ProjectMember.project_id).where(ProjectMember.username == user)
+    return or_(Project.owner == user, Project.id.in_(member), Project.visibility == "shared-with-all")
+
+
 class ProjectService:
-    """CRUD and search of projects; ``store`` creates missing notebooks."""
+    """CRUD, search and sharing of projects; ``store`` creates missing notebooks.
+
+    Access: a project ``user`` may not see is :class:`NotFound` (its existence is not
+    revealed); one they see but may not change this way is :class:`Forbidden`."""
 
     def __init__(self, db: Database, store: NotebookStore) -> None:
         self.db = db
         self.store = store
 
-    async def get(self, project_id: str, user: str) -> Project:
-        """The project ``project_id`` visible to ``user``; :class:`NotFound` otherwise."""
+    async def get(self, project_id: str, user: str, need: str = "view") -> Project:
+        """The project ``project_id`` if ``user`` has at least the role ``need`` needs
+        (``view``: viewer, ``edit``: editor, ``own``: owner). The returned object carries
+        the user's ``role`` and ``starred`` flag."""
         async with self.db.session() as s:
             p = await s.get(Project, project_id)
-            if p is None or p.owner != user:
+            role = await _role(s, p, user) if p is not None else None
+            if p is None or role is None:
                 raise NotFound(f"no project {project_id!r}")
+            if _RANK[role] < NEEDS[need]:
+                raise Forbidden(f"you are {role} of this project; this needs {'owner' if need == 'own' else 'editor'}")
+            p.role = role
+            p.starred = await s.get(Favorite, (p.id, user)) is not None
             return p
 
     async def create(self, body: ProjectCreate, user: str) -> Project:
@@ -78,7 +115,8 @@ class ProjectService:
             s.add(p)
             await s.flush()
             await s.refresh(p)
-            return p
+        p.role, p.starred = "owner", False
+        return p
 
     async def list(
         self,
@@ -87,16 +125,23 @@ class ProjectService:
         tag: str | None = None,
         notebook_path: str | None = None,
         favorite: bool | None = None,
+        scope: str = "all",
         sort: str = "-updated",
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[Project], int]:
-        """Projects of ``user`` matching the filters, and the total before paging.
+        """Projects visible to ``user`` matching the filters, and the total before paging.
 
-        ``q`` matches name, description or tags, case-insensitively; ``tag`` requires
-        an exact tag. ``sort`` is one of :data:`_SORTS`.
+        ``scope``: ``all`` (visible to the user), ``mine`` (created by them) or ``shared``
+        (someone else's, shared with them). ``q`` matches name, description or tags,
+        case-insensitively; ``tag`` requires an exact tag; ``favorite`` filters on the
+        user's stars. ``sort`` is one of :data:`_SORTS`.
         """
-        stmt = select(Project).where(Project.owner == user)
+        stmt = select(Project).where(_visible_to(user))
+        if scope == "mine":
+            stmt = stmt.where(Project.owner == user)
+        elif scope == "shared":
+            stmt = stmt.where(Project.owner != user)
         if q:
             like = f"%{q.lower()}%"
             stmt = stmt.where(
@@ -108,31 +153,85 @@ class ProjectService:
             )
         if notebook_path:
             stmt = stmt.where(Project.notebook_path == normalize_path(notebook_path))
+        starred_ids = select(Favorite.project_id).where(Favorite.username == user)
         if favorite is not None:
-            stmt = stmt.where(Project.favorite.is_(favorite))
+            stmt = stmt.where(Project.id.in_(starred_ids) if favorite else Project.id.not_in(starred_ids))
         async with self.db.session() as s:
             rows = list((await s.execute(stmt.order_by(_SORTS[sort], Project.id))).scalars())
-        if tag:
-            rows = [p for p in rows if tag in (p.tags or [])]
-        return rows[offset : offset + limit], len(rows)
+            stars = set((await s.execute(starred_ids)).scalars())
+            if tag:
+                rows = [p for p in rows if tag in (p.tags or [])]
+            page = rows[offset : offset + limit]
+            for p in page:
+                p.role = await _role(s, p, user)
+                p.starred = p.id in stars
+        return page, len(rows)
 
     async def update(self, project_id: str, body: ProjectUpdate, user: str, version: int | None = None) -> Project:
-        """Apply the fields set in ``body``. With ``version`` (the row version the client
-        saw), a concurrent change in between raises :class:`Conflict`."""
+        """Apply the fields set in ``body``. Starring needs only view access, other
+        fields edit access, ``visibility`` ownership. With ``version`` (the row version
+        the client saw), a concurrent change in between raises :class:`Conflict` with
+        the current project."""
+        fields = body.model_dump(exclude_unset=True)
+        star = fields.pop("favorite", None)
+        need = "own" if "visibility" in fields else "edit" if fields else "view"
+        p = await self.get(project_id, user, need)
         async with self.db.session() as s:
-            p = await s.get(Project, project_id)
-            if p is None or p.owner != user:
+            if star is not None:
+                fav = await s.get(Favorite, (project_id, user))
+                if star and fav is None:
+                    s.add(Favorite(project_id=project_id, username=user))
+                elif not star and fav is not None:
+                    await s.delete(fav)
+            row = await s.get(Project, project_id)
+            if row is None:
                 raise NotFound(f"no project {project_id!r}")
-            if version is not None and version != p.version:
-                raise Conflict("the project changed since you read it", current=project_dict(p))
-            for key, value in body.model_dump(exclude_unset=True).items():
-                setattr(p, key, value.strip() if key == "name" else value)
+            if version is not None and version != row.version:
+                row.role, row.starred = p.role, p.starred
+                raise Conflict("the project changed since you read it", current=project_dict(row))
+            for key, value in fields.items():
+                setattr(row, key, value.strip() if key == "name" else value)
             try:
                 await s.flush()
             except StaleDataError:
                 raise Conflict("the project changed since you read it") from None
-            await s.refresh(p)
-            return p
+            await s.refresh(row)
+        row.role, row.starred = p.role, p.starred if star is None else star
+        return row
+
+    # ---- sharing -------------------------------------------------------------------
+
+    async def members(self, project_id: str, user: str) -> dict[str, Any]:
+        """``{"owner", "visibility", "members": [{"username", "role", "added_by"}]}``."""
+        p = await self.get(project_id, user)
+        async with self.db.session() as s:
+            rows = (await s.execute(select(ProjectMember).where(ProjectMember.project_id == p.id).order_by(ProjectMember.username))).scalars()
+            members = [{"username": r.username, "role": r.role, "added_by": r.added_by} for r in rows]
+        return {"owner": p.owner, "visibility": p.visibility, "members": members}
+
+    async def share(self, project_id: str, user: str, username: str, role: str) -> dict[str, Any]:
+        """Give ``username`` the ``role`` (owner only). Raises :class:`BadRequest` for
+        sharing with the creator, who is always owner."""
+        p = await self.get(project_id, user, "own")
+        if username == p.owner:
+            raise BadRequest(f"{username} created this project and is always its owner")
+        async with self.db.session() as s:
+            m = await s.get(ProjectMember, (p.id, username))
+            if m is None:
+                s.add(ProjectMember(project_id=p.id, username=username, role=role, added_by=user))
+            else:
+                m.role, m.added_by = role, user
+        return await self.members(project_id, user)
+
+    async def unshare(self, project_id: str, user: str, username: str) -> None:
+        """Remove ``username`` from the members (owner only, or the member themselves)."""
+        await self.get(project_id, user, "view" if username == user else "own")
+        async with self.db.session() as s:
+            res = await s.execute(
+                delete(ProjectMember).where(ProjectMember.project_id == project_id, ProjectMember.username == username)
+            )
+            if res.rowcount == 0:
+                raise NotFound(f"{username} is not a member of this project")
 
     async def duplicate(self, project_id: str, user: str, name: str | None, notebook_path: str | None) -> Project:
         """Copy a project: its notebook (through the contents manager, next to the
@@ -165,12 +264,14 @@ class ProjectService:
                 s.add(BlockMeta(project_id=p.id, block_id=m.block_id, title=m.title, x=m.x, y=m.y))
             await s.flush()
             await s.refresh(p)
-            return p
+        p.role, p.starred = "owner", False
+        return p
 
     async def delete(self, project_id: str, user: str) -> None:
-        """Delete a project with its edges, runs and positions; the notebook stays."""
+        """Delete a project with its edges, runs, positions and members (owner only);
+        the notebook stays."""
+        await self.get(project_id, user, "own")
         async with self.db.session() as s:
             p = await s.get(Project, project_id)
-            if p is None or p.owner != user:
-                raise NotFound(f"no project {project_id!r}")
-            await s.delete(p)
+            if p is not None:
+                await s.delete(p)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .activity import ActivityService
 from .blocks import BlockService
 from .dag import DagService
 from .execution import RunService
@@ -19,6 +20,7 @@ class Services:
     blocks: BlockService
     dag: DagService
     runs: RunService
+    activity: ActivityService
 
     @staticmethod
     def project_dict(p: Any) -> dict[str, Any]:

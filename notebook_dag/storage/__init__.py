@@ -1,6 +1,9 @@
 """Storage layer: SQLAlchemy 2 ORM models, the async database handle and Alembic migrations."""
 
 from .database import Database, to_async_url
-from .orm import Base, BlockMeta, Edge, Project, Run, RunBlock
+from .orm import Activity, Base, BlockMeta, Edge, Favorite, Project, ProjectMember, Run, RunBlock
 
-__all__ = ["Base", "BlockMeta", "Database", "Edge", "Project", "Run", "RunBlock", "to_async_url"]
+__all__ = [
+    "Activity", "Base", "BlockMeta", "Database", "Edge", "Favorite", "Project", "ProjectMember", "Run", "RunBlock",
+    "to_async_url",
+]

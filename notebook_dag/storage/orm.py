@@ -61,7 +61,7 @@ class Project(Base):
     tags: Mapped[list[Any]] = mapped_column(default=list)
     notebook_path: Mapped[str] = mapped_column(String(1024), index=True)
     owner: Mapped[str] = mapped_column(String(200), index=True)
-    favorite: Mapped[bool] = mapped_column(default=False)
+    visibility: Mapped[str] = mapped_column(String(20), default="private", server_default="private")
     kernel_name: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -78,6 +78,44 @@ class Project(Base):
     block_meta: Mapped[list[BlockMeta]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class ProjectMember(Base):
+    """A user the project is shared with, as ``viewer``, ``editor`` or ``owner``."""
+
+    __tablename__ = "project_members"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    added_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Favorite(Base):
+    """A user's star on a project."""
+
+    __tablename__ = "favorites"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class Activity(Base):
+    """Who did what, when: runs, edits, sharing, generation."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        Index("ix_activity_project_created", "project_id", "created_at"),
+        Index("ix_activity_username_created", "username", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), default=None)
+    username: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Edge(Base):
