@@ -12,7 +12,9 @@ the notebook's own wherever the edges allow it, and ancestors/descendants by
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +23,7 @@ import networkx as nx
 from sqlalchemy import delete, select
 
 from .errors import BadRequest, Conflict, CycleError, NotFound
-from .inference import analyze_cell, infer_edges
+from .inference import DependencyIndex, analyze_cell, infer_edges
 from .storage import Database, Edge, Run, RunBlock
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -90,7 +92,10 @@ class BuiltDag:
 
 
 def build_dag(
-    nb: Any, manual: Iterable[tuple[str, str, str]], hidden: Iterable[tuple[str, str, str]] = ()
+    nb: Any,
+    manual: Iterable[tuple[str, str, str]],
+    hidden: Iterable[tuple[str, str, str]] = (),
+    dep_index: DependencyIndex | None = None,
 ) -> BuiltDag:
     """Build the DAG of notebook ``nb`` (an nbformat notebook with cell ids).
 
@@ -99,6 +104,9 @@ def build_dag(
     come from :func:`notebook_dag.inference.infer_edges` on the code cells in notebook
     order, less those the user hid (``hidden``, same shape; listed in ``hidden``). A
     manual edge that duplicates an inferred one keeps both kinds on one edge.
+
+    With ``dep_index`` (a :class:`~notebook_dag.inference.DependencyIndex` kept for this
+    notebook), only the cells that changed since its last use are re-analysed.
     """
     cells = {c["id"]: c for c in nb.cells}
     index = {c["id"]: i for i, c in enumerate(nb.cells)}
@@ -112,7 +120,12 @@ def build_dag(
         edge = DagEdge(source, target, "hidden", [], edge_id)
         (hidden_edges if source in cells and target in cells else dropped).append(edge)
     off = {(e.source, e.target) for e in hidden_edges}
-    for e in infer_edges(code):
+    if dep_index is not None:
+        dep_index.sync(code)
+        inferred = dep_index.edges()
+    else:
+        inferred = infer_edges(code)
+    for e in inferred:
         if (e.source, e.target) in off:
             for h in hidden_edges:
                 if (h.source, h.target) == (e.source, e.target):
@@ -173,9 +186,21 @@ class DagService:
     """Manual edges in the database plus the notebook read through ``blocks``
     (a :class:`notebook_dag.blocks.BlockService`)."""
 
+    #: how many projects keep an incremental dependency index in memory
+    INDEXES = 64
+
     def __init__(self, db: Database, blocks: Any) -> None:
         self.db = db
         self.blocks = blocks
+        self._indexes: OrderedDict[str, DependencyIndex] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _index(self, project_id: str) -> DependencyIndex:
+        index = self._indexes.pop(project_id, None) or DependencyIndex()
+        self._indexes[project_id] = index
+        while len(self._indexes) > self.INDEXES:
+            self._indexes.popitem(last=False)
+        return index
 
     async def _stored(self, project_id: str) -> dict[str, list[tuple[str, str, str]]]:
         out: dict[str, list[tuple[str, str, str]]] = {"manual": [], "hidden": []}
@@ -190,7 +215,9 @@ class DagService:
         and reported in ``dropped``."""
         nb = await self.blocks.notebook(project)
         stored = await self._stored(project.id)
-        dag = build_dag(nb, stored["manual"], stored["hidden"])
+        # inference is CPU work: off the event loop, one build per project at a time
+        async with self._locks.setdefault(project.id, asyncio.Lock()):
+            dag = await asyncio.to_thread(build_dag, nb, stored["manual"], stored["hidden"], self._index(project.id))
         if dag.dropped:
             async with self.db.session() as s:
                 await s.execute(delete(Edge).where(Edge.id.in_([e.id for e in dag.dropped])))
