@@ -347,7 +347,9 @@ class RunService:
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project
-        lock = self._locks.setdefault(job.kernel_id or f"project:{project.id}", asyncio.Lock())
+        # one run at a time per kernel; naming the project's own kernel explicitly is the same kernel
+        own = job.kernel_id is None or job.kernel_id == self.kernels.current(project.id)
+        lock = self._locks.setdefault(f"project:{project.id}" if own else job.kernel_id, asyncio.Lock())
         try:
             async with lock:
                 if run_id in self._cancelled:
