@@ -70,6 +70,7 @@ class Server:
                 break
             except Exception as e:
                 if time.time() > deadline or self.proc.poll() is not None:
+                    self.proc.kill()
                     raise RuntimeError(f"jupyter_server did not start: {e}") from None
                 time.sleep(0.2)
 
