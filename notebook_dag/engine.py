@@ -22,6 +22,8 @@ from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from .gateway import kernel_client
+
 #: Statuses after which a block is final.
 FINAL_BLOCK_STATUSES = frozenset({"succeeded", "failed", "skipped", "cancelled"})
 
@@ -36,6 +38,9 @@ class BlockResult:
 
     ``status`` is one of ``succeeded``, ``failed``, ``skipped``, ``cancelled``;
     ``outputs`` are nbformat v4 output dicts; ``error`` is ``"EName: value"`` or a reason.
+    ``kernel`` says where it ran (``"project"`` or ``"worker-N"``; None for one-kernel
+    runs) and ``note`` why it ran there when that is not the scheduler's free choice
+    (set by :class:`notebook_dag.parallel.ParallelEngine`).
     """
 
     status: str
@@ -45,6 +50,8 @@ class BlockResult:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     kernel_died: bool = False
+    kernel: str | None = None
+    note: str | None = None
 
 
 class RunListener(Protocol):
@@ -73,6 +80,22 @@ class KernelHandle(Protocol):
     async def interrupt_kernel(self) -> None: ...
 
     async def is_alive(self) -> bool: ...
+
+
+def new_client(kernel: Any) -> Any:
+    """A client of ``kernel`` with a Session of its own.
+
+    ``KernelManager.client()`` hands every client the manager's Session, whose id is
+    also the ZMQ identity of the shell socket, so two clients of one kernel would share
+    an identity and replies to one could go to the other (seen with ipykernel 7: a run
+    waits forever once another client of the kernel closed). Kernels without a local
+    Session (gateway kernels) get their plain client."""
+    session = getattr(kernel, "session", None)
+    if session is None or not hasattr(session, "key"):
+        return kernel.client()
+    from jupyter_client.session import Session
+
+    return kernel.client(session=Session(key=session.key, signature_scheme=session.signature_scheme))
 
 
 class Engine:
@@ -140,9 +163,9 @@ class Engine:
         waited for and closed after the run.
         Returns the run's outcome; never raises for a failing cell or a dead kernel.
         """
-        kc = client if client is not None else self.kernel.client()
+        kc = client if client is not None else kernel_client(self.kernel)
         if client is None:
-            kc.start_channels()
+            await ensure_async(kc.start_channels())  # a coroutine for gateway kernel clients
         self._client.kc = kc
         bad: set[str] = set()
         outcome = RunOutcome("succeeded")

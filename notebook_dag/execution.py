@@ -21,9 +21,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from .dag import BuiltDag, DagService, plan_blocks
-from .engine import BlockResult, Engine, utcnow
+from .engine import BlockResult, Engine, new_client, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
+from .gateway import kernel_client
 from .models import RunCreate
 from .staleness import KernelStates, fingerprints
 from .storage import Database, Project, Run, RunBlock
@@ -64,19 +65,23 @@ def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
     return out
 
 
-async def mark_interrupted_runs(db: Database) -> int:
-    """Mark runs left queued or running by a previous server process as
-    ``interrupted`` (their unfinished blocks cancelled); ``POST /runs/{id}/resume``
-    continues them. Returns how many runs were marked."""
+async def mark_interrupted_runs(db: Database, server: str = "") -> int:
+    """Mark runs left queued or running by a previous process of this server
+    (``NotebookDagApp.server_id``) as ``interrupted`` (their unfinished blocks
+    cancelled); ``POST /runs/{id}/resume`` continues them. Runs of other servers on a
+    shared database are theirs and are left alone. Returns how many runs were marked."""
     reason = "interrupted: the server stopped during this run"
     async with db.session() as s:
-        res = await s.execute(
-            update(Run).where(Run.status.in_(ACTIVE_RUN_STATUSES)).values(status="interrupted", reason=reason, finished_at=utcnow())
-        )
+        mine = select(Run.id).where(Run.status.in_(ACTIVE_RUN_STATUSES), Run.server == server)
+        ids = list((await s.execute(mine)).scalars())
+        if not ids:
+            return 0
         await s.execute(
-            update(RunBlock).where(RunBlock.status.in_(ACTIVE_RUN_STATUSES)).values(status="cancelled", error=reason)
+            update(RunBlock).where(RunBlock.run_id.in_(ids), RunBlock.status.in_(ACTIVE_RUN_STATUSES))
+            .values(status="cancelled", error=reason)
         )
-        return res.rowcount or 0
+        await s.execute(update(Run).where(Run.id.in_(ids)).values(status="interrupted", reason=reason, finished_at=utcnow()))
+        return len(ids)
 
 
 class ProjectKernels:
@@ -131,8 +136,8 @@ class ProjectKernels:
         Raises ``asyncio.TimeoutError`` when the kernel is not ready within 120 s."""
         kc = self._clients.get(kernel_id)
         if kc is None:
-            kc = self.kernel_manager.get_kernel(kernel_id).client()
-            kc.start_channels()
+            kc = kernel_client(self.kernel_manager.get_kernel(kernel_id))
+            await ensure_async(kc.start_channels())  # a coroutine for gateway kernel clients
             try:
                 await asyncio.wait_for(ensure_async(kc.wait_for_ready(timeout=120)), 130)
             except BaseException:
@@ -264,6 +269,8 @@ class RunService:
         self._project_of: dict[str, str] = {}
         self._cancelled: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
+        #: ``NotebookDagApp.server_id``, stored with every run this server executes
+        self.server_id = ""
 
     async def start(self, project: Project, body: RunCreate, user: str) -> dict[str, Any]:
         """Plan and queue a run; returns ``{"id", "status"}`` immediately.
@@ -325,7 +332,8 @@ class RunService:
         must_run: set[str] | None = None,
     ) -> dict[str, Any]:
         async with self.db.session() as s:
-            run = Run(project_id=project.id, mode=mode, block_id=block_id, owner=user, kernel_id=kernel_id, parent_id=parent_id)
+            run = Run(project_id=project.id, mode=mode, block_id=block_id, owner=user, kernel_id=kernel_id, parent_id=parent_id,
+                      server=self.server_id)
             s.add(run)
             await s.flush()
             for seq, b in enumerate(plan):
