@@ -89,13 +89,14 @@ def new_client(kernel: Any) -> Any:
     also the ZMQ identity of the shell socket, so two clients of one kernel would share
     an identity and replies to one could go to the other (seen with ipykernel 7: a run
     waits forever once another client of the kernel closed). Kernels without a local
-    Session (gateway kernels) get their plain client."""
+    Session get their plain client. A gateway's kernel gets notebook_dag's gateway
+    client (see :func:`notebook_dag.gateway.kernel_client`)."""
     session = getattr(kernel, "session", None)
     if session is None or not hasattr(session, "key"):
-        return kernel.client()
+        return kernel_client(kernel)
     from jupyter_client.session import Session
 
-    return kernel.client(session=Session(key=session.key, signature_scheme=session.signature_scheme))
+    return kernel_client(kernel, session=Session(key=session.key, signature_scheme=session.signature_scheme))
 
 
 class Engine:
@@ -163,7 +164,7 @@ class Engine:
         waited for and closed after the run.
         Returns the run's outcome; never raises for a failing cell or a dead kernel.
         """
-        kc = client if client is not None else kernel_client(self.kernel)
+        kc = client if client is not None else new_client(self.kernel)
         if client is None:
             await ensure_async(kc.start_channels())  # a coroutine for gateway kernel clients
         self._client.kc = kc

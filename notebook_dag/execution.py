@@ -24,7 +24,6 @@ from .dag import BuiltDag, DagService, plan_blocks
 from .engine import BlockResult, Engine, new_client, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
-from .gateway import kernel_client
 from .models import RunCreate
 from .staleness import KernelStates, fingerprints
 from .storage import Database, Project, Run, RunBlock
@@ -136,7 +135,7 @@ class ProjectKernels:
         Raises ``asyncio.TimeoutError`` when the kernel is not ready within 120 s."""
         kc = self._clients.get(kernel_id)
         if kc is None:
-            kc = kernel_client(self.kernel_manager.get_kernel(kernel_id))
+            kc = new_client(self.kernel_manager.get_kernel(kernel_id))
             await ensure_async(kc.start_channels())  # a coroutine for gateway kernel clients
             try:
                 await asyncio.wait_for(ensure_async(kc.wait_for_ready(timeout=120)), 130)

@@ -1,0 +1,60 @@
+"""Kernel clients for kernels behind a Jupyter kernel gateway (``--gateway-url``).
+
+jupyter_server's ``GatewayKernelClient`` opens the kernel's websocket without the
+gateway's request headers, so a gateway that requires a token
+(``--GatewayClient.auth_token``, Kernel Gateway's ``--KernelGatewayApp.auth_token``,
+Enterprise Gateway's ``EG_AUTH_TOKEN``) refuses it with 401 although starting the
+kernel over HTTP worked. :func:`kernel_client` hands out a client that sends them, and
+connects without blocking the server's event loop. Its ``start_channels`` is a
+coroutine: call it as ``await ensure_async(kc.start_channels())``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from threading import Thread
+from typing import Any
+
+from jupyter_core.utils import ensure_async
+
+try:  # jupyter_server is always there on the server; the headless CLI may do without
+    import websocket
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_server.gateway.gateway_client import GatewayClient
+    from jupyter_server.gateway.managers import GatewayKernelClient, GatewayKernelManager
+    from jupyter_server.utils import url_escape, url_path_join
+except ImportError:  # pragma: no cover
+    GatewayKernelManager = None  # type: ignore[assignment,misc]
+
+
+def kernel_client(km: Any, **kwargs: Any) -> Any:
+    """A new kernel client of the kernel managed by ``km``: ``km.client(**kwargs)``,
+    with :class:`HeaderGatewayKernelClient` for a gateway's kernel."""
+    if GatewayKernelManager is not None and isinstance(km, GatewayKernelManager):
+        if km.client_factory is GatewayKernelClient:
+            km.client_factory = HeaderGatewayKernelClient
+    return km.client(**kwargs)
+
+
+if GatewayKernelManager is not None:
+
+    class HeaderGatewayKernelClient(GatewayKernelClient):
+        """A ``GatewayKernelClient`` whose websocket carries the gateway's headers
+        (``GatewayClient.headers`` and the ``auth_token`` header), like every HTTP
+        request jupyter_server sends the gateway."""
+
+        async def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True):  # noqa: ANN001, ANN201
+            gw = GatewayClient.instance()
+            ws_url = url_path_join(gw.ws_url or "", gw.kernels_endpoint, url_escape(self.kernel_id), "channels")
+            headers = dict(gw.load_connection_args().get("headers") or {})  # renews the token too
+            if not gw.auth_token and str(headers.get(gw.auth_header_key, "")).endswith(" None"):
+                del headers[gw.auth_header_key]  # "token None" when no token is configured
+            sslopt = {"ca_certs": gw.ca_certs, "certfile": gw.client_cert, "keyfile": gw.client_key}
+            self.channel_socket = await asyncio.to_thread(
+                websocket.create_connection, ws_url, timeout=gw.KERNEL_LAUNCH_TIMEOUT,
+                enable_multithread=True, sslopt=sslopt, header=headers,
+            )
+            await ensure_async(AsyncKernelClient.start_channels(
+                self, shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control))
+            self.response_router = Thread(target=self._route_responses, name=f"gateway-{self.kernel_id}", daemon=True)
+            self.response_router.start()
