@@ -10,6 +10,11 @@ except ImportError:  # running from a source checkout that was never built
     __version__ = "0.0.0.dev0"
 
 
+from .kernel_api import load  # noqa: E402 - notebook_dag.load("name") in a kernel
+
+__all__ = ["__version__", "load"]
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "notebook_dag"}]
 

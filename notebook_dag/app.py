@@ -10,7 +10,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Type, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, Type, Unicode, default
 
 from .activity import ActivityService
 from .blocks import BlockService
@@ -60,9 +60,31 @@ class NotebookDagApp(ExtensionApp):
         0.0, help="Per-block execution time limit in seconds; 0 means no limit."
     ).tag(config=True)
 
+    max_upload_bytes = Int(
+        2 << 30, help="Largest dataset upload accepted, in bytes (larger ones get 413)."
+    ).tag(config=True)
+    datasets_dir = Unicode(
+        help="Directory of uploaded dataset files and reports. Default: datasets/ next to an "
+        "SQLite database, else <jupyter data dir>/notebook_dag/datasets.",
+    ).tag(config=True)
+    profile_in_subprocess = Bool(
+        True, help="Compute quick dataset profiles in a worker process (else in a thread)."
+    ).tag(config=True)
+    report_max_rows = Int(
+        100_000, help="Datasets with more rows are sampled to this many rows for the full report."
+    ).tag(config=True)
+    report_timeout = Float(900.0, help="Seconds a full dataset report may take; 0 means no limit.").tag(config=True)
+
     local_user = Unicode(
         help="Owner name of everything created on a personal server, where Jupyter's own "
         "identity provider makes every login an anonymous user. Default: the OS user.",
+    ).tag(config=True)
+
+    server_id = Unicode(
+        help="Name of this server among the servers sharing one database, stored with each run "
+        "it executes: at start-up a server marks only its own unfinished runs as interrupted. "
+        "Default: the JupyterHub user and server name of a single-user server "
+        "(JUPYTERHUB_USER, JUPYTERHUB_SERVER_NAME), else empty (one server per database).",
     ).tag(config=True)
 
     project_service_class = Type(ProjectService, help="Class of the project service.").tag(config=True)
@@ -70,9 +92,37 @@ class NotebookDagApp(ExtensionApp):
     dag_service_class = Type(DagService, help="Class of the DAG service.").tag(config=True)
     run_service_class = Type(RunService, help="Class of the run service.").tag(config=True)
 
+    ai_providers = List(
+        Dict(),
+        help="AI providers in fallback order, each {'name', 'kind': 'openai'|'ollama'|'gemini', 'model', "
+        "'base_url'?, 'api_key'?, 'api_key_env'?, 'temperature'?, 'max_tokens'?}. Keys default to "
+        "OPENAI_API_KEY / GOOGLE_API_KEY / OLLAMA_API_KEY from the environment. When empty, the JSON "
+        "list in the NOTEBOOK_DAG_AI_PROVIDERS environment variable is used.",
+    ).tag(config=True)
+    ai_fallback_order = List(
+        Unicode(), help="Provider names tried first, in this order (the others follow in configured order)."
+    ).tag(config=True)
+    ai_timeout = Float(60.0, help="Seconds one AI provider may take for one answer before the next is tried.").tag(config=True)
+    ai_rate_limit = Int(20, help="AI requests per user within ai_rate_window seconds; 0 disables the limit.").tag(config=True)
+    ai_rate_window = Float(60.0, help="Length of the AI rate-limit sliding window, in seconds.").tag(config=True)
+    ai_context_chars = Int(6000, help="Character budget of the project context sent to the model.").tag(config=True)
+    ai_introspection_timeout = Float(
+        2.0, help="Seconds to wait for the project's kernel to report variable types for the AI context."
+    ).tag(config=True)
+    ai_use_jupyter_ai = Bool(True, help="Offer the model chosen in jupyter-ai (its config.json) as a provider.").tag(config=True)
+    ai_jupyter_ai_config = Unicode(
+        "", help="Path of jupyter-ai's config.json; default <jupyter data dir>/jupyter_ai/config.json."
+    ).tag(config=True)
+
     @default("db_url")
     def _default_db_url(self) -> str:
         return "sqlite:///" + os.path.join(jupyter_data_dir(), "notebook_dag", "notebook_dag.db")
+
+    @default("server_id")
+    def _default_server_id(self) -> str:
+        user = os.environ.get("JUPYTERHUB_USER", "")
+        name = os.environ.get("JUPYTERHUB_SERVER_NAME", "")
+        return f"hub:{user}/{name}" if user else ""
 
     @default("local_user")
     def _default_local_user(self) -> str:
@@ -82,7 +132,7 @@ class NotebookDagApp(ExtensionApp):
             return "local"
 
     def initialize_settings(self) -> None:
-        migrated = _run_in_thread(lambda: self._prepare_database(self.db_url))
+        migrated = _run_in_thread(lambda: self._prepare_database(self.db_url, self.server_id))
         if migrated:
             self.log.warning("notebook_dag: %d run(s) interrupted by the last server stop were marked failed", migrated)
         event_logger = getattr(self.serverapp, "event_logger", None)
@@ -97,21 +147,31 @@ class NotebookDagApp(ExtensionApp):
             db, dag, self.serverapp.kernel_manager, RunEvents(event_logger), self.log, self.block_timeout or None,
             projects=projects,
         )
+        runs.server_id = self.server_id
         on_kernel_reset(event_logger, runs.states.forget)
         self.services = Services(
             db=db, projects=projects, blocks=blocks, dag=dag, runs=runs,
             activity=ActivityService(db, event_logger),
         )
+        try:
+            from .ai.service import create_ai_service
+
+            self.services.ai = create_ai_service(self, self.services)
+        except ImportError as e:  # the AI routes then answer 503
+            self.log.warning("notebook_dag: AI generation is off (%s)", e)
+        from .datasets.app import create_datasets_service
+
+        self.services.datasets = create_datasets_service(self, self.services, event_logger)
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user)
         self.log.info("notebook_dag: database %s", db.engine.url.render_as_string(hide_password=True))
 
     @staticmethod
-    async def _prepare_database(url: str) -> int:
-        """Apply migrations and mark runs of a previous process as interrupted."""
+    async def _prepare_database(url: str, server_id: str = "") -> int:
+        """Apply migrations and mark runs of a previous process of this server as interrupted."""
         db = Database(url)
         try:
             await db.migrate()
-            return await mark_interrupted_runs(db)
+            return await mark_interrupted_runs(db, server_id)
         finally:
             await db.dispose()
 
@@ -122,4 +182,8 @@ class NotebookDagApp(ExtensionApp):
         services = getattr(self, "services", None)
         if services is not None:
             await services.runs.shutdown()
+            if getattr(services, "ai", None) is not None:
+                await services.ai.chain.aclose()
+            if getattr(services, "datasets", None) is not None:
+                await services.datasets.jobs.shutdown()
             await services.db.dispose()

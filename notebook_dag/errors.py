@@ -68,6 +68,13 @@ class Unprocessable(NotebookDagError):
     reason = "unprocessable"
 
 
+class TooManyRequests(NotebookDagError):
+    """The user sent more requests than a configured rate limit allows;
+    ``extra["retry_after"]`` is the number of seconds to wait."""
+
+    reason = "too_many_requests"
+
+
 class Unavailable(NotebookDagError):
     """A needed service (kernel, provider) is not available right now."""
 
@@ -83,6 +90,7 @@ HTTP_STATUS: dict[type[NotebookDagError], int] = {
     CycleError: 409,
     PayloadTooLarge: 413,
     Unprocessable: 422,
+    TooManyRequests: 429,
     Unavailable: 503,
 }
 

@@ -421,6 +421,8 @@ class OpenAPIHandler(DagAPIHandler):
 def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
     """``(url pattern, handler)`` pairs, relative to the server's base URL."""
     pid, bid, eid, rid = ID.format("project_id"), ID.format("block_id"), ID.format("edge_id"), ID.format("run_id")
+    from .ai.handlers import ai_routes  # lazy: notebook_dag.ai.handlers imports this module
+    from .datasets.handlers import dataset_routes  # lazy, for the same reason
 
     return [
         (rf"{API}/projects", ProjectsHandler),
@@ -443,4 +445,4 @@ def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
         (rf"{API}/runs/{rid}/cancel", RunCancelHandler),
         (rf"{API}/runs/{rid}/(?:retry|resume)", RunRetryHandler),
         (rf"{API}/openapi.json", OpenAPIHandler),
-    ]
+    ] + ai_routes() + dataset_routes()

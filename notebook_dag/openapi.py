@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import models as m
+from .ai.models import OPENAPI_ROUTES as AI_ROUTES
+from .datasets.models import OPENAPI_ROUTES as DATASET_ROUTES
 
 # (method, path, summary, request model, (status, response model or None), extra statuses)
 ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseModel] | None], tuple[int, ...]]] = [
@@ -43,6 +45,8 @@ ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseMo
     ("post", "/runs/{run_id}/retry", "Re-run what did not succeed, with what it needs (force=true: even up-to-date upstream)", None, (202, m.RunSummary), (404, 409)),
     ("post", "/runs/{run_id}/resume", "Continue an interrupted run (same as retry)", None, (202, m.RunSummary), (404, 409)),
 ]
+ROUTES += AI_ROUTES
+ROUTES += DATASET_ROUTES
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,8 @@ class Services:
     dag: DagService
     runs: RunService
     activity: ActivityService
+    ai: Any = None  # notebook_dag.ai.service.AIService, set by the app after the others
+    datasets: Any = None  # notebook_dag.datasets.service.DatasetService, set by the app
 
     @staticmethod
     def project_dict(p: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from notebook_dag.storage.orm import Base
+import notebook_dag.datasets.orm  # noqa: E402,F401 - the datasets tables join Base.metadata
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,196 @@
+/**
+ * "Ask AI to add a block after this node": a prompt, the proposed code as a
+ * diff-like preview (streamed as it is written), and Accept / Reject.
+ */
+import * as React from 'react';
+
+import { AIApi } from './api';
+import { DiffView } from './DiffView';
+import { AIErrorBox, AnswerSummary } from './shared';
+import { stripFences } from './text';
+import { IGenerateResult } from './types';
+
+export interface IPromptBoxProps {
+  projectId: string;
+  /** the new block goes after this block; at the end of the notebook when absent */
+  afterBlockId?: string | null;
+  /** called with the inserted block's id after Accept */
+  onInserted?: (blockId: string, result: IGenerateResult) => void;
+  /** called by Cancel (and after Reject when `closeOnReject`) */
+  onCancel?: () => void;
+  closeOnReject?: boolean;
+  /** use `?stream=1` (default true) */
+  stream?: boolean;
+  /** a provider name; the server's fallback chain when absent */
+  provider?: string | null;
+  api?: Pick<AIApi, 'generate' | 'generateStream' | 'accept'>;
+}
+
+type Phase = 'idle' | 'generating' | 'preview' | 'inserting';
+
+export function PromptBox(props: IPromptBoxProps): JSX.Element {
+  const api = React.useMemo(() => props.api ?? new AIApi(), [props.api]);
+  const [prompt, setPrompt] = React.useState('');
+  const [phase, setPhase] = React.useState<Phase>('idle');
+  const [partial, setPartial] = React.useState('');
+  const [result, setResult] = React.useState<IGenerateResult | null>(null);
+  const [error, setError] = React.useState<unknown>(null);
+  const abort = React.useRef<AbortController | null>(null);
+  const mounted = React.useRef(true);
+  React.useEffect(
+    () => () => {
+      mounted.current = false;
+      abort.current?.abort();
+    },
+    []
+  );
+
+  const generate = async (): Promise<void> => {
+    if (!prompt.trim() || phase === 'generating') {
+      return;
+    }
+    setPhase('generating');
+    setError(null);
+    setResult(null);
+    setPartial('');
+    const body = {
+      project_id: props.projectId,
+      prompt,
+      after_block_id: props.afterBlockId ?? null,
+      provider: props.provider ?? null
+    };
+    const controller = new AbortController();
+    abort.current = controller;
+    try {
+      let text = '';
+      const out =
+        props.stream === false
+          ? await api.generate(body)
+          : await api.generateStream(body, {
+              signal: controller.signal,
+              onChunk: chunk => {
+                text += chunk;
+                if (mounted.current) {
+                  setPartial(text);
+                }
+              },
+              onRepair: () => {
+                text = '';
+              }
+            });
+      if (mounted.current) {
+        setResult(out);
+        setPhase('preview');
+      }
+    } catch (e) {
+      if (mounted.current) {
+        setError(e);
+        setPhase('idle');
+      }
+    } finally {
+      abort.current = null;
+    }
+  };
+
+  const accept = async (): Promise<void> => {
+    if (!result) {
+      return;
+    }
+    setPhase('inserting');
+    try {
+      const gen = await api.accept(result.generation_id, true);
+      if (mounted.current) {
+        setPhase('idle');
+        setResult(null);
+        setPrompt('');
+      }
+      props.onInserted?.(gen.block_id ?? '', result);
+    } catch (e) {
+      if (mounted.current) {
+        setError(e);
+        setPhase('preview');
+      }
+    }
+  };
+
+  const reject = (): void => {
+    setResult(null);
+    setPhase('idle');
+    if (props.closeOnReject) {
+      props.onCancel?.();
+    }
+  };
+
+  const cancel = (): void => {
+    if (phase === 'generating') {
+      abort.current?.abort();
+      return;
+    }
+    props.onCancel?.();
+  };
+
+  const where = props.afterBlockId
+    ? 'after this node'
+    : 'at the end of the notebook';
+  return (
+    <div className="jp-NotebookDag-ai-promptBox">
+      <label className="jp-NotebookDag-ai-title">
+        {`Ask AI to add a block ${where}`}
+        <textarea
+          className="jp-mod-styled"
+          rows={3}
+          value={prompt}
+          placeholder="e.g. Plot the distribution of price"
+          disabled={phase === 'generating' || phase === 'inserting'}
+          onChange={e => setPrompt(e.target.value)}
+          onKeyDown={e => {
+            if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) {
+              void generate();
+            }
+          }}
+          style={{ width: '100%', boxSizing: 'border-box' }}
+        />
+      </label>
+      <div className="jp-NotebookDag-ai-actions">
+        <button
+          className="jp-mod-styled jp-mod-accept"
+          disabled={!prompt.trim() || phase !== 'idle'}
+          onClick={() => void generate()}
+        >
+          {phase === 'generating' ? 'Generating…' : 'Generate'}
+        </button>
+        <button className="jp-mod-styled" onClick={cancel}>
+          {phase === 'generating' ? 'Stop' : 'Cancel'}
+        </button>
+      </div>
+      {error !== null && <AIErrorBox error={error} />}
+      {phase === 'generating' && partial && (
+        <pre className="jp-NotebookDag-ai-partial" aria-live="polite">
+          {stripFences(partial)}
+        </pre>
+      )}
+      {result && (phase === 'preview' || phase === 'inserting') && (
+        <div className="jp-NotebookDag-ai-preview">
+          <DiffView before="" after={result.code} />
+          <AnswerSummary answer={result} />
+          <div className="jp-NotebookDag-ai-actions">
+            <button
+              className="jp-mod-styled jp-mod-accept"
+              disabled={phase === 'inserting'}
+              onClick={() => void accept()}
+            >
+              Accept
+            </button>
+            <button
+              className="jp-mod-styled jp-mod-reject"
+              disabled={phase === 'inserting'}
+              onClick={reject}
+            >
+              Reject
+            </button>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,195 @@
+"""Pydantic models of the datasets REST API (inputs refuse unknown fields)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from ..models import DagNode, DagOut, EdgeOut, _clean_tags, _Input
+
+DatasetFormat = Literal["csv", "tsv", "parquet", "json", "jsonl", "excel"]
+DatasetSort = Literal["name", "-name", "created", "-created", "updated", "-updated", "size", "-size"]
+ProfileStatus = Literal["none", "pending", "ready", "failed"]
+ReportStatus = Literal["none", "queued", "running", "succeeded", "failed"]
+
+
+class DatasetRegister(_Input):
+    """Register a file that is already under the server root (no copy is made)."""
+
+    path: str = Field(min_length=1, max_length=4096, description="contents-manager path of the file")
+    name: str | None = Field(default=None, max_length=255, description="defaults to the file name")
+    project_id: str | None = None
+    description: str = Field(default="", max_length=10_000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    format: DatasetFormat | None = Field(default=None, description="detected from the content when absent")
+
+    _tags = field_validator("tags")(_clean_tags)
+
+
+class DatasetUpdate(_Input):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=10_000)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    project_id: str | None = Field(default=None, description="a project id, or null to detach")
+    current_version: int | None = Field(default=None, ge=1, description="make an older version current")
+
+    _tags = field_validator("tags")(_clean_tags)
+
+
+class VersionOut(BaseModel):
+    version: int
+    sha256: str
+    format: DatasetFormat
+    size_bytes: int
+    source: Literal["upload", "path"]
+    path: str | None = Field(description="contents path of a registered file; null for uploads")
+    original_name: str
+    created_at: datetime
+    profile_status: ProfileStatus
+    rows: int | None = None
+    columns: int | None = None
+    quality_score: float | None = None
+    changed_on_disk: bool = Field(default=False, description="a registered file changed since it was registered")
+
+
+class DatasetOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    tags: list[str]
+    project_id: str | None
+    owner: str
+    current_version: int
+    versions: int
+    created_at: datetime
+    updated_at: datetime
+    latest: VersionOut = Field(description="the current version")
+
+
+class UploadOut(DatasetOut):
+    created: bool = Field(description="a new dataset was created")
+    version_created: bool = Field(description="false when the content equals the current version's")
+    deduplicated: bool = Field(description="these bytes were stored already and were not stored again")
+
+
+class DatasetList(BaseModel):
+    datasets: list[DatasetOut]
+    total: int
+
+
+class VersionList(BaseModel):
+    dataset_id: str
+    current_version: int
+    versions: list[VersionOut]
+
+
+class PreviewColumn(BaseModel):
+    name: str
+    dtype: str
+
+
+class PreviewOut(BaseModel):
+    dataset_id: str
+    version: int
+    format: DatasetFormat
+    columns: list[PreviewColumn]
+    rows: list[list[Any]]
+    offset: int
+    limit: int
+    total_rows: int | None = Field(description="null when unknown without reading the whole file")
+    has_more: bool
+
+
+class ProfileOut(BaseModel):
+    dataset_id: str
+    version: int
+    sha256: str
+    status: ProfileStatus
+    profile: dict[str, Any] | None = None
+    error: str | None = None
+    duration: float | None = Field(default=None, description="seconds the profile took")
+
+
+class ReportOut(BaseModel):
+    dataset_id: str
+    version: int
+    sha256: str
+    status: ReportStatus
+    progress: float = 0.0
+    message: str = ""
+    error: str | None = None
+    rows: int | None = None
+    sample_rows: int | None = Field(default=None, description="rows profiled (a random sample when < rows)")
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class LineageRef(BaseModel):
+    project_id: str
+    project_name: str
+    notebook_path: str
+    block_id: str
+    kind: Literal["read", "write"]
+    via: str = Field(description="the function called, as written (pd.read_csv, df.to_parquet, open ...)")
+    target: str = Field(description="the path or dataset name as written in the cell")
+    line: int
+
+
+class LineageOut(BaseModel):
+    dataset_id: str
+    readers: list[LineageRef]
+    writers: list[LineageRef]
+
+
+class DatasetNode(BaseModel):
+    id: str = Field(description='"dataset:<dataset id>"')
+    kind: Literal["dataset"] = "dataset"
+    dataset_id: str
+    name: str
+    format: DatasetFormat
+    version: int
+    rows: int | None = None
+
+
+class DatasetEdge(BaseModel):
+    id: None = None
+    source: str
+    target: str
+    kind: Literal["reads", "writes"]
+    names: list[str] = Field(default_factory=list, description="the paths or names as written")
+
+
+class DagWithDatasetsOut(DagOut):
+    """``GET /projects/{id}/dag?datasets=true``: the DAG plus dataset nodes and edges."""
+
+    nodes: list[DagNode | DatasetNode]  # type: ignore[assignment]  # blocks, then datasets
+    edges: list[EdgeOut | DatasetEdge]  # type: ignore[assignment]
+
+
+_R = "/datasets/{dataset_id}"
+#: (method, path, summary, request model, (status, response model), error statuses) for
+#: :mod:`notebook_dag.openapi`
+OPENAPI_ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseModel] | None], tuple[int, ...]]] = [
+    ("get", "/datasets", "List and search datasets (q, tag, project_id, sort, limit, offset)", None, (200, DatasetList), (400,)),
+    ("post", "/datasets", "Upload a file as the raw body (?name=&project_id=&format=&description=&tags=; streamed, "
+     "201 new dataset or version, 200 same content as the current version) or register a file under the "
+     "server root (this JSON body)", DatasetRegister, (201, UploadOut), (400, 404, 413, 422)),
+    ("get", _R, "Get a dataset with its current version", None, (200, DatasetOut), (404,)),
+    ("patch", _R, "Rename, describe, tag, move to a project, or make an older version current", DatasetUpdate,
+     (200, DatasetOut), (404, 409, 422)),
+    ("delete", _R, "Delete a dataset, its versions and uploaded bytes no other version uses", None, (204, None), (404,)),
+    ("get", f"{_R}/versions", "Every version, oldest first", None, (200, VersionList), (404,)),
+    ("get", f"{_R}/preview", "Rows as JSON (limit, offset, version), reading only what is needed", None,
+     (200, PreviewOut), (400, 404, 409, 422)),
+    ("get", f"{_R}/profile", "The quick profile (version, wait=seconds)", None, (200, ProfileOut), (400, 404)),
+    ("post", f"{_R}/profile", "Compute the quick profile when not stored (force=true: again)", None,
+     (202, ProfileOut), (400, 404, 409)),
+    ("get", f"{_R}/report", "The full ydata-profiling report as text/html", None, (200, None), (404, 409)),
+    ("post", f"{_R}/report", "Build the full report in a child process (202; progress as dataset/v1 events)", None,
+     (202, ReportOut), (400, 404, 409)),
+    ("get", f"{_R}/report/status", "Status and progress of the full report", None, (200, ReportOut), (404,)),
+    ("get", f"{_R}/lineage", "Blocks of the user's projects that read or write the dataset", None,
+     (200, LineageOut), (404,)),
+]

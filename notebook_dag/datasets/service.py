@@ -1,0 +1,483 @@
+"""Datasets: named, versioned data files of a user, optionally tied to a project.
+
+Identity for versioning is ``(owner, project, name)``: adding content under a name that
+exists in the same project (or among project-less datasets) makes version n+1 and makes
+it current; older versions stay readable. Content equal to the current version's
+(same SHA-256 and format) adds no version, and bytes already stored are never stored
+again (see :class:`~notebook_dag.datasets.store.DatasetFiles`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
+
+from ..errors import BadRequest, Conflict, NotFound
+from ..storage import Database
+from .formats import SUFFIX, detect_format, preview, validate
+from .jobs import DatasetJobs
+from .lineage import Candidate, match, notebook_refs
+from .models import DatasetRegister, DatasetUpdate
+from .orm import Dataset, DatasetProfile, DatasetReport, DatasetVersion
+from .store import DatasetFiles, UploadSink, api_to_os_path, check_name, sha256_file
+
+_SORTS = {
+    "name": Dataset.name.asc(), "-name": Dataset.name.desc(),
+    "created": Dataset.created_at.asc(), "-created": Dataset.created_at.desc(),
+    "updated": Dataset.updated_at.asc(), "-updated": Dataset.updated_at.desc(),
+}
+
+
+@dataclass
+class NewContent:
+    """What :meth:`DatasetService._add_version` records for one upload or registration."""
+
+    name: str
+    project_id: str | None
+    description: str
+    tags: list[str]
+    sha256: str
+    format: str
+    size: int
+    source: str
+    file_path: str
+    api_path: str | None = None
+    original_name: str = ""
+    mtime: float | None = None
+    deduplicated: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _changed_on_disk(v: DatasetVersion) -> bool:
+    if v.source != "path":
+        return False
+    try:
+        st = os.stat(v.file_path)
+    except OSError:
+        return True
+    return st.st_size != v.size_bytes or (v.mtime is not None and abs(st.st_mtime - v.mtime) > 1e-6)
+
+
+def version_dict(v: DatasetVersion, profile: DatasetProfile | None) -> dict[str, Any]:
+    """The API shape of a version (:class:`~notebook_dag.datasets.models.VersionOut`)."""
+    p = profile.profile if profile is not None and profile.status == "ready" else None
+    return {
+        "version": v.version, "sha256": v.sha256, "format": v.format, "size_bytes": v.size_bytes,
+        "source": v.source, "path": v.api_path, "original_name": v.original_name, "created_at": v.created_at,
+        "profile_status": profile.status if profile is not None else "none",
+        "rows": p["rows"] if p else None, "columns": p["columns"] if p else None,
+        "quality_score": p["quality"]["score"] if p else None, "changed_on_disk": _changed_on_disk(v),
+    }
+
+
+class DatasetService:
+    """CRUD, uploads, registration, previews, profiles, reports and lineage of datasets.
+
+    ``projects`` is the :class:`~notebook_dag.projects.ProjectService` (ownership checks),
+    ``store`` the :class:`~notebook_dag.notebooks.NotebookStore` (lineage reads notebooks),
+    ``root_dir`` the server root (registered paths must be under it).
+    """
+
+    def __init__(self, db: Database, files: DatasetFiles, jobs: DatasetJobs, projects: Any, store: Any,
+                 root_dir: str, max_upload_bytes: int) -> None:
+        self.db = db
+        self.files = files
+        self.jobs = jobs
+        self.projects = projects
+        self.store = store
+        self.root_dir = root_dir
+        self.max_upload_bytes = max_upload_bytes
+        self._lock = asyncio.Lock()
+
+    # ---- lookups ------------------------------------------------------------------
+
+    async def check_project(self, project_id: str | None, user: str) -> None:
+        """Raises :class:`NotFound` unless ``project_id`` is None or a project of ``user``."""
+        if project_id is not None:
+            await self.projects.get(project_id, user)
+
+    async def _get(self, s: Any, dataset_id: str, user: str) -> Dataset:
+        d = await s.get(Dataset, dataset_id)
+        if d is None or d.owner != user:
+            raise NotFound(f"no dataset {dataset_id!r}")
+        return d
+
+    async def version(self, dataset_id: str, user: str, version: int | None = None) -> tuple[Dataset, DatasetVersion]:
+        """The dataset and one of its versions (the current one by default).
+        Raises :class:`NotFound` for an unknown dataset or version number."""
+        async with self.db.session() as s:
+            d = await self._get(s, dataset_id, user)
+            n = version or d.current_version
+            v = (await s.execute(select(DatasetVersion).where(
+                DatasetVersion.dataset_id == d.id, DatasetVersion.version == n))).scalar_one_or_none()
+            if v is None:
+                raise NotFound(f"dataset {dataset_id!r} has no version {n}")
+            return d, v
+
+    async def _readable(self, dataset_id: str, user: str, version: int | None) -> tuple[Dataset, DatasetVersion]:
+        d, v = await self.version(dataset_id, user, version)
+        if not os.path.isfile(v.file_path):
+            raise NotFound(f"the file of version {v.version} is gone: {v.api_path or v.original_name}")
+        if _changed_on_disk(v):
+            raise Conflict(f"{v.api_path} changed since version {v.version} was registered; "
+                           "register it again to make a new version")
+        return d, v
+
+    async def _profiles(self, versions: list[DatasetVersion]) -> dict[tuple[str, str], DatasetProfile]:
+        keys = {(v.sha256, v.format) for v in versions}
+        if not keys:
+            return {}
+        async with self.db.session() as s:
+            rows = (await s.execute(select(DatasetProfile).where(
+                DatasetProfile.sha256.in_({k[0] for k in keys})))).scalars()
+            return {(r.sha256, r.format): r for r in rows if (r.sha256, r.format) in keys}
+
+    async def _dicts(self, datasets: list[Dataset]) -> list[dict[str, Any]]:
+        if not datasets:
+            return []
+        async with self.db.session() as s:
+            rows = list((await s.execute(select(DatasetVersion).where(
+                DatasetVersion.dataset_id.in_([d.id for d in datasets])))).scalars())
+        counts: dict[str, int] = {}
+        current: dict[str, DatasetVersion] = {}
+        by_id = {d.id: d for d in datasets}
+        for v in rows:
+            counts[v.dataset_id] = counts.get(v.dataset_id, 0) + 1
+            if v.version == by_id[v.dataset_id].current_version:
+                current[v.dataset_id] = v
+        profiles = await self._profiles(list(current.values()))
+        out = []
+        for d in datasets:
+            v = current[d.id]
+            out.append({
+                "id": d.id, "name": d.name, "description": d.description, "tags": list(d.tags or []),
+                "project_id": d.project_id, "owner": d.owner, "current_version": d.current_version,
+                "versions": counts.get(d.id, 0), "created_at": d.created_at, "updated_at": d.updated_at,
+                "latest": version_dict(v, profiles.get((v.sha256, v.format))),
+            })
+        return out
+
+    async def get(self, dataset_id: str, user: str) -> dict[str, Any]:
+        """One dataset as :class:`~notebook_dag.datasets.models.DatasetOut`; :class:`NotFound` otherwise."""
+        async with self.db.session() as s:
+            d = await self._get(s, dataset_id, user)
+        return (await self._dicts([d]))[0]
+
+    async def list(self, user: str, q: str | None = None, tag: str | None = None, project_id: str | None = None,
+                   sort: str = "-updated", limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Datasets of ``user`` matching the filters and the total before paging. ``q``
+        matches name, description or tags case-insensitively; ``tag`` is exact;
+        ``project_id`` ``"none"`` selects datasets without a project. ``sort``: name,
+        created, updated or size (current version), ``-`` for descending."""
+        stmt = select(Dataset).where(Dataset.owner == user)
+        if q:
+            like = f"%{q.lower()}%"
+            stmt = stmt.where(or_(func.lower(Dataset.name).like(like), func.lower(Dataset.description).like(like),
+                                  func.lower(cast(Dataset.tags, String)).like(like)))
+        if project_id == "none":
+            stmt = stmt.where(Dataset.project_id.is_(None))
+        elif project_id:
+            stmt = stmt.where(Dataset.project_id == project_id)
+        order = _SORTS.get(sort, Dataset.updated_at.desc())
+        async with self.db.session() as s:
+            rows = list((await s.execute(stmt.order_by(order, Dataset.id))).scalars())
+        if tag:
+            rows = [d for d in rows if tag in (d.tags or [])]
+        if sort.lstrip("-") == "size":
+            dicts = await self._dicts(rows)
+            dicts.sort(key=lambda x: x["latest"]["size_bytes"], reverse=sort.startswith("-"))
+            return dicts[offset: offset + limit], len(rows)
+        return await self._dicts(rows[offset: offset + limit]), len(rows)
+
+    async def versions(self, dataset_id: str, user: str) -> dict[str, Any]:
+        """Every version, oldest first (:class:`~notebook_dag.datasets.models.VersionList`)."""
+        async with self.db.session() as s:
+            d = await self._get(s, dataset_id, user)
+            rows = list((await s.execute(select(DatasetVersion).where(
+                DatasetVersion.dataset_id == d.id).order_by(DatasetVersion.version))).scalars())
+        profiles = await self._profiles(rows)
+        return {"dataset_id": d.id, "current_version": d.current_version,
+                "versions": [version_dict(v, profiles.get((v.sha256, v.format))) for v in rows]}
+
+    # ---- adding content -----------------------------------------------------------
+
+    async def add_upload(self, sink: UploadSink, name: str, project_id: str | None, user: str,
+                         description: str = "", tags: list[str] | None = None,
+                         fmt: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Finish a streamed upload: detect and validate the format (the partial file is
+        removed on :class:`~notebook_dag.errors.Unprocessable`), move it into the blob store
+        (or drop it when the content is stored already) and record the version.
+        Returns ``(UploadOut dict, created)`` where ``created`` says a dataset or version was added."""
+        path, size, sha = await asyncio.to_thread(sink.finish)
+        try:
+            found = await asyncio.to_thread(detect_format, str(path), name, fmt)
+            await asyncio.to_thread(validate, str(path), found, name)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        stored, dedup = await asyncio.to_thread(self.files.commit, path, sha, name, SUFFIX[found])
+        content = NewContent(name, project_id, description, tags or [], sha, found, size, "upload", str(stored),
+                             original_name=name, deduplicated=dedup)
+        try:
+            return await self._add_version(content, user)
+        except BaseException:
+            if not dedup:
+                await self._forget_blob(sha, str(stored))
+            raise
+
+    async def register(self, body: DatasetRegister, user: str) -> tuple[dict[str, Any], bool]:
+        """Register a file under the server root without copying it. Raises
+        :class:`BadRequest` for a path outside the root, :class:`NotFound` when there is no
+        file, :class:`~notebook_dag.errors.Unprocessable` when it is not a readable dataset."""
+        api_path, full = api_to_os_path(self.root_dir, body.path)
+        name = check_name(body.name or posixpath.basename(api_path))
+        await self.check_project(body.project_id, user)
+        found = await asyncio.to_thread(detect_format, full, posixpath.basename(api_path), body.format)
+        await asyncio.to_thread(validate, full, found, api_path)
+        st = os.stat(full)
+        sha = await asyncio.to_thread(sha256_file, full)
+        async with self.db.session() as s:
+            shared = (await s.execute(select(DatasetVersion.id).where(
+                DatasetVersion.sha256 == sha).limit(1))).first()
+        content = NewContent(name, body.project_id, body.description, body.tags, sha, found, st.st_size, "path",
+                             full, api_path=api_path, original_name=posixpath.basename(api_path),
+                             mtime=st.st_mtime, deduplicated=shared is not None)
+        return await self._add_version(content, user)
+
+    async def _add_version(self, c: NewContent, user: str) -> tuple[dict[str, Any], bool]:
+        created = version_created = False
+        async with self._lock, self.db.session() as s:
+            stmt = select(Dataset).where(Dataset.owner == user, Dataset.name == c.name)
+            stmt = stmt.where(Dataset.project_id.is_(None) if c.project_id is None else Dataset.project_id == c.project_id)
+            d = (await s.execute(stmt)).scalars().first()
+            if d is None:
+                d = Dataset(name=c.name, description=c.description, tags=c.tags, project_id=c.project_id,
+                            owner=user, current_version=1)
+                s.add(d)
+                await s.flush()
+                number, created = 1, True
+            else:
+                cur = (await s.execute(select(DatasetVersion).where(
+                    DatasetVersion.dataset_id == d.id, DatasetVersion.version == d.current_version))).scalar_one()
+                same = cur.sha256 == c.sha256 and cur.format == c.format and cur.file_path == c.file_path
+                number = None if same else (await s.execute(select(func.max(DatasetVersion.version)).where(
+                    DatasetVersion.dataset_id == d.id))).scalar_one() + 1
+                if c.description:
+                    d.description = c.description
+                if c.tags:
+                    d.tags = list(dict.fromkeys([*(d.tags or []), *c.tags]))
+            if number is not None:
+                s.add(DatasetVersion(dataset_id=d.id, version=number, sha256=c.sha256, format=c.format,
+                                     size_bytes=c.size, source=c.source, file_path=c.file_path, api_path=c.api_path,
+                                     original_name=c.original_name[:255], mtime=c.mtime))
+                d.current_version, version_created = number, True
+            await s.flush()
+            dataset_id, current = d.id, d.current_version
+        await self.jobs.ensure_profile((c.sha256, c.format), c.file_path, dataset_id, current)
+        self.jobs.events.emit(dataset_id, "upload", "succeeded", current, c.sha256, 1.0,
+                              f"{c.source} of {c.size} bytes ({c.format})")
+        out = await self.get(dataset_id, user)
+        out.update(created=created, version_created=version_created, deduplicated=c.deduplicated)
+        return out, created or version_created
+
+    # ---- update / delete ----------------------------------------------------------
+
+    async def update(self, dataset_id: str, body: DatasetUpdate, user: str) -> dict[str, Any]:
+        """Rename, describe, tag, (re)associate with a project (``null`` detaches) or make an
+        older version current. Raises :class:`Conflict` when another dataset of the target
+        project has the new name, :class:`NotFound` for an unknown project or version."""
+        fields = body.model_dump(exclude_unset=True)
+        if "name" in fields:
+            fields["name"] = check_name(fields["name"])
+        if fields.get("project_id") is not None:
+            await self.check_project(fields["project_id"], user)
+        async with self._lock, self.db.session() as s:
+            d = await self._get(s, dataset_id, user)
+            name, project = fields.get("name", d.name), fields.get("project_id", d.project_id)
+            if (name, project) != (d.name, d.project_id):
+                stmt = select(Dataset.id).where(Dataset.owner == user, Dataset.name == name, Dataset.id != d.id)
+                stmt = stmt.where(Dataset.project_id.is_(None) if project is None else Dataset.project_id == project)
+                if (await s.execute(stmt)).first() is not None:
+                    raise Conflict(f"a dataset named {name!r} exists already in that project")
+            if "current_version" in fields:
+                n = fields["current_version"]
+                ok = (await s.execute(select(DatasetVersion.id).where(
+                    DatasetVersion.dataset_id == d.id, DatasetVersion.version == n))).first()
+                if ok is None:
+                    raise NotFound(f"dataset {dataset_id!r} has no version {n}")
+            for key, value in fields.items():
+                setattr(d, key, value)
+        return await self.get(dataset_id, user)
+
+    async def delete(self, dataset_id: str, user: str) -> None:
+        """Delete a dataset and its versions. Uploaded bytes no other version uses are
+        deleted with their reports; registered files are never touched."""
+        async with self._lock, self.db.session() as s:
+            d = await self._get(s, dataset_id, user)
+            rows = list((await s.execute(select(DatasetVersion).where(DatasetVersion.dataset_id == d.id))).scalars())
+            await s.delete(d)
+        for v in rows:
+            if v.source == "upload":
+                await self._forget_blob(v.sha256, v.file_path)
+
+    async def _forget_blob(self, sha: str, path: str) -> None:
+        async with self.db.session() as s:
+            used = (await s.execute(select(DatasetVersion.id).where(DatasetVersion.sha256 == sha,
+                                                                    DatasetVersion.source == "upload").limit(1))).first()
+            if used is not None:
+                return
+            reports = list((await s.execute(select(DatasetReport).where(DatasetReport.sha256 == sha))).scalars())
+            for r in reports:
+                if r.status not in ("queued", "running"):
+                    if r.html_path:
+                        Path(r.html_path).unlink(missing_ok=True)
+                    await s.delete(r)
+        await asyncio.to_thread(self.files.remove_blob, path)
+
+    # ---- reading ------------------------------------------------------------------
+
+    async def preview(self, dataset_id: str, user: str, version: int | None, offset: int, limit: int) -> dict[str, Any]:
+        """Rows ``offset..offset+limit`` (:func:`~notebook_dag.datasets.formats.preview`), read
+        in a thread with the row index stored with the profile (CSV/TSV/JSON lines seek
+        instead of scanning). ``total_rows`` falls back to the profile's row count."""
+        d, v = await self._readable(dataset_id, user, version)
+        prof = await self.jobs.profile_row((v.sha256, v.format))
+        ready = prof is not None and prof.status == "ready"
+        out = await asyncio.to_thread(preview, v.file_path, v.format, offset, limit, prof.row_index if ready else None)
+        if out["total_rows"] is None and ready:
+            out["total_rows"] = prof.profile["rows"]
+            out["has_more"] = offset + limit < out["total_rows"]
+        return {"dataset_id": d.id, "version": v.version, "format": v.format, **out}
+
+    async def profile(self, dataset_id: str, user: str, version: int | None, wait: float = 0.0,
+                      start: bool = False, force: bool = False) -> dict[str, Any]:
+        """The quick profile of a version (:class:`~notebook_dag.datasets.models.ProfileOut`).
+        With ``start`` it is computed when missing (``force``: again even if stored); with
+        ``wait`` the call waits up to that many seconds for a profile in flight."""
+        d, v = await (self._readable if start else self.version)(dataset_id, user, version)
+        key = (v.sha256, v.format)
+        if start:
+            await self.jobs.ensure_profile(key, v.file_path, d.id, v.version, force=force)
+        await self.jobs.wait_profile(key, wait)
+        row = await self.jobs.profile_row(key)
+        return {"dataset_id": d.id, "version": v.version, "sha256": v.sha256,
+                "status": row.status if row is not None else "none",
+                "profile": row.profile if row is not None else None,
+                "error": row.error if row is not None else None,
+                "duration": row.duration if row is not None else None}
+
+    async def report(self, dataset_id: str, user: str, version: int | None, start: bool = False,
+                     force: bool = False) -> tuple[dict[str, Any], bool]:
+        """The report record of a version (:class:`~notebook_dag.datasets.models.ReportOut`);
+        with ``start`` a report is queued when there is none (or ``force``). Returns
+        ``(record, queued now)``."""
+        d, v = await (self._readable if start else self.version)(dataset_id, user, version)
+        key = (v.sha256, v.format)
+        started = False
+        if start:
+            title = f"{d.name} (version {v.version})"
+            started = await self.jobs.start_report(key, v.file_path, title, d.id, v.version, force=force)
+        row = await self.jobs.report_row(key)
+        base = {"dataset_id": d.id, "version": v.version, "sha256": v.sha256}
+        if row is None:
+            return {**base, "status": "none"}, started
+        return {**base, "status": row.status, "progress": row.progress, "message": row.message, "error": row.error,
+                "rows": row.rows, "sample_rows": row.sample_rows, "started_at": row.started_at,
+                "finished_at": row.finished_at}, started
+
+    async def report_file(self, dataset_id: str, user: str, version: int | None) -> Path:
+        """Path of the finished HTML report. Raises :class:`NotFound` when none was built
+        (or it failed: the message carries the error) and :class:`Conflict` while it runs."""
+        record, _ = await self.report(dataset_id, user, version)
+        status = record["status"]
+        if status in ("queued", "running"):
+            raise Conflict(f"the report is still {status} ({record['progress']:.0%})", status=status)
+        if status == "failed":
+            raise NotFound(f"the report failed: {record['error']}", status=status, error=record["error"])
+        path = self.files.report_path(record["sha256"], (await self.version(dataset_id, user, version))[1].format)
+        if status != "succeeded" or not path.exists():
+            raise NotFound("no report was built for this version; POST to this URL to build one", status="none")
+        return path
+
+    # ---- lineage ------------------------------------------------------------------
+
+    async def _candidates(self, user: str) -> list[Candidate]:
+        async with self.db.session() as s:
+            rows = (await s.execute(select(Dataset, DatasetVersion).join(
+                DatasetVersion, DatasetVersion.dataset_id == Dataset.id).where(Dataset.owner == user))).all()
+        out: dict[str, Candidate] = {}
+        for d, v in rows:
+            c = out.setdefault(d.id, Candidate(d.id, d.name, d.project_id, set(), set(), set()))
+            c.original_names.add(v.original_name)
+            c.file_paths.add(os.path.normpath(v.file_path))
+            if v.api_path:
+                c.api_paths.add(v.api_path)
+        return list(out.values())
+
+    async def _project_links(self, project: Any, candidates: list[Candidate]) -> list[tuple[Candidate, str, Any]]:
+        """``(dataset, block id, Ref)`` for every data access in the project's notebook."""
+        try:
+            nb = await self.store.read(project.notebook_path)
+        except Exception:  # noqa: BLE001 - a missing/broken notebook has no lineage
+            return []
+        cells = [(c["id"], str(c.get("source", ""))) for c in nb.cells if c.get("cell_type") == "code"]
+        refs = await asyncio.to_thread(notebook_refs, cells)
+        return [(cand, cid, ref) for cid, rs in refs.items() for ref in rs
+                for cand in match(ref, project.notebook_path, project.id, candidates)]
+
+    async def lineage(self, dataset_id: str, user: str) -> dict[str, Any]:
+        """Blocks of the user's projects that read or write the dataset
+        (:class:`~notebook_dag.datasets.models.LineageOut`)."""
+        async with self.db.session() as s:
+            await self._get(s, dataset_id, user)
+        mine = [c for c in await self._candidates(user) if c.id == dataset_id]
+        projects, _ = await self.projects.list(user, limit=10**6)
+        readers, writers = [], []
+        for p in projects:
+            for cand, cid, ref in await self._project_links(p, mine):
+                item = {"project_id": p.id, "project_name": p.name, "notebook_path": p.notebook_path,
+                        "block_id": cid, "kind": ref.kind, "via": ref.via, "target": ref.target, "line": ref.line}
+                (readers if ref.kind == "read" else writers).append(item)
+        return {"dataset_id": dataset_id, "readers": readers, "writers": writers}
+
+    async def dag_overlay(self, project: Any, user: str, dag: dict[str, Any]) -> dict[str, Any]:
+        """``dag`` (the ``GET /projects/{id}/dag`` document) plus dataset nodes
+        ``{"id": "dataset:<id>", "kind": "dataset", ...}`` and ``reads``/``writes`` edges."""
+        candidates = await self._candidates(user)
+        links = await self._project_links(project, candidates)
+        edges: dict[tuple[str, str, str], list[str]] = {}
+        used: dict[str, Candidate] = {}
+        for cand, cid, ref in links:
+            node = f"dataset:{cand.id}"
+            key = (node, cid, "reads") if ref.kind == "read" else (cid, node, "writes")
+            names = edges.setdefault(key, [])
+            if ref.target not in names:
+                names.append(ref.target)
+            used[cand.id] = cand
+        nodes = []
+        if used:
+            for item in await self._dicts(await self._datasets(list(used))):
+                latest = item["latest"]
+                nodes.append({"id": f"dataset:{item['id']}", "kind": "dataset", "dataset_id": item["id"],
+                              "name": item["name"], "format": latest["format"], "version": item["current_version"],
+                              "rows": latest["rows"]})
+        return {**dag, "nodes": [*dag["nodes"], *nodes],
+                "edges": [*dag["edges"], *({"id": None, "source": a, "target": b, "kind": k, "names": n}
+                                           for (a, b, k), n in edges.items())]}
+
+    async def _datasets(self, ids: list[str]) -> list[Dataset]:
+        async with self.db.session() as s:
+            return list((await s.execute(select(Dataset).where(Dataset.id.in_(ids)).order_by(Dataset.name))).scalars())
+
+    def ensure_upload_allowed(self, name: str | None, fmt: str | None) -> str:
+        """Validate upload query arguments before any byte is accepted; returns the name."""
+        name = check_name(name, "the name query argument")
+        if fmt is not None and fmt not in SUFFIX:
+            raise BadRequest(f"format must be one of {', '.join(SUFFIX)}, got {fmt!r}")
+        return name
