@@ -26,6 +26,12 @@ class BlockService:
     async def notebook(self, project: Any) -> nbformat.NotebookNode:
         return await self.store.read(project.notebook_path)
 
+    def editing(self, project: Any) -> Any:
+        """The lock a read-change-save of the project's notebook holds, so that edits
+        from this and other servers on the same database never overwrite each other
+        (see :meth:`notebook_dag.storage.Database.lock`)."""
+        return self.db.lock(f"notebook:{project.notebook_path}")
+
     async def meta(self, project_id: str) -> dict[str, BlockMeta]:
         async with self.db.session() as s:
             rows = (await s.execute(select(BlockMeta).where(BlockMeta.project_id == project_id))).scalars()
@@ -62,17 +68,18 @@ class BlockService:
     async def insert(self, project: Any, body: BlockCreate) -> dict[str, Any]:
         """Insert a cell after ``body.after`` (or at the end) and save the notebook.
         Raises :class:`NotFound` when ``after`` names no cell."""
-        nb = await self.notebook(project)
-        at = len(nb.cells) if body.after is None else _find(nb, body.after) + 1
-        maker = {
-            "code": nbformat.v4.new_code_cell,
-            "markdown": nbformat.v4.new_markdown_cell,
-            "raw": nbformat.v4.new_raw_cell,
-        }[body.cell_type]
-        cell = maker(source=body.source)
-        nb.cells.insert(at, cell)
-        ensure_cell_ids(nb)
-        await self.store.write(project.notebook_path, nb)
+        async with self.editing(project):
+            nb = await self.notebook(project)
+            at = len(nb.cells) if body.after is None else _find(nb, body.after) + 1
+            maker = {
+                "code": nbformat.v4.new_code_cell,
+                "markdown": nbformat.v4.new_markdown_cell,
+                "raw": nbformat.v4.new_raw_cell,
+            }[body.cell_type]
+            cell = maker(source=body.source)
+            nb.cells.insert(at, cell)
+            ensure_cell_ids(nb)
+            await self.store.write(project.notebook_path, nb)
         meta = None
         if body.title:
             meta = await self._save_meta(project.id, cell["id"], title=body.title)
@@ -84,16 +91,18 @@ class BlockService:
         ``if_match`` is the block ``version`` the editor started from: when the source
         changed since (another user's edit), :class:`Conflict` is raised with the
         current block and nothing is written — one of two concurrent editors wins, the
-        other sees what won."""
-        nb = await self.notebook(project)
-        i = _find(nb, block_id)
-        if if_match and if_match.strip('"') != source_version(str(nb.cells[i].get("source", ""))):
-            meta = (await self.meta(project.id)).get(block_id)
-            raise Conflict("the block changed since you read it", current=self.block_dict(nb.cells[i], i, meta))
+        other sees what won. The check and the write hold :meth:`editing`, so this holds
+        for editors on different servers at the same moment too."""
         fields = body.model_dump(exclude_unset=True)
-        if "source" in fields and fields["source"] != nb.cells[i].get("source"):
-            nb.cells[i]["source"] = fields["source"]
-            await self.store.write(project.notebook_path, nb)
+        async with self.editing(project):
+            nb = await self.notebook(project)
+            i = _find(nb, block_id)
+            if if_match and if_match.strip('"') != source_version(str(nb.cells[i].get("source", ""))):
+                meta = (await self.meta(project.id)).get(block_id)
+                raise Conflict("the block changed since you read it", current=self.block_dict(nb.cells[i], i, meta))
+            if "source" in fields and fields["source"] != nb.cells[i].get("source"):
+                nb.cells[i]["source"] = fields["source"]
+                await self.store.write(project.notebook_path, nb)
         updates: dict[str, Any] = {}
         if "title" in fields:
             updates["title"] = fields["title"] or None
@@ -105,10 +114,11 @@ class BlockService:
 
     async def delete(self, project: Any, block_id: str) -> None:
         """Remove a cell from the notebook with its manual edges and metadata."""
-        nb = await self.notebook(project)
-        i = _find(nb, block_id)
-        del nb.cells[i]
-        await self.store.write(project.notebook_path, nb)
+        async with self.editing(project):
+            nb = await self.notebook(project)
+            i = _find(nb, block_id)
+            del nb.cells[i]
+            await self.store.write(project.notebook_path, nb)
         async with self.db.session() as s:
             await s.execute(
                 delete(Edge).where(Edge.project_id == project.id, (Edge.source == block_id) | (Edge.target == block_id))

@@ -176,6 +176,21 @@ class ProjectService:
         star = fields.pop("favorite", None)
         need = "own" if "visibility" in fields else "edit" if fields else "view"
         p = await self.get(project_id, user, need)
+        for attempt in range(5):
+            try:
+                row = await self._update(project_id, user, fields, star, version, p)
+                break
+            except StaleDataError:
+                # another writer (this server or another one on the same database) changed
+                # the row between our read and our UPDATE ... WHERE version = ?
+                if version is not None or attempt == 4:
+                    current = await self.get(project_id, user)
+                    raise Conflict("the project changed since you read it", current=project_dict(current)) from None
+        row.role, row.starred = p.role, p.starred if star is None else star
+        return row
+
+    async def _update(self, project_id: str, user: str, fields: dict[str, Any], star: bool | None,
+                      version: int | None, p: Project) -> Project:
         async with self.db.session() as s:
             if star is not None:
                 fav = await s.get(Favorite, (project_id, user))
@@ -191,12 +206,8 @@ class ProjectService:
                 raise Conflict("the project changed since you read it", current=project_dict(row))
             for key, value in fields.items():
                 setattr(row, key, value.strip() if key == "name" else value)
-            try:
-                await s.flush()
-            except StaleDataError:
-                raise Conflict("the project changed since you read it") from None
+            await s.flush()
             await s.refresh(row)
-        row.role, row.starred = p.role, p.starred if star is None else star
         return row
 
     # ---- sharing -------------------------------------------------------------------

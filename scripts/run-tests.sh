@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install notebook_dag with its test dependencies into .venv and run every test:
 # Python (pytest against a real jupyter_server, real kernels, real SQLite; the corpus
-# of third-party notebooks end to end), the frontend's Jest tests, and the Galata UI
-# tests in Debian's Chromium. Used as is by .ci/run.
+# of third-party notebooks end to end; then the server tests again on a real PostgreSQL;
+# several servers on one database, a kernel gateway and JupyterHub), the frontend's Jest
+# tests, and the Galata UI tests in Debian's Chromium. Used as is by .ci/run.
+# Everything it needs it installs (Debian's postgresql and chromium, PyPI, npm) and starts
+# itself on 127.0.0.1, and stops at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -32,8 +35,31 @@ if [ ! -f .cache/corpus/manifest.json ]; then
 fi
 export NOTEBOOK_DAG_CORPUS="$ROOT/.cache/corpus"
 
-echo "== pytest"
-(cd tests && "$VPY" -m pytest -p no:cacheprovider -q -ra --durations=15)
+echo "== PostgreSQL for the tests (a throwaway cluster on 127.0.0.1, stopped at exit)"
+PG_DIR=$(mktemp -d /tmp/notebook_dag-pg.XXXXXX)  # under /tmp: the postgres user must reach it
+stop_pg() { bash "$ROOT/scripts/pg-test-cluster.sh" stop "$PG_DIR" || true; rm -rf "$PG_DIR"; }
+trap stop_pg EXIT
+NOTEBOOK_DAG_TEST_PG_URL=$(bash scripts/pg-test-cluster.sh start "$PG_DIR")
+export NOTEBOOK_DAG_TEST_PG_URL
+echo "   $NOTEBOOK_DAG_TEST_PG_URL"
+
+echo "== configurable-http-proxy for the JupyterHub test (npm, cached in .cache/chp)"
+CHP="$ROOT/.cache/chp/node_modules/.bin/configurable-http-proxy"
+if [ ! -x "$CHP" ]; then
+  npm install --no-audit --no-fund --loglevel=error --prefix "$ROOT/.cache/chp" configurable-http-proxy >/dev/null
+fi
+export NOTEBOOK_DAG_TEST_CHP="$CHP"
+
+echo "== pytest (SQLite; several servers on one database and JupyterHub use PostgreSQL)"
+(cd tests && NOTEBOOK_DAG_TEST_DB=sqlite "$VPY" -m pytest -p no:cacheprovider -q -ra --durations=15)
+
+# The server tests again on PostgreSQL, each test on a database of its own (tests that
+# use no database are deselected by conftest.py). The corpus, the parallel scheduler,
+# the authentication checks and the deployment tests (which chose their database
+# already) do not depend on the database and ran once, above.
+echo "== pytest (PostgreSQL)"
+(cd tests && NOTEBOOK_DAG_TEST_DB=postgresql "$VPY" -m pytest -p no:cacheprovider -q -ra --durations=10 \
+  -m "not corpus and not deployment" --ignore=test_corpus.py --ignore=test_parallel.py --ignore=test_auth.py)
 
 echo "== jest"
 jlpm install --immutable >/dev/null 2>&1 || jlpm install

@@ -1,10 +1,17 @@
 """Fixtures: a real jupyter_server (pytest-jupyter) with notebook_dag enabled, a real
-SQLite database in a temp dir, real kernels, and authentication required everywhere."""
+database, real kernels, and authentication required everywhere.
+
+The database is a fresh SQLite file in a temp dir, or with ``--db=postgresql`` (or
+``NOTEBOOK_DAG_TEST_DB=postgresql``) a fresh PostgreSQL database per test on the server
+named by ``NOTEBOOK_DAG_TEST_PG_URL`` (see :mod:`pg`). Use the ``db_url`` fixture for
+the database of a test; ``db_path`` is the SQLite file that ``db_url`` names in the
+SQLite pass (a path in the temp dir, unused, on PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,9 +19,51 @@ from typing import Any
 import nbformat
 import pytest
 
+import pg
+
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--db", choices=pg.BACKENDS, default=os.environ.get(pg.ENV_BACKEND) or "sqlite",
+        help=f"database of the server tests (default: ${pg.ENV_BACKEND} or sqlite); postgresql "
+        f"needs ${pg.ENV_PG_URL}",
+    )
+
+
+def pytest_configure(config) -> None:
+    backend = config.getoption("--db")
+    if backend not in pg.BACKENDS:
+        raise pytest.UsageError(f"{pg.ENV_BACKEND}={backend!r}: use one of {', '.join(pg.BACKENDS)}")
+    if backend == "postgresql" and not pg.server_url():
+        raise pytest.UsageError(f"--db=postgresql needs {pg.ENV_PG_URL} (scripts/pg-test-cluster.sh start DIR prints one)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """With ``--db=postgresql`` only the tests that use the database run (those that
+    depend on ``db_url``, as every server test does); the others ran in the SQLite pass
+    and would only repeat it."""
+    if config.getoption("--db") != "postgresql":
+        return
+    keep = [item for item in items if "db_url" in getattr(item, "fixturenames", ())]
+    dropped = [item for item in items if "db_url" not in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_report_header(config) -> str:
+    backend = config.getoption("--db")
+    return f"notebook_dag database: {backend}" + (f" ({pg.server_url()})" if backend == "postgresql" else "")
+
+
+@pytest.fixture(scope="session")
+def db_backend(pytestconfig) -> str:
+    """``sqlite`` or ``postgresql``: the database every server test runs on."""
+    return pytestconfig.getoption("--db")
 
 
 @pytest.fixture
@@ -23,13 +72,26 @@ def db_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def jp_server_config(db_path):
+def db_url(db_backend, db_path):
+    """The SQLAlchemy URL of this test's own, empty database."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{db_path}"
+        return
+    url = pg.create_database()
+    try:
+        yield url
+    finally:
+        pg.drop_database(url)
+
+
+@pytest.fixture
+def jp_server_config(db_url):
     return {
         "ServerApp": {
             "jpserver_extensions": {"notebook_dag": True},
             "allow_unauthenticated_access": False,
         },
-        "NotebookDagApp": {"db_url": f"sqlite:///{db_path}"},
+        "NotebookDagApp": {"db_url": db_url},
     }
 
 

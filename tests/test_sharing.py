@@ -11,14 +11,14 @@ from conftest import write_notebook
 
 
 @pytest.fixture
-def jp_server_config(db_path):
+def jp_server_config(db_url):
     return {
         "ServerApp": {
             "jpserver_extensions": {"notebook_dag": True},
             "allow_unauthenticated_access": False,
             "identity_provider_class": "identity.HeaderIdentityProvider",
         },
-        "NotebookDagApp": {"db_url": f"sqlite:///{db_path}"},
+        "NotebookDagApp": {"db_url": db_url},
     }
 
 

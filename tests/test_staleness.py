@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 from conftest import blocks_by_id, stdout_of, write_notebook
+from servers import Server as _Server
 
 DIAMOND = [
     "a = 1\nprint('a')",            # c0
@@ -104,53 +98,8 @@ async def test_retry_reruns_what_failed_with_what_it_needs(api, jp_root_dir):
 # ---- resume after a real server restart (separate server processes) ---------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Server:
-    def __init__(self, root: Path, db: Path) -> None:
-        self.port, self.token = _free_port(), "resume-test"
-        env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root.parent / "cfg"), JUPYTER_DATA_DIR=str(root.parent / "data"))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={self.port}", "--ServerApp.ip=127.0.0.1",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-             "--ServerApp.allow_root=True", f"--NotebookDagApp.db_url=sqlite:///{db}",
-             "--ServerApp.jpserver_extensions=notebook_dag=True"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-        )
-        deadline = time.time() + 60
-        while True:
-            try:
-                self.call("GET", "projects")
-                return
-            except Exception:
-                assert time.time() < deadline and self.proc.poll() is None, "server did not start"
-                time.sleep(0.2)
-
-    def call(self, method: str, path: str, body: dict | None = None) -> dict:
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/notebook-dag/api/{path}", method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"token {self.token}"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read() or b"{}")
-
-    def wait(self, run_id: str, timeout: float = 60) -> dict:
-        deadline = time.time() + timeout
-        while True:
-            run = self.call("GET", f"runs/{run_id}")
-            if run["status"] not in ("queued", "running"):
-                return run
-            assert time.time() < deadline
-            time.sleep(0.1)
-
-
-def test_interrupted_run_resumes_after_server_restart(tmp_path):
-    root, db = tmp_path / "root", tmp_path / "dag.db"
+def test_interrupted_run_resumes_after_server_restart(tmp_path, db_url):
+    root, db = tmp_path / "root", db_url
     root.mkdir()
     write_notebook(root, "long.ipynb", ["x = 40", "import time\ntime.sleep(120)\ny = x + 1", "print('y', y + 1)"])
     first = _Server(root, db)
@@ -162,8 +111,7 @@ def test_interrupted_run_resumes_after_server_restart(tmp_path):
             assert time.time() < deadline
             time.sleep(0.1)
     finally:
-        first.proc.send_signal(signal.SIGKILL)  # the server dies mid-run
-        first.proc.wait(30)
+        first.kill()  # the server dies mid-run
     # make the long block short so the resumed run finishes (the notebook is the user's to edit)
     nb = json.loads((root / "long.ipynb").read_text())
     nb["cells"][1]["source"] = "y = x + 1"
@@ -179,5 +127,4 @@ def test_interrupted_run_resumes_after_server_restart(tmp_path):
         assert set(by) == {"c0", "c1", "c2"}, "the new kernel needs c0 again: it is re-run, not assumed"
         assert stdout_of(by["c2"]) == "y 42\n"
     finally:
-        second.proc.terminate()
-        second.proc.wait(30)
+        second.stop()

@@ -14,8 +14,8 @@ from notebook_dag.app import NotebookDagApp
 from notebook_dag.storage import Database, Project, Run, RunBlock
 
 
-def test_migrations_create_the_schema_and_mark_interrupted_runs(tmp_path):
-    url = f"sqlite:///{tmp_path / 'x.db'}"
+def test_migrations_create_the_schema_and_mark_interrupted_runs(db_url):
+    url = db_url
 
     async def seed() -> str:
         db = Database(url)
@@ -30,6 +30,11 @@ def test_migrations_create_the_schema_and_mark_interrupted_runs(tmp_path):
             await s.flush()
             s.add(RunBlock(run_id=r.id, block_id="c0", seq=0, status="running"))
             run_id = r.id
+            # a run another server on the same database is executing right now
+            other = Run(project_id=p.id, mode="all", status="running", server="hub:bob/")
+            s.add(other)
+            await s.flush()
+            s.add(RunBlock(run_id=other.id, block_id="c0", seq=0, status="running"))
 
         def tables(conn):
             return set(inspect(conn).get_table_names())
@@ -51,6 +56,9 @@ def test_migrations_create_the_schema_and_mark_interrupted_runs(tmp_path):
             assert run.status == "interrupted" and "interrupted" in run.reason and run.finished_at
             blocks = (await s.execute(select(RunBlock).where(RunBlock.run_id == run_id))).scalars().all()
             assert [b.status for b in blocks] == ["cancelled"]
+            others = (await s.execute(select(Run).where(Run.server == "hub:bob/"))).scalars().all()
+            assert [r.status for r in others] == ["running"], "another server's run is left alone"
+            assert (await s.execute(select(RunBlock.status).where(RunBlock.run_id == others[0].id))).scalars().all() == ["running"]
         await db.dispose()
 
     asyncio.run(check())
@@ -84,3 +92,38 @@ def test_cli_runs_a_notebook_and_reports(tmp_path):
         capture_output=True, text=True, timeout=60,
     )
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+def test_migrations_downgrade_to_base_and_upgrade_again(db_url):
+    """Every migration runs both ways on this pass's database (batch mode on SQLite,
+    plain ALTERs on PostgreSQL), and the heads come back with the full schema."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from notebook_dag.storage.database import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def step(conn, up: bool, target: str) -> set[str]:
+        cfg.attributes["connection"] = conn
+        (command.upgrade if up else command.downgrade)(cfg, target)
+        return set(inspect(conn).get_table_names())
+
+    async def go() -> tuple[set[str], set[str], set[str]]:
+        db = Database(db_url)
+        await db.migrate()
+        async with db.engine.begin() as conn:
+            down = await conn.run_sync(step, False, "base")
+        async with db.engine.begin() as conn:
+            up = await conn.run_sync(step, True, "heads")
+        async with db.engine.connect() as conn:
+            heads = set((await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalars())
+        await db.dispose()
+        return down, up, heads
+
+    down, up, heads = asyncio.run(go())
+    assert down <= {"alembic_version"}
+    assert {"projects", "runs", "run_blocks", "project_members", "activity", "favorites", "datasets"} <= up
+    assert heads == set(ScriptDirectory.from_config(cfg).get_heads())

@@ -159,6 +159,8 @@ class Run(Base):
     kernel_id: Mapped[str | None] = mapped_column(String(64), default=None)
     parent_id: Mapped[str | None] = mapped_column(String(32), default=None)
     owner: Mapped[str] = mapped_column(String(200), default="")
+    #: the ``NotebookDagApp.server_id`` of the server executing it ("" for a personal server)
+    server: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,117 @@
+"""Runs on remote kernels: a jupyter_server started with ``--gateway-url`` pointing at a
+real Jupyter Kernel Gateway (token-protected, on 127.0.0.1) runs a project's DAG
+through the REST API; its kernels are the gateway's children, not the server's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import blocks_by_id, stdout_of, write_notebook
+from servers import Server, free_port, http, stop_process, tail
+
+pytest.importorskip("kernel_gateway", reason="jupyter_kernel_gateway is not installed (pip install '.[test]')")
+pytestmark = pytest.mark.deployment
+
+TOKEN = "gateway-secret"
+
+
+@pytest.fixture
+def gateway(tmp_path):
+    """A Jupyter Kernel Gateway on 127.0.0.1 that requires ``TOKEN``; yields its URL."""
+    port = free_port()
+    log_path = tmp_path / "gateway.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kernel_gateway", "--KernelGatewayApp.ip=127.0.0.1", f"--KernelGatewayApp.port={port}",
+         "--KernelGatewayApp.port_retries=0", f"--KernelGatewayApp.auth_token={TOKEN}",
+         "--JupyterWebsocketPersonality.list_kernels=True"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if http("GET", f"{url}/api/kernelspecs", headers={"Authorization": f"token {TOKEN}"}, timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.time() < deadline, f"the kernel gateway did not start:\n{tail(log_path)}"
+            time.sleep(0.2)
+        assert http("GET", f"{url}/api/kernelspecs")[0] in (401, 403), "the gateway must require its token"
+        proc.url = url
+        yield proc
+    finally:
+        stop_process(proc)
+        log.close()
+
+
+def _gateway_kernels(gateway) -> list[str]:
+    code, kernels = http("GET", f"{gateway.url}/api/kernels", headers={"Authorization": f"token {TOKEN}"})
+    assert code == 200, kernels
+    return [k["id"] for k in kernels]
+
+
+def _wait_running(server, run_id, block_id, timeout=60):
+    deadline = time.time() + timeout
+    while blocks_by_id(server.call("GET", f"runs/{run_id}"))[block_id]["status"] != "running":
+        assert time.time() < deadline, f"{block_id} never started"
+        time.sleep(0.1)
+
+
+def test_dag_runs_on_gateway_kernels(tmp_path, db_url, gateway):
+    root = tmp_path / "root"
+    write_notebook(root, "remote.ipynb", [
+        "import os\nx = 20\nprint('x', x)",      # c0
+        "y = x * 2 + 2\nprint('y', y)",          # c1
+        "print('parent', os.getppid())",         # c2
+        "y / 0",                                 # c3 fails, then is fixed
+        "print('after', y)",                     # c4 (manual edge from c3)
+        "z = 'independent'\nprint(z)",           # c5
+        "import time\ntime.sleep(60)",           # c6 is cancelled
+    ])
+    with Server(root, db_url, args=[f"--gateway-url={gateway.url}", f"--GatewayClient.auth_token={TOKEN}"],
+                name="gateway-client") as server:
+        p = server.call("POST", "projects", {"name": "remote", "notebook_path": "remote.ipynb"})
+        pid = p["id"]
+        server.call("POST", f"projects/{pid}/edges", {"source": "c3", "target": "c4"})
+        failed = server.wait(server.call("POST", f"projects/{pid}/runs", {"mode": "downstream", "block_id": "c0"})["id"], 120)
+        by = blocks_by_id(failed)
+        assert failed["status"] == "failed" and "ZeroDivisionError" in failed["reason"], failed
+        assert stdout_of(by["c0"]) == "x 20\n" and stdout_of(by["c1"]) == "y 42\n"
+        assert by["c3"]["status"] == "failed" and by["c3"]["error"].startswith("ZeroDivisionError")
+        assert any(o["output_type"] == "error" and o["ename"] == "ZeroDivisionError" for o in by["c3"]["outputs"])
+        assert by["c4"]["status"] == "skipped", "downstream of the failure"
+
+        # the kernel is the gateway's: listed there, and the gateway process is its parent
+        kid = failed["kernel_id"]
+        assert kid in _gateway_kernels(gateway)
+        code, local = http("GET", f"{server.url}/api/kernels", headers={"Authorization": f"token {server.token}"})
+        assert code == 200 and [k["id"] for k in local] == [kid], "the server's kernels are the gateway's"
+        one = server.wait(server.call("POST", f"projects/{pid}/runs", {"mode": "block", "block_id": "c2"})["id"], 60)
+        assert one["status"] == "succeeded" and stdout_of(one["blocks"][0]) == f"parent {gateway.pid}\n"
+
+        # fixed: a run of everything executes only what is not up to date in the remote
+        # kernel (its variables live on between runs); cancelling interrupts it remotely
+        server.call("PATCH", f"projects/{pid}/blocks/c3", {"source": "w = y / 2\nprint('w', w)"})
+        run = server.call("POST", f"projects/{pid}/runs", {"mode": "all"})
+        _wait_running(server, run["id"], "c6")
+        assert server.call("POST", f"runs/{run['id']}/cancel")["status"] == "cancelling"
+        run = server.wait(run["id"], 60)
+        by = blocks_by_id(run)
+        assert run["status"] == "cancelled" and run["kernel_id"] == kid, run
+        assert {b: by[b]["status"] for b in ("c0", "c1", "c2")} == dict.fromkeys(("c0", "c1", "c2"), "up_to_date")
+        assert stdout_of(by["c3"]) == "w 21.0\n" and stdout_of(by["c4"]) == "after 42\n"
+        assert stdout_of(by["c5"]) == "independent\n" and by["c6"]["status"] == "cancelled"
+        again = server.wait(server.call("POST", f"projects/{pid}/runs", {"mode": "block", "block_id": "c4"})["id"], 60)
+        assert again["status"] == "succeeded" and stdout_of(again["blocks"][0]) == "after 42\n", "the kernel lives on"
+
+    # the server stopped: its project kernel was shut down on the gateway too
+    deadline = time.time() + 30
+    while kid in _gateway_kernels(gateway):
+        assert time.time() < deadline, "the project kernel outlived the server"
+        time.sleep(0.2)
