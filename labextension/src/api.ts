@@ -1,14 +1,88 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ApiError, requestAPI } from './handler';
+import { ApiError, attachmentName, requestAPI, requestRaw } from './handler';
 import {
+  IBlock,
   IDag,
+  IDagEdge,
+  IDatasetNode,
+  IDagNode,
+  IEdgeList,
   IProject,
+  IProjectCreate,
   IProjectList,
+  IProjectQuery,
+  IProjectUpdate,
   IRun,
   IRunCreated,
-  IRunList
+  IRunList,
+  IRunRequest
 } from './types';
+
+/**
+ * Formats of `GET projects/{id}/export`.
+ */
+export type ExportFormat = 'py' | 'ipynb' | 'airflow';
+
+/**
+ * A downloaded file.
+ */
+export interface IDownload {
+  filename: string;
+  blob: Blob;
+}
+
+const enc = encodeURIComponent;
+
+/**
+ * The query string of `GET projects` (empty values left out).
+ */
+export function projectQueryString(query: IProjectQuery): string {
+  const parts: string[] = [];
+  const add = (key: string, value: unknown) => {
+    if (value === undefined || value === null || value === '') {
+      return;
+    }
+    parts.push(`${key}=${enc(String(value))}`);
+  };
+  add('q', query.q?.trim());
+  add('tag', query.tag?.trim());
+  if (query.favorite) {
+    add('favorite', 'true');
+  }
+  add('sort', query.sort);
+  add('limit', query.limit);
+  add('offset', query.offset);
+  add('notebook_path', query.notebook_path);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/**
+ * Split the dataset nodes of `GET dag?datasets=true` from the cell nodes.
+ */
+export function normalizeDag(raw: IDag): IDag {
+  const nodes: IDagNode[] = [];
+  const datasets: IDatasetNode[] = [...(raw.datasets ?? [])];
+  for (const node of raw.nodes ?? []) {
+    if ((node as unknown as { kind?: string }).kind === 'dataset') {
+      datasets.push(node as unknown as IDatasetNode);
+    } else {
+      nodes.push(node);
+    }
+  }
+  const dag: IDag = {
+    ...raw,
+    nodes,
+    edges: raw.edges ?? [],
+    order: raw.order ?? []
+  };
+  if (datasets.length) {
+    dag.datasets = datasets;
+  } else {
+    delete dag.datasets;
+  }
+  return dag;
+}
 
 /**
  * Typed calls of the notebook_dag REST API.
@@ -22,11 +96,20 @@ export class DagApi {
 
   readonly settings: ServerConnection.ISettings;
 
+  // ---- projects ------------------------------------------------------------
+
+  /**
+   * Search the projects.
+   */
+  queryProjects(query: IProjectQuery = {}): Promise<IProjectList> {
+    return this._request<IProjectList>(`projects${projectQueryString(query)}`);
+  }
+
   /**
    * The projects attached to a notebook.
    */
   async listProjects(notebookPath: string): Promise<IProject[]> {
-    const query = `projects?notebook_path=${encodeURIComponent(notebookPath)}`;
+    const query = `projects?notebook_path=${enc(notebookPath)}`;
     const answer = await this._request<IProjectList>(query);
     return answer?.projects ?? [];
   }
@@ -35,16 +118,55 @@ export class DagApi {
    * One project, by id.
    */
   getProject(projectId: string): Promise<IProject> {
-    return this._request<IProject>(`projects/${encodeURIComponent(projectId)}`);
+    return this._request<IProject>(`projects/${enc(projectId)}`);
   }
 
   /**
    * Create a project for a notebook.
    */
-  createProject(name: string, notebookPath: string): Promise<IProject> {
+  createProject(
+    nameOrBody: string | IProjectCreate,
+    notebookPath?: string
+  ): Promise<IProject> {
+    const body: IProjectCreate =
+      typeof nameOrBody === 'string'
+        ? { name: nameOrBody, notebook_path: notebookPath ?? '' }
+        : nameOrBody;
     return this._request<IProject>('projects', {
       method: 'POST',
-      body: JSON.stringify({ name, notebook_path: notebookPath })
+      body: JSON.stringify(body)
+    });
+  }
+
+  /**
+   * Rename, describe, tag or star a project.
+   */
+  updateProject(projectId: string, patch: IProjectUpdate): Promise<IProject> {
+    return this._request<IProject>(`projects/${enc(projectId)}`, {
+      method: 'PATCH',
+      body: JSON.stringify(patch)
+    });
+  }
+
+  /**
+   * Delete a project (its notebook is kept).
+   */
+  async deleteProject(projectId: string): Promise<void> {
+    await this._request<void>(`projects/${enc(projectId)}`, {
+      method: 'DELETE'
+    });
+  }
+
+  /**
+   * Copy a project (and its notebook, next to it unless told where).
+   */
+  duplicateProject(
+    projectId: string,
+    options: { name?: string; notebook_path?: string } = {}
+  ): Promise<IProject> {
+    return this._request<IProject>(`projects/${enc(projectId)}/duplicate`, {
+      method: 'POST',
+      body: JSON.stringify(options)
     });
   }
 
@@ -60,38 +182,178 @@ export class DagApi {
     return this.createProject(projectNameFor(notebookPath), notebookPath);
   }
 
+  // ---- blocks, edges, DAG --------------------------------------------------
+
   /**
-   * The DAG of a project.
+   * The DAG of a project (with dataset nodes on request).
    */
-  getDag(projectId: string): Promise<IDag> {
-    return this._request<IDag>(`projects/${encodeURIComponent(projectId)}/dag`);
+  async getDag(projectId: string, datasets = false): Promise<IDag> {
+    const query = datasets ? '?datasets=true' : '';
+    const dag = await this._request<IDag>(`projects/${enc(projectId)}/dag${query}`);
+    return datasets ? normalizeDag(dag) : dag;
   }
+
+  /**
+   * Edit a block's source or title; `version` (the block's) guards against
+   * overwriting someone else's edit (409).
+   */
+  updateBlock(
+    projectId: string,
+    blockId: string,
+    patch: { source?: string; title?: string },
+    version?: string
+  ): Promise<IBlock> {
+    const headers: { [key: string]: string } = {};
+    if (version) {
+      headers['If-Match'] = `"${version}"`;
+    }
+    return this._request<IBlock>(
+      `projects/${enc(projectId)}/blocks/${enc(blockId)}`,
+      { method: 'PATCH', body: JSON.stringify(patch), headers }
+    );
+  }
+
+  /**
+   * Save moved nodes (`null` clears a position) in one call.
+   */
+  async savePositions(
+    projectId: string,
+    positions: { [cellId: string]: { x: number; y: number } | null }
+  ): Promise<void> {
+    await this._request<unknown>(`projects/${enc(projectId)}/positions`, {
+      method: 'PUT',
+      body: JSON.stringify({ positions })
+    });
+  }
+
+  /**
+   * The manual, inferred, dropped and hidden edges.
+   */
+  listEdges(projectId: string): Promise<IEdgeList> {
+    return this._request<IEdgeList>(`projects/${enc(projectId)}/edges`);
+  }
+
+  /**
+   * Add a manual edge (409 with `cycle` when it would close a cycle).
+   */
+  addEdge(projectId: string, source: string, target: string): Promise<IDagEdge> {
+    return this._request<IDagEdge>(`projects/${enc(projectId)}/edges`, {
+      method: 'POST',
+      body: JSON.stringify({ source, target })
+    });
+  }
+
+  /**
+   * Delete a manual edge, or show a hidden one again.
+   */
+  async deleteEdge(projectId: string, edgeId: string): Promise<void> {
+    await this._request<void>(
+      `projects/${enc(projectId)}/edges/${enc(edgeId)}`,
+      { method: 'DELETE' }
+    );
+  }
+
+  /**
+   * Hide an inferred edge.
+   */
+  hideEdge(projectId: string, source: string, target: string): Promise<IDagEdge> {
+    return this._request<IDagEdge>(`projects/${enc(projectId)}/edges/hidden`, {
+      method: 'POST',
+      body: JSON.stringify({ source, target })
+    });
+  }
+
+  // ---- runs ----------------------------------------------------------------
 
   /**
    * Start a run of a project.
    */
-  startRun(projectId: string, mode = 'all'): Promise<IRunCreated> {
-    return this._request<IRunCreated>(
-      `projects/${encodeURIComponent(projectId)}/runs`,
-      { method: 'POST', body: JSON.stringify({ mode }) }
-    );
+  startRun(
+    projectId: string,
+    request: IRunRequest | IRunRequest['mode'] = 'all'
+  ): Promise<IRunCreated> {
+    const body: IRunRequest =
+      typeof request === 'string' ? { mode: request } : request;
+    const clean: { [key: string]: unknown } = { mode: body.mode };
+    if (body.block_id) {
+      clean.block_id = body.block_id;
+    }
+    if (body.kernel_id) {
+      clean.kernel_id = body.kernel_id;
+    }
+    if (body.force) {
+      clean.force = true;
+    }
+    return this._request<IRunCreated>(`projects/${enc(projectId)}/runs`, {
+      method: 'POST',
+      body: JSON.stringify(clean)
+    });
   }
 
   /**
    * The project's runs, newest first.
    */
   async listRuns(projectId: string, limit = 1): Promise<IRun[]> {
-    const answer = await this._request<IRunList>(
-      `projects/${encodeURIComponent(projectId)}/runs?limit=${limit}`
-    );
+    const answer = await this.queryRuns(projectId, limit, 0);
     return answer?.runs ?? [];
+  }
+
+  /**
+   * A page of the project's runs (without outputs), with the total.
+   */
+  queryRuns(projectId: string, limit = 20, offset = 0): Promise<IRunList> {
+    const query = offset ? `?limit=${limit}&offset=${offset}` : `?limit=${limit}`;
+    return this._request<IRunList>(`projects/${enc(projectId)}/runs${query}`);
   }
 
   /**
    * A run with the results of its blocks.
    */
   getRun(runId: string): Promise<IRun> {
-    return this._request<IRun>(`runs/${encodeURIComponent(runId)}`);
+    return this._request<IRun>(`runs/${enc(runId)}`);
+  }
+
+  /**
+   * Cancel a run (409 when it already ended).
+   */
+  async cancelRun(runId: string): Promise<void> {
+    await this._request<unknown>(`runs/${enc(runId)}/cancel`, {
+      method: 'POST'
+    });
+  }
+
+  /**
+   * A new run of what did not succeed in a run.
+   */
+  retryRun(runId: string): Promise<IRunCreated> {
+    return this._request<IRunCreated>(`runs/${enc(runId)}/retry`, {
+      method: 'POST'
+    });
+  }
+
+  // ---- export --------------------------------------------------------------
+
+  /**
+   * Export a project as a file.
+   */
+  async exportProject(
+    projectId: string,
+    format: ExportFormat
+  ): Promise<IDownload> {
+    const response = await requestRaw(
+      `projects/${enc(projectId)}/export?format=${format}`,
+      {},
+      this.settings
+    );
+    const blob = await response.blob();
+    const fallback = format === 'ipynb' ? 'export.ipynb' : 'export.py';
+    return {
+      filename: attachmentName(
+        response.headers?.get('Content-Disposition'),
+        fallback
+      ),
+      blob
+    };
   }
 
   private _request<T>(endPoint: string, init: RequestInit = {}): Promise<T> {

@@ -1,14 +1,17 @@
 /**
- * Conversion of the API's DAG into React Flow nodes and edges (pure).
+ * Conversion of the view graph into React Flow nodes and edges (pure).
  */
 import type { Edge, Node } from '@xyflow/react';
 
-import { IDag, IDagEdge, IDagNode } from './types';
+import { aggregateStatus } from './sections';
+import { IDag, IDagNode } from './types';
+import { buildViewGraph, IViewEdge, IViewGraph, IViewNode } from './viewgraph';
 
 /**
- * React Flow node type used for DAG cells.
+ * React Flow node types.
  */
 export const DAG_NODE_TYPE = 'dagCell';
+export const DATASET_NODE_TYPE = 'dagDataset';
 
 /**
  * Default size of a node, used by the layout too.
@@ -27,21 +30,56 @@ export const EDGE_LABEL_MAX = 28;
 export type DagNodeData = {
   cellId: string;
   title: string;
+  /**
+   * `code`, `markdown`, `raw`, or `dataset`.
+   */
   cellType: string;
   index: number;
+  /**
+   * Last (or live) run status of the block.
+   */
   status: string;
+  /**
+   * `up_to_date`, `stale` or `never_run` in the project kernel.
+   */
+  state: string;
+  /**
+   * What the node shows: the status, or `stale` when an edit upstream made a
+   * finished block out of date.
+   */
+  display: string;
   source: string;
   parseError: string;
+  /**
+   * Seconds of the block's most recent run.
+   */
+  duration: number | null;
+  direction: 'TB' | 'LR';
+  /**
+   * A markdown heading opening a section: its level, whether it is collapsed
+   * and how many cells it holds.
+   */
+  heading: { level: number; collapsed: boolean; count: number } | null;
+  /**
+   * Dataset nodes: format, version and rows.
+   */
+  dataset: {
+    format: string;
+    version: number | null;
+    rows: number | null;
+  } | null;
 };
 
-export type DagFlowNode = Node<DagNodeData, typeof DAG_NODE_TYPE>;
+export type DagFlowNode = Node<DagNodeData>;
 
 /**
  * Data carried by a DAG edge.
  */
 export type DagEdgeData = {
-  kind: 'manual' | 'inferred';
+  kind: string;
   names: string[];
+  serverId: string | null;
+  merged: number;
 };
 
 export type DagFlowEdge = Edge<DagEdgeData>;
@@ -72,87 +110,290 @@ export function nodeTitle(node: IDagNode): string {
 }
 
 /**
- * React Flow nodes of a DAG, in notebook order.
- *
- * @param statuses live statuses by cell id (fall back to the node's own status)
- * @param selectedId the selected cell, if any
+ * What a node shows, from its run status and its state in the kernel.
+ */
+export function displayStatus(
+  status: string | null | undefined,
+  state: string | null | undefined
+): string {
+  const current = status || 'never_run';
+  if (
+    state === 'stale' &&
+    (current === 'succeeded' || current === 'up_to_date')
+  ) {
+    return 'stale';
+  }
+  return current;
+}
+
+export interface IFlowOptions {
+  positions?: ReadonlyMap<string, { x: number; y: number }>;
+  /**
+   * Live statuses and states by cell id (fall back to the DAG's).
+   */
+  statuses?: { readonly [cellId: string]: string };
+  states?: { readonly [cellId: string]: string };
+  selectedId?: string | null;
+  direction?: 'TB' | 'LR';
+}
+
+function cellData(
+  node: IDagNode,
+  options: IFlowOptions
+): Pick<DagNodeData, 'status' | 'state' | 'display'> {
+  const status = options.statuses?.[node.id] ?? node.status ?? 'never_run';
+  const state = options.states?.[node.id] ?? node.state ?? 'never_run';
+  return { status, state, display: displayStatus(status, state) };
+}
+
+function viewNodeData(
+  view: IViewNode,
+  byId: Map<string, IDagNode>,
+  options: IFlowOptions
+): DagNodeData {
+  const direction = options.direction ?? 'TB';
+  if (view.kind === 'dataset' && view.dataset) {
+    const dataset = view.dataset;
+    return {
+      cellId: view.id,
+      title: dataset.name,
+      cellType: 'dataset',
+      index: -1,
+      status: 'never_run',
+      state: 'never_run',
+      display: 'dataset',
+      source: '',
+      parseError: '',
+      duration: null,
+      direction,
+      heading: null,
+      dataset: {
+        format: dataset.format ?? '',
+        version: dataset.version ?? null,
+        rows: dataset.rows ?? null
+      }
+    };
+  }
+  const cell = view.cell!;
+  let { status, state, display } = cellData(cell, options);
+  let heading: DagNodeData['heading'] = null;
+  if (view.section) {
+    heading = {
+      level: view.section.level,
+      collapsed: !!view.collapsed,
+      count: view.section.members.length
+    };
+    if (view.collapsed) {
+      const code = view.section.members
+        .map(id => byId.get(id))
+        .filter((member): member is IDagNode => member?.cell_type === 'code');
+      const shown = code.map(member => cellData(member, options).display);
+      display = aggregateStatus(shown);
+      status = display;
+    }
+  }
+  return {
+    cellId: cell.id,
+    title: nodeTitle(cell),
+    cellType: cell.cell_type,
+    index: cell.index,
+    status,
+    state,
+    display,
+    source: cell.source ?? '',
+    parseError: cell.parse_error ?? '',
+    duration: typeof cell.duration === 'number' ? cell.duration : null,
+    direction,
+    heading,
+    dataset: null
+  };
+}
+
+/**
+ * React Flow nodes of a view graph (cells in notebook order, then datasets).
+ */
+export function viewToFlowNodes(
+  view: IViewGraph,
+  options: IFlowOptions = {}
+): DagFlowNode[] {
+  return view.nodes.map(node => {
+    const stored = node.cell?.position ?? null;
+    const position = options.positions?.get(node.id) ??
+      (stored ? { x: stored.x, y: stored.y } : { x: 0, y: 0 });
+    const data = viewNodeData(node, view.cells, options);
+    return {
+      id: node.id,
+      type: node.kind === 'dataset' ? DATASET_NODE_TYPE : DAG_NODE_TYPE,
+      position: { x: position.x, y: position.y },
+      selected: node.id === (options.selectedId ?? null),
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT,
+      deletable: false,
+      connectable: node.kind !== 'dataset',
+      ariaLabel: nodeAriaLabel(data),
+      data
+    };
+  });
+}
+
+/**
+ * What a screen reader says of a node.
+ */
+export function nodeAriaLabel(data: DagNodeData): string {
+  if (data.cellType === 'dataset') {
+    return `Dataset ${data.title}`;
+  }
+  const kind = data.heading?.collapsed
+    ? `collapsed section of ${data.heading.count} cells`
+    : `${data.cellType} cell ${data.index + 1}`;
+  const status = data.cellType === 'code' || data.heading?.collapsed
+    ? `, ${data.display.replace(/_/g, ' ')}`
+    : '';
+  return `${data.title} (${kind}${status})`;
+}
+
+/**
+ * React Flow edges of a view graph. Inferred edges are dashed and labelled
+ * with the names they carry, manual edges solid, dataset edges dotted.
+ */
+export function viewToFlowEdges(
+  view: IViewGraph,
+  selectedEdgeId: string | null = null
+): DagFlowEdge[] {
+  return view.edges.map(edge => toFlowEdge(edge, edge.id === selectedEdgeId));
+}
+
+function toFlowEdge(edge: IViewEdge, selected: boolean): DagFlowEdge {
+  const kind = edge.kind;
+  const names = edge.names;
+  const labelled = kind !== 'manual' || names.length > 0;
+  let label = labelled ? edgeLabel(names) : '';
+  if (edge.merged > 1) {
+    label = label ? `${label} (×${edge.merged})` : `×${edge.merged}`;
+  }
+  const style =
+    kind === 'manual'
+      ? { strokeWidth: 2.25 }
+      : kind === 'inferred'
+        ? { strokeDasharray: '6 4', strokeWidth: 1.5 }
+        : { strokeDasharray: '2 3', strokeWidth: 1.5 };
+  return {
+    id: edge.id,
+    source: edge.source,
+    target: edge.target,
+    type: 'default',
+    selected,
+    className: `jp-NotebookDag-edge jp-NotebookDag-edge-${kind}`,
+    style,
+    markerEnd: { type: 'arrowclosed' },
+    ariaLabel: `${kind} edge from ${edge.source} to ${edge.target}${
+      names.length ? ` carrying ${names.join(', ')}` : ''
+    }`,
+    domAttributes: { 'data-edge-kind': kind } as never,
+    ...(label
+      ? {
+          label,
+          labelShowBg: true,
+          labelBgPadding: [4, 2] as [number, number],
+          labelBgBorderRadius: 3
+        }
+      : {}),
+    data: { kind, names, serverId: edge.serverId, merged: edge.merged }
+  };
+}
+
+/**
+ * Shallow equality of node data (arrays and objects by value, one level).
+ */
+export function sameData(a: DagNodeData, b: DagNodeData): boolean {
+  const keys = Object.keys(a) as Array<keyof DagNodeData>;
+  if (keys.length !== Object.keys(b).length) {
+    return false;
+  }
+  for (const key of keys) {
+    const x = a[key];
+    const y = b[key];
+    if (x === y) {
+      continue;
+    }
+    if (x && y && typeof x === 'object' && typeof y === 'object') {
+      const ox = x as { [k: string]: unknown };
+      const oy = y as { [k: string]: unknown };
+      const kx = Object.keys(ox);
+      if (
+        kx.length !== Object.keys(oy).length ||
+        kx.some(k => ox[k] !== oy[k])
+      ) {
+        return false;
+      }
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Merge freshly computed nodes into the current ones, keeping the objects
+ * (and React Flow's measures) of nodes that did not change, so memoised node
+ * components do not re-render; a node being dragged keeps its position.
+ */
+export function mergeFlowNodes(
+  previous: ReadonlyArray<DagFlowNode>,
+  fresh: ReadonlyArray<DagFlowNode>
+): DagFlowNode[] {
+  const byId = new Map(previous.map(node => [node.id, node]));
+  let changed = previous.length !== fresh.length;
+  const result = fresh.map((node, i) => {
+    const old = byId.get(node.id);
+    if (!old) {
+      changed = true;
+      return node;
+    }
+    const position = old.dragging ? old.position : node.position;
+    const samePosition =
+      old.position.x === position.x && old.position.y === position.y;
+    const selected = !!node.selected;
+    if (
+      samePosition &&
+      !!old.selected === selected &&
+      old.type === node.type &&
+      sameData(old.data, node.data)
+    ) {
+      if (previous[i] !== old) {
+        changed = true;
+      }
+      return old;
+    }
+    changed = true;
+    return {
+      ...old,
+      ...node,
+      position,
+      measured: old.measured,
+      data: sameData(old.data, node.data) ? old.data : node.data
+    };
+  });
+  return changed ? result : (previous as DagFlowNode[]);
+}
+
+/**
+ * React Flow nodes of a DAG (no collapsed section, no datasets): a shortcut
+ * for tests and simple callers.
  */
 export function toFlowNodes(
   dag: IDag,
   statuses: { readonly [cellId: string]: string } = {},
   selectedId: string | null = null
 ): DagFlowNode[] {
-  return [...dag.nodes]
-    .sort((a, b) => a.index - b.index)
-    .map(node => ({
-      id: node.id,
-      type: DAG_NODE_TYPE,
-      position: node.position
-        ? { x: node.position.x, y: node.position.y }
-        : { x: 0, y: 0 },
-      selected: node.id === selectedId,
-      width: NODE_WIDTH,
-      height: NODE_HEIGHT,
-      data: {
-        cellId: node.id,
-        title: nodeTitle(node),
-        cellType: node.cell_type,
-        index: node.index,
-        status: statuses[node.id] ?? node.status ?? 'never_run',
-        source: node.source ?? '',
-        parseError: node.parse_error ?? ''
-      }
-    }));
-}
-
-function baseEdgeId(edge: IDagEdge): string {
-  return edge.id || `${edge.kind}:${edge.source}->${edge.target}`;
+  return viewToFlowNodes(buildViewGraph(dag), { statuses, selectedId });
 }
 
 /**
- * React Flow edges of a DAG. Edges whose ends are unknown are dropped;
- * inferred edges are dashed and labelled with the names they carry.
+ * React Flow edges of a DAG (see `toFlowNodes`).
  */
 export function toFlowEdges(dag: IDag): DagFlowEdge[] {
-  const known = new Set(dag.nodes.map(node => node.id));
-  const used = new Set<string>();
-  const edges: DagFlowEdge[] = [];
-  for (const edge of dag.edges) {
-    if (!known.has(edge.source) || !known.has(edge.target)) {
-      continue;
-    }
-    let id = baseEdgeId(edge);
-    for (let n = 2; used.has(id); n++) {
-      id = `${baseEdgeId(edge)}#${n}`;
-    }
-    used.add(id);
-    const inferred = edge.kind === 'inferred';
-    const names = edge.names ?? [];
-    const label = inferred ? edgeLabel(names) : '';
-    edges.push({
-      id,
-      source: edge.source,
-      target: edge.target,
-      type: 'default',
-      className: inferred
-        ? 'jp-NotebookDag-edge jp-NotebookDag-edge-inferred'
-        : 'jp-NotebookDag-edge jp-NotebookDag-edge-manual',
-      style: inferred
-        ? { strokeDasharray: '6 4', strokeWidth: 1.5 }
-        : { strokeWidth: 2 },
-      markerEnd: { type: 'arrowclosed' },
-      ...(label
-        ? {
-            label,
-            labelShowBg: true,
-            labelBgPadding: [4, 2] as [number, number],
-            labelBgBorderRadius: 3
-          }
-        : {}),
-      data: { kind: inferred ? 'inferred' : 'manual', names }
-    });
-  }
-  return edges;
+  return viewToFlowEdges(buildViewGraph(dag));
 }
 
 /**

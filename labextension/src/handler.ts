@@ -113,6 +113,61 @@ export async function requestAPI<T>(
 }
 
 /**
+ * Call the server extension for a file (e.g. an export): the raw response.
+ *
+ * @throws {ApiError} when the server answers a non-2xx status
+ */
+export async function requestRaw(
+  endPoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Response> {
+  const requestUrl = URLExt.join(settings.baseUrl, ...API_NAMESPACE, endPoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(requestUrl, init, settings);
+  } catch (error) {
+    throw new ServerConnection.NetworkError(error as TypeError);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let body: IApiErrorBody | string | null = text || null;
+    let message = response.statusText || `HTTP ${response.status}`;
+    try {
+      const data = JSON.parse(text);
+      if (data && typeof data === 'object' && !Array.isArray(data)) {
+        body = data as IApiErrorBody;
+        if (typeof body.message === 'string' && body.message) {
+          message = body.message;
+        }
+      }
+    } catch (error) {
+      // not JSON: keep the text
+    }
+    throw new ApiError(response.status, message, body, requestUrl);
+  }
+  return response;
+}
+
+/**
+ * The file name of a `Content-Disposition: attachment; filename="…"` header.
+ */
+export function attachmentName(
+  header: string | null | undefined,
+  fallback: string
+): string {
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(header ?? '');
+  if (!match) {
+    return fallback;
+  }
+  try {
+    return decodeURIComponent(match[1].trim()) || fallback;
+  } catch (error) {
+    return match[1].trim() || fallback;
+  }
+}
+
+/**
  * A human readable description of any error thrown by `requestAPI`.
  */
 export function describeError(error: unknown): string {
@@ -120,7 +175,7 @@ export function describeError(error: unknown): string {
     const body = error.body;
     let text = `${error.message} (HTTP ${error.status})`;
     const cycle = body && typeof body === 'object' ? findCycle(body) : null;
-    if (cycle) {
+    if (cycle && !mentionsCycle(error.message, cycle)) {
       text += ` — cycle: ${cycle.join(' → ')}`;
     }
     return text;
@@ -129,6 +184,51 @@ export function describeError(error: unknown): string {
     return error.message;
   }
   return String(error);
+}
+
+/**
+ * Whether a message already spells a cycle out (`a → b → a`).
+ */
+function mentionsCycle(message: string, cycle: string[]): boolean {
+  return message.includes(cycle.join(' → '));
+}
+
+/**
+ * Whether an error is the server refusing an edge that would close a cycle.
+ */
+export function isCycleError(error: unknown): error is ApiError {
+  return (
+    error instanceof ApiError &&
+    error.status === 409 &&
+    (error.reason === 'cycle' ||
+      (!!error.body &&
+        typeof error.body === 'object' &&
+        findCycle(error.body) !== null))
+  );
+}
+
+/**
+ * What to tell the user when an edge is refused because of a cycle: the
+ * server's message (which names the cycle by cell ids) and, when cells have
+ * titles, the same cycle by titles.
+ */
+export function describeCycle(
+  error: ApiError,
+  titleOf: (id: string) => string | null | undefined = () => null
+): string {
+  const body = error.body && typeof error.body === 'object' ? error.body : null;
+  const cycle = body ? findCycle(body) : null;
+  let text = error.message;
+  if (cycle && !mentionsCycle(text, cycle)) {
+    text += `: ${cycle.join(' → ')}`;
+  }
+  if (cycle) {
+    const titles = cycle.map(id => titleOf(id) || id);
+    if (titles.some((title, i) => title !== cycle[i])) {
+      text += ` (${titles.join(' → ')})`;
+    }
+  }
+  return text;
 }
 
 /**

@@ -1,27 +1,39 @@
 import {
+  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
+  Dialog,
   ICommandPalette,
   MainAreaWidget,
+  showDialog,
   showErrorMessage,
   ToolbarButton,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import {
   INotebookModel,
   INotebookTracker,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
 import { DagApi } from './api';
 import { describeError } from './handler';
 import { dagIcon } from './icons';
 import { DagModel, EventStream } from './model';
+import { createReportWidget } from './datasets';
+import { dagMounts } from './mountregistry';
+import { notebookKernels, openCellInNotebook } from './notebooknav';
+import { ProjectsModel } from './projects/model';
+import { ProjectsPanel } from './projects/panel';
+import { IDagViewServices } from './services';
 import { IProject } from './types';
 import { DagWidget } from './widget';
 
@@ -30,12 +42,18 @@ import { DagWidget } from './widget';
  */
 export namespace CommandIDs {
   export const open = 'notebook-dag:open';
+  export const showProjects = 'notebook-dag:show-projects';
 }
 
 /**
  * Tracker namespace (also the restorer's).
  */
 export const TRACKER_NAMESPACE = 'notebook-dag';
+
+/**
+ * Id of the Projects panel in the left sidebar.
+ */
+export const PROJECTS_PANEL_ID = 'notebook-dag-projects';
 
 type DagPanel = MainAreaWidget<DagWidget>;
 
@@ -72,20 +90,66 @@ function panelLabel(project: IProject | null): string {
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'notebook_dag:plugin',
   description:
-    'A DAG view of a notebook: its cells as nodes, run on kernels with live statuses.',
+    'A DAG view of a notebook: its cells as nodes, run on kernels with live statuses; a Projects panel.',
   autoStart: true,
-  optional: [ICommandPalette, INotebookTracker, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    INotebookTracker,
+    ILayoutRestorer,
+    IRenderMimeRegistry,
+    IEditorServices,
+    IDocumentManager,
+    ILabShell
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    rendermime: IRenderMimeRegistry | null,
+    editorServices: IEditorServices | null,
+    docManager: IDocumentManager | null,
+    labShell: ILabShell | null
   ) => {
-    const api = new DagApi(app.serviceManager.serverSettings);
+    const settings = app.serviceManager.serverSettings;
+    const api = new DagApi(settings);
     const tracker = new WidgetTracker<DagPanel>({
       namespace: TRACKER_NAMESPACE
     });
     const pending = new Map<string, Promise<DagPanel | undefined>>();
+    const openNotebook = (path: string) =>
+      docManager
+        ? docManager.openOrReveal(path)
+        : app.commands.execute('docmanager:open', { path });
+
+    const services: IDagViewServices = {
+      serverSettings: settings,
+      rendermime,
+      editorServices,
+      openCell: async (path, cellId) => {
+        try {
+          const found = await openCellInNotebook(app, docManager, path, cellId);
+          if (!found) {
+            await showErrorMessage(
+              'Open in notebook',
+              `No cell with id ${cellId} in ${path}.`
+            );
+          }
+        } catch (error) {
+          await showErrorMessage('Open in notebook', describeError(error));
+        }
+      },
+      kernelChoices: path => notebookKernels(app.serviceManager.sessions, path),
+      mounts: dagMounts({
+        serverSettings: settings,
+        events: app.serviceManager.events.stream as never,
+        openReport: (url, title) => {
+          const report = createReportWidget(url, title);
+          app.shell.add(report, 'main');
+          app.shell.activateById(report.id);
+        }
+      })
+    };
 
     const findPanel = (projectId: string): DagPanel | undefined =>
       tracker.find(panel => panel.content.model.projectId === projectId);
@@ -109,7 +173,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         events: app.serviceManager.events.stream as unknown as EventStream,
         project
       });
-      const panel = new MainAreaWidget({ content: new DagWidget(model) });
+      const panel = new MainAreaWidget({
+        content: new DagWidget(model, services)
+      });
       panel.id = `notebook-dag-${projectId}`;
       panel.addClass('jp-NotebookDag-panelWidget');
       panel.title.icon = dagIcon;
@@ -132,6 +198,38 @@ const plugin: JupyterFrontEndPlugin<void> = {
       void model.refresh();
       return panel;
     };
+
+    // ---- Projects panel --------------------------------------------------
+    const projects = new ProjectsModel(api);
+    const projectsPanel = new ProjectsPanel(projects, {
+      openDag: project =>
+        void app.commands.execute(CommandIDs.open, { projectId: project.id }),
+      openNotebook: path => void openNotebook(path),
+      confirmDelete: async project => {
+        const result = await showDialog({
+          title: 'Delete project',
+          body: `Delete the project "${project.name}"? Its runs and manual edges are deleted; the notebook ${project.notebook_path} is kept.`,
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: 'Delete' })
+          ]
+        });
+        if (result.button.accept) {
+          const panel = findPanel(project.id);
+          panel?.dispose();
+        }
+        return result.button.accept;
+      },
+      currentNotebookPath: () => notebooks?.currentWidget?.context.path ?? null
+    });
+    projectsPanel.id = PROJECTS_PANEL_ID;
+    projectsPanel.title.icon = dagIcon;
+    projectsPanel.title.caption = 'DAG projects';
+    app.shell.add(projectsPanel, 'left', { rank: 600 });
+    if (restorer) {
+      restorer.add(projectsPanel, PROJECTS_PANEL_ID);
+    }
+    void projects.load();
 
     const open = async (
       args: Record<string, unknown>
@@ -160,6 +258,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
           return await openPanel(projectId, null, ref);
         }
         const project = await api.findOrCreateProject(notebookPath!);
+        if (!projects.projects.some(p => p.id === project.id)) {
+          void projects.load();
+        }
         return await openPanel(project.id, project, ref);
       } catch (error) {
         console.error('notebook_dag: cannot open the DAG view', error);
@@ -214,7 +315,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    app.commands.addCommand(CommandIDs.showProjects, {
+      label: 'Show DAG Projects',
+      caption: 'Show the Projects panel of notebook_dag',
+      execute: () => {
+        if (labShell) {
+          labShell.activateById(PROJECTS_PANEL_ID);
+        } else {
+          app.shell.activateById(PROJECTS_PANEL_ID);
+        }
+      }
+    });
+
     palette?.addItem({ command: CommandIDs.open, category: 'Notebook DAG' });
+    palette?.addItem({
+      command: CommandIDs.showProjects,
+      category: 'Notebook DAG'
+    });
 
     app.docRegistry.addWidgetExtension('Notebook', new DagButtonExtension(app));
 

@@ -1,10 +1,16 @@
 /**
- * Automatic top-down layout of a DAG with dagre.
+ * Automatic layout of a DAG: dagre, top-down or left-right, keeping the
+ * positions the user saved; the fast layered layout of `layered.ts` beyond
+ * what dagre lays out quickly (pure, no React).
  */
 import * as dagre from '@dagrejs/dagre';
-import type { Edge, Node } from '@xyflow/react';
 
 import { NODE_HEIGHT, NODE_WIDTH } from './graph';
+import { layeredLayout, rankNodes } from './layered';
+
+export type LayoutDirection = 'TB' | 'LR';
+
+export type Point = { x: number; y: number };
 
 /**
  * Layout options.
@@ -13,7 +19,7 @@ export interface ILayoutOptions {
   /**
    * Direction of the ranks: `TB` (top-down, default) or `LR`.
    */
-  direction?: 'TB' | 'LR';
+  direction?: LayoutDirection;
   nodeWidth?: number;
   nodeHeight?: number;
   /**
@@ -25,33 +31,84 @@ export interface ILayoutOptions {
    */
   nodeSep?: number;
   /**
-   * Keep the given positions when every node has a stored one.
+   * `dagre`, `layered`, or `auto` (default): dagre while the graph with its
+   * long edges split per rank stays within `dagreBudget` nodes.
+   */
+  engine?: 'auto' | 'dagre' | 'layered';
+  dagreBudget?: number;
+  /**
+   * Only used by `layoutGraph`: keep stored positions (default true).
    */
   keepStoredPositions?: boolean;
 }
 
 /**
- * Give every node a position, top-down following the edges.
- *
- * Returns new node objects (positions are their top-left corners, as React
- * Flow wants them); the input is not mutated.
+ * What dagre lays out in well under a second here: nodes plus the dummy
+ * nodes of edges spanning several ranks.
  */
-export function layoutGraph<N extends Node>(
-  nodes: N[],
-  edges: Edge[],
-  options: ILayoutOptions = {},
-  stored: { [id: string]: { x: number; y: number } | null } = {}
-): N[] {
-  const width = options.nodeWidth ?? NODE_WIDTH;
-  const height = options.nodeHeight ?? NODE_HEIGHT;
-  if (
-    options.keepStoredPositions &&
-    nodes.length > 0 &&
-    nodes.every(node => !!stored[node.id])
-  ) {
-    return nodes.map(node => ({ ...node, position: { ...stored[node.id]! } }));
-  }
+export const DAGRE_BUDGET = 900;
 
+export interface ILayoutNode {
+  id: string;
+  width?: number;
+  height?: number;
+}
+
+export interface ILayoutEdge {
+  source: string;
+  target: string;
+  id?: string;
+}
+
+export interface ILayoutResult {
+  /**
+   * Top-left corner of each node.
+   */
+  positions: Map<string, Point>;
+  engine: 'dagre' | 'layered' | 'stored' | 'none';
+  /**
+   * Milliseconds spent.
+   */
+  ms: number;
+}
+
+/**
+ * The size of the graph dagre would lay out: nodes plus one dummy node per
+ * rank crossed by a long edge (ranks by longest path).
+ */
+export function dagreSize(
+  nodes: ReadonlyArray<ILayoutNode>,
+  edges: ReadonlyArray<ILayoutEdge>
+): number {
+  const index = new Map<string, number>();
+  nodes.forEach((node, i) => index.set(node.id, i));
+  const pairs: Array<[number, number]> = [];
+  for (const edge of edges) {
+    const s = index.get(edge.source);
+    const t = index.get(edge.target);
+    if (s !== undefined && t !== undefined) {
+      pairs.push([s, t]);
+    }
+  }
+  const { rank, kept } = rankNodes(nodes.length, pairs);
+  let dummies = 0;
+  for (const [s, t] of kept) {
+    dummies += Math.max(0, rank[t] - rank[s] - 1);
+  }
+  return nodes.length + dummies;
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+function dagreLayout(
+  nodes: ReadonlyArray<ILayoutNode>,
+  edges: ReadonlyArray<ILayoutEdge>,
+  options: ILayoutOptions,
+  width: number,
+  height: number
+): Map<string, Point> {
   const graph = new dagre.graphlib.Graph({ multigraph: true });
   graph.setGraph({
     rankdir: options.direction ?? 'TB',
@@ -69,20 +126,105 @@ export function layoutGraph<N extends Node>(
     });
   }
   const known = new Set(nodes.map(node => node.id));
-  for (const edge of edges) {
-    if (known.has(edge.source) && known.has(edge.target)) {
-      graph.setEdge(edge.source, edge.target, {}, edge.id);
+  edges.forEach((edge, i) => {
+    if (
+      known.has(edge.source) &&
+      known.has(edge.target) &&
+      edge.source !== edge.target
+    ) {
+      graph.setEdge(edge.source, edge.target, {}, edge.id ?? `e${i}`);
     }
-  }
+  });
   dagre.layout(graph);
-
-  return nodes.map(node => {
+  const positions = new Map<string, Point>();
+  for (const node of nodes) {
     const placed = graph.node(node.id);
     const w = node.width ?? width;
     const h = node.height ?? height;
-    return {
-      ...node,
-      position: { x: placed.x - w / 2, y: placed.y - h / 2 }
-    };
-  });
+    positions.set(node.id, { x: placed.x - w / 2, y: placed.y - h / 2 });
+  }
+  return positions;
+}
+
+/**
+ * Positions of every node: the stored one when there is one, the automatic
+ * layout's otherwise.
+ */
+export function computeLayout(
+  nodes: ReadonlyArray<ILayoutNode>,
+  edges: ReadonlyArray<ILayoutEdge>,
+  options: ILayoutOptions = {},
+  stored: { readonly [id: string]: Point | null | undefined } = {}
+): ILayoutResult {
+  const start = now();
+  const width = options.nodeWidth ?? NODE_WIDTH;
+  const height = options.nodeHeight ?? NODE_HEIGHT;
+  if (nodes.length === 0) {
+    return { positions: new Map(), engine: 'none', ms: 0 };
+  }
+  const positions = new Map<string, Point>();
+  if (nodes.every(node => !!stored[node.id])) {
+    for (const node of nodes) {
+      positions.set(node.id, { ...stored[node.id]! });
+    }
+    return { positions, engine: 'stored', ms: now() - start };
+  }
+  let engine: 'dagre' | 'layered' =
+    options.engine === 'dagre' || options.engine === 'layered'
+      ? options.engine
+      : 'dagre';
+  if (!options.engine || options.engine === 'auto') {
+    const budget = options.dagreBudget ?? DAGRE_BUDGET;
+    engine =
+      nodes.length > budget || dagreSize(nodes, edges) > budget
+        ? 'layered'
+        : 'dagre';
+  }
+  const laidOut =
+    engine === 'dagre'
+      ? dagreLayout(nodes, edges, options, width, height)
+      : layeredLayout(
+          nodes.map(node => ({
+            id: node.id,
+            width: node.width ?? width,
+            height: node.height ?? height
+          })),
+          edges,
+          {
+            direction: options.direction ?? 'TB',
+            rankSep: options.rankSep ?? 70,
+            nodeSep: options.nodeSep ?? 40
+          }
+        );
+  for (const node of nodes) {
+    positions.set(node.id, {
+      ...(stored[node.id] ?? laidOut.get(node.id) ?? { x: 0, y: 0 })
+    });
+  }
+  return { positions, engine, ms: now() - start };
+}
+
+/**
+ * Give every node a position (React Flow nodes or anything with an id and a
+ * size); returns new node objects, the input is not mutated.
+ */
+export function layoutGraph<
+  N extends ILayoutNode & { position?: Point }
+>(
+  nodes: N[],
+  edges: ReadonlyArray<ILayoutEdge>,
+  options: ILayoutOptions = {},
+  stored: { readonly [id: string]: Point | null | undefined } = {}
+): N[] {
+  const keep = options.keepStoredPositions ?? true;
+  const { positions } = computeLayout(
+    nodes,
+    edges,
+    options,
+    keep ? stored : {}
+  );
+  return nodes.map(node => ({
+    ...node,
+    position: positions.get(node.id) ?? { x: 0, y: 0 }
+  }));
 }

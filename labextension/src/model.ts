@@ -1,12 +1,16 @@
 /**
- * The model behind one DAG view: the project's DAG, live statuses and the
- * results of the last run.
+ * The model behind one DAG view: the project's DAG, the graph drawn and its
+ * layout, live statuses from the server's events, and the actions of the
+ * view (runs, edges, positions, source edits).
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, IStream, Signal } from '@lumino/signaling';
 
 import { DagApi } from './api';
 import { describeError } from './handler';
+import { DagEditor } from './edits';
+import { Point } from './layout';
+import { RunHistory } from './runhistory';
 import {
   INITIAL_STATUS_STATE,
   IStatusState,
@@ -22,13 +26,29 @@ import {
   isTerminalRunStatus,
   parseRunEvent
 } from './types';
+import { IViewEdge } from './viewgraph';
+import { DagRunner } from './runner';
+import { DagViewState } from './viewstate';
+import { nodeTitle } from './graph';
 
 /**
  * The subset of the DAG API the model uses (mocked in tests).
  */
 export type IDagModelApi = Pick<
   DagApi,
-  'getDag' | 'startRun' | 'getRun' | 'getProject' | 'listRuns'
+  | 'getDag'
+  | 'startRun'
+  | 'getRun'
+  | 'getProject'
+  | 'listRuns'
+  | 'queryRuns'
+  | 'cancelRun'
+  | 'retryRun'
+  | 'addEdge'
+  | 'deleteEdge'
+  | 'hideEdge'
+  | 'savePositions'
+  | 'updateBlock'
 >;
 
 /**
@@ -48,6 +68,22 @@ export const SILENT_RUN_CHECK_MS = 15000;
  */
 export const RUNS_CACHED = 8;
 
+/**
+ * A message shown above the canvas until dismissed or replaced.
+ */
+export interface INotice {
+  kind: 'error' | 'info';
+  text: string;
+  /**
+   * Grows with each notice (to tell two equal texts apart).
+   */
+  serial: number;
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
 export class DagModel implements IDisposable {
   constructor(options: DagModel.IOptions) {
     this.projectId = options.projectId;
@@ -55,13 +91,29 @@ export class DagModel implements IDisposable {
     this._events = options.events ?? null;
     this._silentCheckMs = options.silentCheckMs ?? SILENT_RUN_CHECK_MS;
     this._project = options.project ?? null;
+    this.viewState = new DagViewState(this.projectId, options.layoutDelay ?? 0);
+    this.viewState.changed.connect(this._emit, this);
+    this.history = new RunHistory(this.projectId, this._api);
+    this.editor = new DagEditor(this, this._api);
+    this.runner = new DagRunner(this, this._api);
+    this.runner.changed.connect(this._emit, this);
     this._events?.connect(this._onEvent, this);
   }
 
-  /**
-   * Id of the project shown.
-   */
   readonly projectId: string;
+  readonly history: RunHistory;
+  /**
+   * Edges and sources edited from the view.
+   */
+  readonly editor: DagEditor;
+  /**
+   * Runs started from the view, on the chosen kernel.
+   */
+  readonly runner: DagRunner;
+  /**
+   * The graph drawn, its options and its layout.
+   */
+  readonly viewState: DagViewState;
 
   /**
    * Emitted whenever anything shown changes.
@@ -78,6 +130,13 @@ export class DagModel implements IDisposable {
     return this._dag;
   }
 
+  /**
+   * When the DAG last arrived (`performance.now()`).
+   */
+  get dagAt(): number {
+    return this._dagAt;
+  }
+
   get statuses(): IStatusState {
     return this._statuses;
   }
@@ -90,15 +149,42 @@ export class DagModel implements IDisposable {
     return this._error;
   }
 
+  get notice(): INotice | null {
+    return this._notice;
+  }
+
   get selectedId(): string | null {
     return this._selectedId;
+  }
+
+  get selectedEdgeId(): string | null {
+    return this._selectedEdgeId;
   }
 
   /**
    * The last fetched details of the followed run.
    */
-  get run(): IRun | null {
+  get followedRun(): IRun | null {
     return this._run;
+  }
+
+  get isRunning(): boolean {
+    return isActiveStatus(this._statuses.runStatus);
+  }
+
+  /**
+   * The selected edge of the view, if any.
+   */
+  get selectedEdge(): IViewEdge | null {
+    return this.viewState.edge(this._selectedEdgeId);
+  }
+
+  /**
+   * A cell's title (or its id) for messages.
+   */
+  titleOf(cellId: string): string {
+    const node = this._dag?.nodes.find(n => n.id === cellId);
+    return node ? nodeTitle(node) : cellId;
   }
 
   /**
@@ -126,9 +212,17 @@ export class DagModel implements IDisposable {
     }
     this._isDisposed = true;
     this._clearSilentCheck();
+    this.viewState.dispose();
+    if (this._refreshTimer !== null) {
+      clearTimeout(this._refreshTimer);
+    }
     this._events?.disconnect(this._onEvent, this);
+    this.history.dispose();
+    this.runner.dispose();
     Signal.clearData(this);
   }
+
+  // ---- loading ---------------------------------------------------------------
 
   /**
    * Fetch the project (for its name) and its DAG.
@@ -142,13 +236,28 @@ export class DagModel implements IDisposable {
           .getProject(this.projectId)
           .catch(() => null);
       }
-      const dag = await this._api.getDag(this.projectId);
+      let dag: IDag;
+      if (this.viewState.options.showDatasets) {
+        try {
+          dag = await this._api.getDag(this.projectId, true);
+        } catch (error) {
+          this.notify('error', `Datasets cannot be shown: ${describeError(error)}`);
+          dag = await this._api.getDag(this.projectId);
+        }
+      } else {
+        dag = await this._api.getDag(this.projectId);
+      }
       if (this._isDisposed) {
         return;
       }
+      this._dagAt = now();
       this._dag = dag;
       this._error = null;
       this._dispatch({ type: 'dag', dag });
+      this.viewState.setDag(dag);
+      if (this._selectedEdgeId && !this.selectedEdge) {
+        this._selectedEdgeId = null;
+      }
       if (this._statuses.runId === null) {
         // Statuses and outputs of the last run, if the project has one.
         await this._loadLastRun();
@@ -163,37 +272,65 @@ export class DagModel implements IDisposable {
     }
   }
 
+  // ---- runs ------------------------------------------------------------------
+
   /**
    * Start a run of the whole DAG.
    */
-  async runAll(): Promise<void> {
+  runAll(): Promise<boolean> {
+    return this.runner.run('all');
+  }
+
+  /**
+   * Follow a run just started here: its planned blocks show as queued until
+   * its events arrive.
+   */
+  follow(runId: string, status: string, blockIds: string[] = []): void {
+    this._error = null;
+    this._dispatch({ type: 'run-started', runId, status, blockIds });
+    this._scheduleSilentCheck();
+    this._reloadHistory();
+  }
+
+  /**
+   * Fetch a run and fold its final statuses in (events may have been lost).
+   */
+  async reconcile(runId: string): Promise<void> {
     try {
-      const created = await this._api.startRun(this.projectId, 'all');
-      this._error = null;
-      const codeIds = (this._dag?.nodes ?? [])
-        .filter(node => node.cell_type === 'code')
-        .map(node => node.id);
-      this._dispatch({
-        type: 'run-started',
-        runId: created.id,
-        status: created.status,
-        blockIds: codeIds
-      });
-      this._scheduleSilentCheck();
+      const run = await this._api.getRun(runId);
+      if (this._isDisposed) {
+        return;
+      }
+      this._cache(run);
+      if (run.id === this._statuses.runId || !this._run) {
+        this._run = run;
+        this._changed.emit();
+      }
+      this._dispatch({ type: 'reconcile', run });
+      if (this.history.loaded) {
+        this.history.remember(run);
+      }
+      if (isTerminalRunStatus(run.status)) {
+        this._clearSilentCheck();
+      } else {
+        this._scheduleSilentCheck();
+      }
     } catch (error) {
-      this._error = describeError(error);
-      this._changed.emit();
+      console.warn(`notebook_dag: cannot fetch run ${runId}`, error);
     }
   }
+
+  // ---- selection -------------------------------------------------------------
 
   /**
    * Select a node (or none), fetching the followed run's results if needed.
    */
   select(cellId: string | null): void {
-    if (this._selectedId === cellId) {
+    if (this._selectedId === cellId && !this._selectedEdgeId) {
       return;
     }
     this._selectedId = cellId;
+    this._selectedEdgeId = null;
     this._changed.emit();
     if (!cellId) {
       return;
@@ -214,27 +351,88 @@ export class DagModel implements IDisposable {
   }
 
   /**
-   * Fetch a run and fold its final statuses in (events may have been lost).
+   * Select an edge of the view (or none).
    */
-  async reconcile(runId: string): Promise<void> {
+  selectEdge(edgeId: string | null): void {
+    if (this._selectedEdgeId === edgeId) {
+      return;
+    }
+    this._selectedEdgeId = edgeId;
+    if (edgeId) {
+      this._selectedId = null;
+    }
+    this._changed.emit();
+  }
+
+  dismissNotice(): void {
+    if (this._notice) {
+      this._notice = null;
+      this._changed.emit();
+    }
+  }
+
+  // ---- layout ----------------------------------------------------------------
+
+  /**
+   * Show dataset nodes (fetching the DAG with them) or not.
+   */
+  setShowDatasets(show: boolean): void {
+    if (this.viewState.setShowDatasets(show)) {
+      void this.refresh();
+    }
+  }
+
+  /**
+   * Place nodes the user moved (at once) and save their positions (one call
+   * for all of them).
+   */
+  async moveNodes(moved: { [id: string]: Point }): Promise<void> {
+    await this.savePositions(this.viewState.move(moved));
+  }
+
+  /**
+   * Save positions already placed with `viewState.move`.
+   */
+  async savePositions(cells: { [id: string]: Point }): Promise<void> {
+    if (Object.keys(cells).length === 0) {
+      return;
+    }
     try {
-      const run = await this._api.getRun(runId);
-      if (this._isDisposed) {
-        return;
-      }
-      this._cache(run);
-      if (run.id === this._statuses.runId || !this._run) {
-        this._run = run;
-        this._changed.emit();
-      }
-      this._dispatch({ type: 'reconcile', run });
-      if (isTerminalRunStatus(run.status)) {
-        this._clearSilentCheck();
-      } else {
-        this._scheduleSilentCheck();
-      }
+      await this._api.savePositions(this.projectId, cells);
     } catch (error) {
-      console.warn(`notebook_dag: cannot fetch run ${runId}`, error);
+      this.notify('error', `Cannot save the positions: ${describeError(error)}`);
+    }
+  }
+
+  /**
+   * Forget the saved positions: lay everything out automatically again.
+   */
+  async resetLayout(): Promise<void> {
+    const cleared = this.viewState.unpinAll();
+    if (Object.keys(cleared).length > 0) {
+      try {
+        await this._api.savePositions(this.projectId, cleared);
+      } catch (error) {
+        this.notify('error', `Cannot reset the positions: ${describeError(error)}`);
+      }
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  /**
+   * Show a message above the canvas.
+   */
+  notify(kind: INotice['kind'], text: string): void {
+    this._notice = { kind, text, serial: (this._notice?.serial ?? 0) + 1 };
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  private _emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
     }
   }
 
@@ -248,12 +446,32 @@ export class DagModel implements IDisposable {
     if (before === this._statuses) {
       return; // late event of a finished run
     }
+    if (event.kind === 'run') {
+      this._reloadHistory();
+    }
     if (event.kind === 'run' && isTerminalRunStatus(event.status)) {
       this._clearSilentCheck();
-      // Final statuses and outputs (events may have been lost on the way).
-      void this.reconcile(event.run_id);
+      // Final statuses and outputs (events may have been lost on the way),
+      // then the DAG for the blocks' states and durations.
+      void this.reconcile(event.run_id).then(() => this._scheduleRefresh());
     } else {
       this._scheduleSilentCheck();
+    }
+  }
+
+  private _scheduleRefresh(): void {
+    if (this._refreshTimer !== null || this._isDisposed) {
+      return;
+    }
+    this._refreshTimer = setTimeout(() => {
+      this._refreshTimer = null;
+      void this.refresh();
+    }, 200);
+  }
+
+  private _reloadHistory(): void {
+    if (this.history.loaded) {
+      void this.history.load();
     }
   }
 
@@ -331,14 +549,18 @@ export class DagModel implements IDisposable {
   private _events: EventStream | null;
   private _silentCheckMs: number;
   private _silentTimer: ReturnType<typeof setTimeout> | null = null;
+  private _refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private _project: IProject | null;
   private _dag: IDag | null = null;
+  private _dagAt = 0;
   private _statuses: IStatusState = INITIAL_STATUS_STATE;
   private _run: IRun | null = null;
   private _runCache = new Map<string, IRun>();
   private _selectedId: string | null = null;
+  private _selectedEdgeId: string | null = null;
   private _loading = false;
   private _error: string | null = null;
+  private _notice: INotice | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
 }
@@ -356,5 +578,10 @@ export namespace DagModel {
      * See `SILENT_RUN_CHECK_MS`; 0 disables the check.
      */
     silentCheckMs?: number;
+    /**
+     * Milliseconds before laying out after a change (default 0: the next
+     * task); negative lays out at once.
+     */
+    layoutDelay?: number;
   }
 }

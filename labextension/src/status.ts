@@ -16,6 +16,22 @@ import {
 export const FINISHED_RUNS_KEPT = 32;
 
 /**
+ * Block statuses after which the block is current in the kernel.
+ */
+export const FRESH_STATUSES: ReadonlyArray<string> = ['succeeded', 'up_to_date'];
+
+function withState(
+  states: { readonly [cellId: string]: string },
+  blockId: string,
+  status: string
+): { readonly [cellId: string]: string } {
+  if (!FRESH_STATUSES.includes(status) || states[blockId] === 'up_to_date') {
+    return states;
+  }
+  return { ...states, [blockId]: 'up_to_date' };
+}
+
+/**
  * Statuses shown by a DAG view.
  */
 export interface IStatusState {
@@ -23,6 +39,11 @@ export interface IStatusState {
    * Status of each block (DAG node), by cell id.
    */
   readonly blocks: { readonly [cellId: string]: string };
+  /**
+   * State of each code block in the kernel (`up_to_date`, `stale`,
+   * `never_run`), from the DAG route, updated as blocks finish.
+   */
+  readonly states: { readonly [cellId: string]: string };
   /**
    * The run the view follows, if any.
    */
@@ -59,6 +80,7 @@ export type StatusAction =
  */
 export const INITIAL_STATUS_STATE: IStatusState = {
   blocks: {},
+  states: {},
   runId: null,
   runStatus: null,
   message: '',
@@ -89,6 +111,7 @@ export function statusReducer(
       // run is followed, or when the route gives none, live statuses win.
       const following = isActiveStatus(state.runStatus);
       const blocks: { [cellId: string]: string } = {};
+      const states: { [cellId: string]: string } = {};
       for (const node of action.dag.nodes) {
         const live = state.blocks[node.id];
         if (live !== undefined && (following || !node.status)) {
@@ -96,8 +119,13 @@ export function statusReducer(
         } else {
           blocks[node.id] = node.status || 'never_run';
         }
+        if (following && live !== undefined && FRESH_STATUSES.includes(live)) {
+          states[node.id] = 'up_to_date';
+        } else {
+          states[node.id] = node.state || state.states[node.id] || 'never_run';
+        }
       }
-      return { ...state, blocks };
+      return { ...state, blocks, states };
     }
     case 'run-started': {
       if (
@@ -147,7 +175,8 @@ function applyEvent(state: IStatusState, event: IRunEvent): IStatusState {
     if (event.block_id) {
       next = {
         ...next,
-        blocks: { ...next.blocks, [event.block_id]: event.status }
+        blocks: { ...next.blocks, [event.block_id]: event.status },
+        states: withState(next.states, event.block_id, event.status)
       };
     }
     if (next.runStatus === 'queued' && event.status === 'running') {
@@ -180,6 +209,8 @@ function reconcile(state: IStatusState, run: IRun): IStatusState {
         : state.finishedRuns
     };
   }
+  // States are left to the DAG route (refreshed when a run ends): an old
+  // run's success says nothing of edits made since.
   const blocks = { ...state.blocks };
   for (const block of run.blocks ?? []) {
     blocks[block.block_id] = block.status;

@@ -19,13 +19,39 @@ export type BlockStatus =
   | 'succeeded'
   | 'failed'
   | 'skipped'
-  | 'cancelled';
+  | 'cancelled'
+  | 'up_to_date';
+
+/**
+ * State of a code block in the project kernel: whether what it computed is
+ * still current (`up_to_date`), out of date after an edit upstream (`stale`),
+ * or was never computed there (`never_run`).
+ */
+export type BlockState = 'never_run' | 'up_to_date' | 'stale';
 
 /**
  * Status of a whole run.
  */
 export type RunStatus =
-  'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'interrupted';
+
+/**
+ * What a run executes: `all` code cells, one `block`, a block with its
+ * `upstream` or `downstream`, or every `stale` block (`retry` for the runs
+ * started by "re-run failed").
+ */
+export type RunMode =
+  | 'all'
+  | 'block'
+  | 'upstream'
+  | 'downstream'
+  | 'stale'
+  | 'retry';
 
 /**
  * A notebook_dag project (one notebook).
@@ -34,7 +60,59 @@ export interface IProject {
   id: string;
   name: string;
   notebook_path: string;
+  description?: string;
+  tags?: string[];
+  owner?: string;
+  favorite?: boolean;
+  kernel_name?: string | null;
+  created_at?: string;
+  updated_at?: string;
+  version?: number;
   [key: string]: unknown;
+}
+
+/**
+ * Sort keys of `GET projects` (`-` for descending).
+ */
+export type ProjectSort =
+  | 'name'
+  | '-name'
+  | 'created'
+  | '-created'
+  | 'updated'
+  | '-updated';
+
+/**
+ * Query of `GET projects`.
+ */
+export interface IProjectQuery {
+  q?: string;
+  tag?: string;
+  favorite?: boolean;
+  sort?: ProjectSort;
+  limit?: number;
+  offset?: number;
+  notebook_path?: string;
+}
+
+/**
+ * Body of `PATCH projects/{id}`.
+ */
+export interface IProjectUpdate {
+  name?: string;
+  description?: string;
+  tags?: string[];
+  favorite?: boolean;
+}
+
+/**
+ * Body of `POST projects`.
+ */
+export interface IProjectCreate {
+  name: string;
+  notebook_path: string;
+  description?: string;
+  tags?: string[];
 }
 
 /**
@@ -74,6 +152,48 @@ export interface IDagNode {
    * Why the cell's source could not be parsed, if it could not.
    */
   parse_error?: string | null;
+  /**
+   * Whether the block is current in the project kernel.
+   */
+  state?: BlockState | string;
+  /**
+   * Tag of the current source (sent as `If-Match` when editing it).
+   */
+  version?: string;
+}
+
+/**
+ * A dataset node of `GET projects/{id}/dag?datasets=true` (its id is
+ * `dataset:<dataset id>`; edges to and from it are `reads`/`writes`).
+ */
+export interface IDatasetNode {
+  id: string;
+  kind: 'dataset';
+  dataset_id: string;
+  name: string;
+  format?: string;
+  version?: number;
+  rows?: number | null;
+}
+
+/**
+ * Kinds of DAG edges: `manual` (drawn by the user), `inferred` (from the
+ * names a cell defines and another one uses), `hidden` (an inferred edge the
+ * user hid), `reads`/`writes` (between a cell and a dataset).
+ */
+export type EdgeKind = 'manual' | 'inferred' | 'hidden' | 'reads' | 'writes';
+
+/**
+ * A block (notebook cell) of `GET projects/{id}/blocks`.
+ */
+export interface IBlock {
+  id: string;
+  cell_type: CellType;
+  source: string;
+  title: string;
+  index: number;
+  position: { x: number; y: number } | null;
+  version?: string;
 }
 
 /**
@@ -84,17 +204,38 @@ export interface IDagEdge {
   id: string | null;
   source: string;
   target: string;
-  kind: 'manual' | 'inferred';
+  kind: EdgeKind | string;
   names: string[];
 }
 
 /**
  * Answer of `GET projects/{id}/dag`.
+ *
+ * The client moves dataset nodes (`?datasets=true`) out of `nodes` into
+ * `datasets`, so `nodes` are always notebook cells.
  */
 export interface IDag {
   nodes: IDagNode[];
   edges: IDagEdge[];
   order: string[];
+  /**
+   * Manual edges dropped because they would close a cycle.
+   */
+  dropped?: IDagEdge[];
+  /**
+   * Inferred edges the user hid (kind `hidden`, each with its id).
+   */
+  hidden?: IDagEdge[];
+  datasets?: IDatasetNode[];
+}
+
+/**
+ * Answer of `GET projects/{id}/edges`.
+ */
+export interface IEdgeList {
+  edges: IDagEdge[];
+  dropped: IDagEdge[];
+  hidden: IDagEdge[];
 }
 
 /**
@@ -111,6 +252,16 @@ export interface IRunList {
 export interface IRunCreated {
   id: string;
   status: RunStatus | string;
+}
+
+/**
+ * Body of `POST projects/{id}/runs`.
+ */
+export interface IRunRequest {
+  mode: Exclude<RunMode, 'retry'>;
+  block_id?: string;
+  kernel_id?: string;
+  force?: boolean;
 }
 
 /**
@@ -150,6 +301,16 @@ export interface IRun {
   id: string;
   status: RunStatus | string;
   blocks: IRunBlock[];
+  project_id?: string;
+  mode?: RunMode | string;
+  parent_id?: string | null;
+  block_id?: string | null;
+  reason?: string | null;
+  kernel_id?: string | null;
+  owner?: string;
+  created_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
   [key: string]: unknown;
 }
 
@@ -170,6 +331,7 @@ export interface IRunEvent {
   block_id: string;
   status: string;
   message: string;
+  execution_count?: number | null;
 }
 
 /**
@@ -178,7 +340,18 @@ export interface IRunEvent {
 export const TERMINAL_RUN_STATUSES: ReadonlyArray<string> = [
   'succeeded',
   'failed',
-  'cancelled'
+  'cancelled',
+  'interrupted'
+];
+
+/**
+ * Runs that can be retried ("re-run failed"): some of their blocks did not
+ * succeed.
+ */
+export const RETRYABLE_RUN_STATUSES: ReadonlyArray<string> = [
+  'failed',
+  'cancelled',
+  'interrupted'
 ];
 
 /**
@@ -224,7 +397,7 @@ export function parseRunEvent(emission: {
   ) {
     return null;
   }
-  return {
+  const event: IRunEvent = {
     run_id: str('run_id'),
     project_id: str('project_id'),
     kind,
@@ -232,4 +405,8 @@ export function parseRunEvent(emission: {
     status: str('status'),
     message: str('message')
   };
+  if (typeof emission.execution_count === 'number') {
+    event.execution_count = emission.execution_count;
+  }
+  return event;
 }

@@ -1,26 +1,18 @@
 /**
- * The DAG view: a React Flow drawing of a project's DAG with live statuses.
+ * The DAG view: toolbar, React Flow canvas and side panel, with live
+ * statuses — and the Lumino widget holding it.
  */
 import { ReactWidget } from '@jupyterlab/apputils';
-import {
-  Background,
-  ColorMode,
-  Controls,
-  NodeTypes,
-  ReactFlow,
-  ReactFlowProvider,
-  useNodesState,
-  useReactFlow
-} from '@xyflow/react';
+import { ColorMode, ReactFlowProvider } from '@xyflow/react';
 import * as React from 'react';
 
-import { OutputPanel, DagCellNode, statusLabel } from './components';
-import { DAG_NODE_TYPE, DagFlowNode, toFlowEdges, toFlowNodes } from './graph';
-import { layoutGraph } from './layout';
+import { DagCanvas, IRenderInfo } from './canvas';
 import { DagModel } from './model';
-import { isActiveStatus } from './types';
-
-const NODE_TYPES: NodeTypes = { [DAG_NODE_TYPE]: DagCellNode };
+import { IMountContext } from './mounts';
+import { INodeActions, NodeActionsContext, statusLabel } from './nodes';
+import { IDagViewServices } from './services';
+import { SidePanel, SideTab } from './sidepanel';
+import { DagToolbar } from './toolbar';
 
 /**
  * Re-render whenever the model changes.
@@ -37,123 +29,143 @@ function useModel(model: DagModel): number {
   return version;
 }
 
-function colorMode(): ColorMode {
+function currentColorMode(): ColorMode {
   return document.body.dataset.jpThemeLight === 'false' ? 'dark' : 'light';
 }
 
 /**
- * Fit the view whenever the set of nodes changes.
+ * Light or dark, following JupyterLab's theme as it changes.
  */
-function FitOnChange(props: { structure: string }): null {
-  const flow = useReactFlow();
+export function useColorMode(): ColorMode {
+  const [mode, setMode] = React.useState<ColorMode>(currentColorMode);
   React.useEffect(() => {
-    const timer = setTimeout(() => {
-      void flow.fitView({ padding: 0.15, maxZoom: 1.2 });
-    }, 50);
-    return () => clearTimeout(timer);
-  }, [props.structure]);
-  return null;
+    const observer = new MutationObserver(() => setMode(currentColorMode()));
+    observer.observe(document.body, {
+      attributes: true,
+      attributeFilter: ['data-jp-theme-light']
+    });
+    return () => observer.disconnect();
+  }, []);
+  return mode;
 }
 
-function DagCanvas(props: { model: DagModel; version: number }): JSX.Element {
+function Notice(props: { model: DagModel }): JSX.Element | null {
   const { model } = props;
-  const dag = model.dag;
-  const blocks = model.statuses.blocks;
-  const selectedId = model.selectedId;
-
-  // Node ids and edges: a new layout only when these change.
-  const structure = React.useMemo(() => {
-    if (!dag) {
-      return '';
-    }
-    const ids = dag.nodes.map(n => n.id).join(',');
-    const links = dag.edges.map(e => `${e.source}>${e.target}`).join(',');
-    return `${ids}|${links}`;
-  }, [dag]);
-
-  const edges = React.useMemo(() => (dag ? toFlowEdges(dag) : []), [dag]);
-
-  const positions = React.useMemo(() => {
-    if (!dag) {
-      return new Map<string, { x: number; y: number }>();
-    }
-    const laidOut = layoutGraph(toFlowNodes(dag), edges, { direction: 'TB' });
-    return new Map(laidOut.map(node => [node.id, node.position]));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [structure]);
-
-  const [nodes, setNodes, onNodesChange] = useNodesState<DagFlowNode>([]);
-  const lastStructure = React.useRef('');
-
-  React.useEffect(() => {
-    if (!dag) {
-      setNodes([]);
-      return;
-    }
-    const fresh = toFlowNodes(dag, blocks, selectedId);
-    const relayout = lastStructure.current !== structure;
-    lastStructure.current = structure;
-    setNodes(previous => {
-      const byId = new Map(previous.map(node => [node.id, node]));
-      return fresh.map(node => {
-        const old = byId.get(node.id);
-        if (old && !relayout) {
-          // Keep React Flow's measures and any position dragged by the user.
-          return { ...old, data: node.data, selected: node.selected };
-        }
-        return { ...node, position: positions.get(node.id) ?? node.position };
-      });
-    });
-  }, [dag, blocks, selectedId, structure, positions]);
-
-  const onNodeClick = React.useCallback(
-    (_: React.MouseEvent, node: DagFlowNode) => model.select(node.id),
-    [model]
-  );
-  const onPaneClick = React.useCallback(() => model.select(null), [model]);
-
+  const notice = model.notice;
+  if (!notice) {
+    return null;
+  }
   return (
-    <ReactFlow
-      nodes={nodes}
-      edges={edges}
-      nodeTypes={NODE_TYPES}
-      onNodesChange={onNodesChange}
-      onNodeClick={onNodeClick}
-      onPaneClick={onPaneClick}
-      nodesConnectable={false}
-      edgesFocusable={false}
-      minZoom={0.1}
-      maxZoom={2}
-      fitView
-      colorMode={colorMode()}
+    <div
+      className={`jp-NotebookDag-notice jp-NotebookDag-notice-${notice.kind}`}
+      role={notice.kind === 'error' ? 'alert' : 'status'}
+      data-testid="dag-notice"
+      data-kind={notice.kind}
     >
-      <Background gap={16} size={1} />
-      <Controls showInteractive={false} />
-      <FitOnChange structure={structure} />
-    </ReactFlow>
+      <span className="jp-NotebookDag-noticeText">{notice.text}</span>
+      <button
+        className="jp-NotebookDag-panelClose"
+        aria-label="Dismiss the message"
+        title="Dismiss"
+        onClick={() => model.dismissNotice()}
+      >
+        ×
+      </button>
+    </div>
+  );
+}
+
+function StatusSummary(props: { model: DagModel }): JSX.Element {
+  const { model } = props;
+  const { dag, statuses } = model;
+  const counts = React.useMemo(() => {
+    const result: { [status: string]: number } = {};
+    for (const node of dag?.nodes ?? []) {
+      if (node.cell_type === 'code') {
+        let status = statuses.blocks[node.id] ?? node.status ?? 'never_run';
+        const state = statuses.states[node.id] ?? node.state;
+        if (state === 'stale' && (status === 'succeeded' || status === 'up_to_date')) {
+          status = 'stale';
+        }
+        result[status] = (result[status] ?? 0) + 1;
+      }
+    }
+    return result;
+  }, [dag, statuses.blocks, statuses.states]);
+  return (
+    <div className="jp-NotebookDag-summary" aria-label="Summary">
+      {model.project?.name ? <b>{model.project.name}</b> : null}
+      {dag ? ` ${dag.nodes.length} cells, ${dag.edges.length} edges` : ''}
+      {Object.entries(counts).map(([status, n]) => (
+        <span
+          key={status}
+          className={`jp-NotebookDag-badge jp-NotebookDag-status-${status}`}
+        >
+          {n} {statusLabel(status)}
+        </span>
+      ))}
+    </div>
   );
 }
 
 /**
  * The whole view: toolbar, canvas and side panel.
  */
-export function DagView(props: { model: DagModel }): JSX.Element {
+export function DagView(props: {
+  model: DagModel;
+  services?: IDagViewServices;
+}): JSX.Element {
   const { model } = props;
+  const services = props.services ?? {};
   const version = useModel(model);
-  const { dag, statuses, selectedId, error, loading } = model;
-  const running = isActiveStatus(statuses.runStatus);
-  const selected =
-    (selectedId && dag?.nodes.find(node => node.id === selectedId)) || null;
-  const counts = React.useMemo(() => {
-    const result: { [status: string]: number } = {};
-    for (const node of dag?.nodes ?? []) {
-      if (node.cell_type === 'code') {
-        const status = statuses.blocks[node.id] ?? node.status ?? 'never_run';
-        result[status] = (result[status] ?? 0) + 1;
-      }
+  const colorMode = useColorMode();
+  const { dag, statuses, error, loading } = model;
+  const [tab, setTab] = React.useState<SideTab | null>(null);
+  const [editing, setEditing] = React.useState<string | null>(null);
+  const [render, setRender] = React.useState<IRenderInfo | null>(null);
+
+  // A new selection opens its details.
+  const selection = model.selectedId ?? model.selectedEdgeId;
+  React.useEffect(() => {
+    if (selection) {
+      setTab('details');
+    } else if (tab === 'details') {
+      setTab(null);
     }
-    return result;
-  }, [dag, statuses.blocks]);
+    if (editing && editing !== model.selectedId) {
+      setEditing(null);
+    }
+  }, [selection]);
+
+  const actions = React.useMemo<INodeActions>(
+    () => ({
+      run: (mode, cellId) => void model.runner.run(mode, cellId),
+      openInNotebook: cellId => {
+        const path = model.project?.notebook_path;
+        if (path && services.openCell) {
+          void services.openCell(path, cellId);
+        }
+      },
+      edit: cellId => {
+        model.select(cellId);
+        setTab('details');
+        setEditing(cellId);
+      },
+      toggleSection: cellId => model.viewState.toggleSection(cellId)
+    }),
+    [model, services]
+  );
+
+  const mountContext = React.useMemo<IMountContext>(
+    () => ({
+      projectId: model.projectId,
+      notebookPath: model.project?.notebook_path ?? '',
+      serverSettings: services.serverSettings!,
+      refresh: () => void model.refresh(),
+      selectNode: (nodeId: string) => model.select(nodeId)
+    }),
+    [model, services, model.project?.notebook_path]
+  );
 
   return (
     <div
@@ -162,52 +174,26 @@ export function DagView(props: { model: DagModel }): JSX.Element {
       data-run-id={statuses.runId ?? ''}
       data-run-status={statuses.runStatus ?? ''}
       data-event-count={statuses.eventCount}
+      data-direction={model.viewState.options.direction}
+      data-node-count={render?.nodes ?? ''}
+      data-edge-count={render?.edges ?? ''}
+      data-layout-ms={render ? render.layoutMs.toFixed(1) : ''}
+      data-layout-engine={render?.layoutEngine ?? ''}
+      data-render-ms={render ? render.renderMs.toFixed(1) : ''}
     >
-      <div className="jp-NotebookDag-toolbar">
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept jp-NotebookDag-runAll"
-          onClick={() => void model.runAll()}
-          disabled={!dag || running}
-          title="Run every cell of the DAG in order"
-        >
-          Run all
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-mod-reject jp-NotebookDag-refresh"
-          onClick={() => void model.refresh()}
-          disabled={loading}
-          title="Reload the DAG from the notebook"
-        >
-          Refresh
-        </button>
-        <span className="jp-NotebookDag-summary">
-          {model.project?.name ? <b>{model.project.name}</b> : null}
-          {dag ? ` ${dag.nodes.length} cells, ${dag.edges.length} edges` : ''}
-          {Object.entries(counts).map(([status, n]) => (
-            <span
-              key={status}
-              className={`jp-NotebookDag-badge jp-NotebookDag-status-${status}`}
-            >
-              {n} {statusLabel(status)}
-            </span>
-          ))}
-        </span>
-        <span
-          className="jp-NotebookDag-runState"
-          data-testid="dag-run-status"
-          data-status={statuses.runStatus ?? ''}
-        >
-          {statuses.runId
-            ? `Run ${statuses.runId.slice(0, 8)}: ${statusLabel(statuses.runStatus)}`
-            : ''}
-          {statuses.message ? ` — ${statuses.message}` : ''}
-        </span>
-      </div>
+      <DagToolbar
+        model={model}
+        services={services}
+        sideTab={tab}
+        onSideTab={next => setTab(next as SideTab | null)}
+      />
+      <StatusSummary model={model} />
       {error && (
         <div className="jp-NotebookDag-error" role="alert">
           {error}
         </div>
       )}
+      <Notice model={model} />
       <div className="jp-NotebookDag-body">
         <div className="jp-NotebookDag-canvas">
           {!dag && loading && (
@@ -218,18 +204,26 @@ export function DagView(props: { model: DagModel }): JSX.Element {
               This notebook has no cells.
             </div>
           )}
-          <ReactFlowProvider>
-            <DagCanvas model={model} version={version} />
-          </ReactFlowProvider>
+          <NodeActionsContext.Provider value={actions}>
+            <ReactFlowProvider>
+              <DagCanvas
+                model={model}
+                version={version}
+                colorMode={colorMode}
+                onRendered={setRender}
+              />
+            </ReactFlowProvider>
+          </NodeActionsContext.Provider>
         </div>
-        {selected && (
-          <OutputPanel
-            node={selected}
-            status={
-              statuses.blocks[selected.id] ?? selected.status ?? 'never_run'
-            }
-            result={model.blockResult(selected.id)}
-            onClose={() => model.select(null)}
+        {tab && (
+          <SidePanel
+            model={model}
+            services={services}
+            tab={tab}
+            onTab={setTab}
+            editing={!!editing && editing === model.selectedId}
+            onEdit={on => setEditing(on ? model.selectedId : null)}
+            mountContext={mountContext}
           />
         )}
       </div>
@@ -241,16 +235,18 @@ export function DagView(props: { model: DagModel }): JSX.Element {
  * A Lumino widget holding the DAG view of one project.
  */
 export class DagWidget extends ReactWidget {
-  constructor(model: DagModel) {
+  constructor(model: DagModel, services: IDagViewServices = {}) {
     super();
     this.model = model;
+    this.services = services;
     this.addClass('jp-NotebookDag-widget');
   }
 
   readonly model: DagModel;
+  readonly services: IDagViewServices;
 
   render(): JSX.Element {
-    return <DagView model={this.model} />;
+    return <DagView model={this.model} services={this.services} />;
   }
 
   dispose(): void {

@@ -1,2 +1,5 @@
 import '@xyflow/react/dist/style.css';
 import './base.css';
+import './nodes.css';
+import './panel.css';
+import './projects.css';

@@ -1,13 +1,24 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { DagApi, projectNameFor } from '../api';
+import {
+  DagApi,
+  normalizeDag,
+  projectNameFor,
+  projectQueryString
+} from '../api';
+import {
+  attachmentName,
+  describeCycle,
+  describeError,
+  isCycleError
+} from '../handler';
 
 function fakeResponse(status: number, body: unknown): Response {
   return {
     ok: status >= 200 && status < 300,
     status,
     statusText: '',
-    text: async () => JSON.stringify(body)
+    text: async () => (body === '' ? '' : JSON.stringify(body))
   } as unknown as Response;
 }
 
@@ -89,5 +100,219 @@ describe('DagApi', () => {
       'http://h/notebook-dag/api/projects/p%201/dag'
     ]);
     expect(JSON.parse(spy.mock.calls[0][1].body)).toEqual({ mode: 'all' });
+  });
+});
+
+describe('projectQueryString', () => {
+  it('leaves empty values out and encodes the rest', () => {
+    expect(projectQueryString({})).toBe('');
+    expect(
+      projectQueryString({
+        q: ' sales & co ',
+        tag: '',
+        favorite: true,
+        sort: '-name',
+        limit: 50,
+        offset: 0
+      })
+    ).toBe('?q=sales%20%26%20co&favorite=true&sort=-name&limit=50&offset=0');
+    expect(projectQueryString({ favorite: false, tag: 'etl' })).toBe('?tag=etl');
+  });
+});
+
+describe('normalizeDag', () => {
+  it('moves dataset nodes out of the cells', () => {
+    const dag = normalizeDag({
+      nodes: [
+        { id: 'a', cell_type: 'code', source: '', title: '', index: 0, position: null },
+        { id: 'dataset:d', kind: 'dataset', dataset_id: 'd', name: 'd.csv' } as never
+      ],
+      edges: [],
+      order: ['a']
+    });
+    expect(dag.nodes.map(n => n.id)).toEqual(['a']);
+    expect(dag.datasets).toEqual([
+      { id: 'dataset:d', kind: 'dataset', dataset_id: 'd', name: 'd.csv' }
+    ]);
+    expect(normalizeDag({ nodes: [], edges: [], order: [] }).datasets).toBeUndefined();
+  });
+});
+
+describe('DagApi: projects, edges, positions, runs, export', () => {
+  const settings = ServerConnection.makeSettings({ baseUrl: 'http://h/' });
+  let spy: jest.SpyInstance;
+  const call = (i: number) => ({
+    url: spy.mock.calls[i][0] as string,
+    method: (spy.mock.calls[i][1].method ?? 'GET') as string,
+    body: spy.mock.calls[i][1].body
+      ? JSON.parse(spy.mock.calls[i][1].body)
+      : undefined,
+    headers: spy.mock.calls[i][1].headers
+  });
+
+  afterEach(() => spy.mockRestore());
+
+  it('searches, updates, duplicates and deletes projects', async () => {
+    spy = jest
+      .spyOn(ServerConnection, 'makeRequest')
+      .mockResolvedValueOnce(fakeResponse(200, { projects: [], total: 0 }))
+      .mockResolvedValueOnce(fakeResponse(200, { id: 'p', favorite: true }))
+      .mockResolvedValueOnce(fakeResponse(201, { id: 'p2' }))
+      .mockResolvedValueOnce(fakeResponse(204, ''))
+      .mockResolvedValueOnce(fakeResponse(201, { id: 'p3' }));
+    const api = new DagApi(settings);
+    await api.queryProjects({ q: 'x', favorite: true, sort: 'name' });
+    await api.updateProject('p', { favorite: true });
+    await api.duplicateProject('p', { name: 'copy' });
+    await api.deleteProject('p');
+    await api.createProject({ name: 'n', notebook_path: 'n.ipynb', tags: ['a'] });
+    expect(call(0).url).toBe(
+      'http://h/notebook-dag/api/projects?q=x&favorite=true&sort=name'
+    );
+    expect(call(1)).toMatchObject({
+      url: 'http://h/notebook-dag/api/projects/p',
+      method: 'PATCH',
+      body: { favorite: true }
+    });
+    expect(call(2)).toMatchObject({
+      url: 'http://h/notebook-dag/api/projects/p/duplicate',
+      method: 'POST',
+      body: { name: 'copy' }
+    });
+    expect(call(3)).toMatchObject({ method: 'DELETE' });
+    expect(call(4).body).toEqual({ name: 'n', notebook_path: 'n.ipynb', tags: ['a'] });
+  });
+
+  it('refuses a cycle with the server message naming it', async () => {
+    const body = {
+      message: 'adding this edge would create a cycle: mean → load → mean',
+      reason: 'cycle',
+      cycle: ['mean', 'load', 'mean']
+    };
+    spy = jest
+      .spyOn(ServerConnection, 'makeRequest')
+      .mockResolvedValueOnce(fakeResponse(409, body));
+    const error = await new DagApi(settings)
+      .addEdge('p', 'mean', 'load')
+      .catch(e => e);
+    expect(call(0)).toMatchObject({
+      url: 'http://h/notebook-dag/api/projects/p/edges',
+      method: 'POST',
+      body: { source: 'mean', target: 'load' }
+    });
+    expect(isCycleError(error)).toBe(true);
+    expect(error.status).toBe(409);
+    expect(describeCycle(error)).toBe(body.message);
+    expect(
+      describeCycle(error, id => ({ mean: 'Mean', load: 'Load data' })[id])
+    ).toBe(`${body.message} (Mean → Load data → Mean)`);
+    // The generic description does not repeat the cycle.
+    expect(describeError(error)).toBe(`${body.message} (HTTP 409)`);
+  });
+
+  it('hides, deletes edges and saves positions in one call', async () => {
+    spy = jest
+      .spyOn(ServerConnection, 'makeRequest')
+      .mockResolvedValueOnce(fakeResponse(201, { id: 'h1', kind: 'hidden' }))
+      .mockResolvedValueOnce(fakeResponse(204, ''))
+      .mockResolvedValueOnce(fakeResponse(200, { blocks: [] }))
+      .mockResolvedValueOnce(fakeResponse(200, { id: 'b' }));
+    const api = new DagApi(settings);
+    await api.hideEdge('p', 'a', 'b');
+    await api.deleteEdge('p', 'e/1');
+    await api.savePositions('p', { a: { x: 1, y: 2 }, b: null });
+    await api.updateBlock('p', 'b', { source: 'x = 1' }, 'v7');
+    expect(call(0)).toMatchObject({
+      url: 'http://h/notebook-dag/api/projects/p/edges/hidden',
+      body: { source: 'a', target: 'b' }
+    });
+    expect(call(1)).toMatchObject({
+      url: 'http://h/notebook-dag/api/projects/p/edges/e%2F1',
+      method: 'DELETE'
+    });
+    expect(call(2)).toMatchObject({
+      url: 'http://h/notebook-dag/api/projects/p/positions',
+      method: 'PUT',
+      body: { positions: { a: { x: 1, y: 2 }, b: null } }
+    });
+    expect(call(3)).toMatchObject({
+      url: 'http://h/notebook-dag/api/projects/p/blocks/b',
+      method: 'PATCH',
+      body: { source: 'x = 1' },
+      headers: { 'If-Match': '"v7"' }
+    });
+  });
+
+  it('starts runs with a block and a kernel, cancels and retries', async () => {
+    spy = jest
+      .spyOn(ServerConnection, 'makeRequest')
+      .mockResolvedValueOnce(fakeResponse(202, { id: 'r', status: 'queued' }))
+      .mockResolvedValueOnce(fakeResponse(202, { id: 'r', status: 'cancelling' }))
+      .mockResolvedValueOnce(fakeResponse(202, { id: 'r2', status: 'queued' }))
+      .mockResolvedValueOnce(fakeResponse(200, { runs: [], total: 3 }))
+      .mockResolvedValueOnce(
+        fakeResponse(409, { message: 'run r already ended', reason: 'conflict' })
+      );
+    const api = new DagApi(settings);
+    await api.startRun('p', {
+      mode: 'downstream',
+      block_id: 'b',
+      kernel_id: 'k',
+      force: false
+    });
+    await api.cancelRun('r');
+    await expect(api.retryRun('r')).resolves.toEqual({ id: 'r2', status: 'queued' });
+    await expect(api.queryRuns('p', 20, 40)).resolves.toEqual({ runs: [], total: 3 });
+    await expect(api.cancelRun('r')).rejects.toMatchObject({
+      status: 409,
+      reason: 'conflict'
+    });
+    expect(call(0).body).toEqual({ mode: 'downstream', block_id: 'b', kernel_id: 'k' });
+    expect(call(1).url).toBe('http://h/notebook-dag/api/runs/r/cancel');
+    expect(call(2).url).toBe('http://h/notebook-dag/api/runs/r/retry');
+    expect(call(3).url).toBe(
+      'http://h/notebook-dag/api/projects/p/runs?limit=20&offset=40'
+    );
+  });
+
+  it('downloads an export with its file name', async () => {
+    spy = jest.spyOn(ServerConnection, 'makeRequest').mockResolvedValueOnce({
+      ok: true,
+      status: 200,
+      headers: new Map([
+        ['Content-Disposition', 'attachment; filename="sales.dag.ipynb"']
+      ]),
+      blob: async () => 'BLOB'
+    } as unknown as Response);
+    const file = await new DagApi(settings).exportProject('p', 'ipynb');
+    expect(file).toEqual({ filename: 'sales.dag.ipynb', blob: 'BLOB' });
+    expect(call(0).url).toBe(
+      'http://h/notebook-dag/api/projects/p/export?format=ipynb'
+    );
+  });
+
+  it('reports a refused export', async () => {
+    spy = jest
+      .spyOn(ServerConnection, 'makeRequest')
+      .mockResolvedValueOnce(
+        fakeResponse(400, { message: 'format must be one of py, ipynb, airflow' })
+      );
+    await expect(
+      new DagApi(settings).exportProject('p', 'zip' as never)
+    ).rejects.toMatchObject({
+      status: 400,
+      message: 'format must be one of py, ipynb, airflow'
+    });
+  });
+});
+
+describe('attachmentName', () => {
+  it('reads quoted, bare and RFC 5987 names', () => {
+    expect(attachmentName('attachment; filename="a b.py"', 'x')).toBe('a b.py');
+    expect(attachmentName('attachment; filename=a.py', 'x')).toBe('a.py');
+    expect(attachmentName("attachment; filename*=UTF-8''caf%C3%A9.py", 'x')).toBe(
+      'café.py'
+    );
+    expect(attachmentName(null, 'fallback.py')).toBe('fallback.py');
   });
 });

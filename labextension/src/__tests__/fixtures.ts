@@ -1,3 +1,4 @@
+import type { IDagModelApi } from '../model';
 import { IDag, IRun } from '../types';
 
 /**
@@ -101,5 +102,79 @@ export function sampleRun(status = 'succeeded'): IRun {
           ? [{ output_type: 'stream', name: 'stdout', text: '[2, 4, 6]\n' }]
           : []
     }))
+  };
+}
+
+/**
+ * A mocked API answering with `sampleDag()` and `sampleRun()`.
+ */
+export function makeApi(): jest.Mocked<IDagModelApi> {
+  return {
+    getProject: jest.fn().mockResolvedValue({
+      id: 'p1',
+      name: 'example',
+      notebook_path: 'example.ipynb'
+    }),
+    getDag: jest.fn().mockImplementation(async () => sampleDag()),
+    startRun: jest.fn().mockResolvedValue({ id: 'run-1', status: 'queued' }),
+    getRun: jest.fn().mockImplementation(async () => sampleRun('succeeded')),
+    listRuns: jest.fn().mockResolvedValue([]),
+    queryRuns: jest.fn().mockResolvedValue({ runs: [], total: 0 }),
+    cancelRun: jest.fn().mockResolvedValue(undefined),
+    retryRun: jest.fn().mockResolvedValue({ id: 'run-2', status: 'queued' }),
+    addEdge: jest.fn().mockResolvedValue({}),
+    deleteEdge: jest.fn().mockResolvedValue(undefined),
+    hideEdge: jest.fn().mockResolvedValue({}),
+    savePositions: jest.fn().mockResolvedValue(undefined),
+    updateBlock: jest.fn().mockResolvedValue({})
+  } as unknown as jest.Mocked<IDagModelApi>;
+}
+
+function cell(
+  id: string,
+  index: number,
+  cell_type: 'code' | 'markdown',
+  source: string,
+  status = 'never_run'
+) {
+  return { id, index, cell_type, source, title: '', position: null, status };
+}
+
+/**
+ * A notebook with nested markdown sections:
+ *
+ * # Analysis (h1) → imp; ## Load (h2a) → load, clean; ## Report (h2b) →
+ * plot, stats; # Appendix (h1b) → extra.
+ */
+export function sectionDag(): IDag {
+  const edge = (source: string, target: string, names: string[]) => ({
+    id: null,
+    source,
+    target,
+    kind: 'inferred' as const,
+    names
+  });
+  return {
+    nodes: [
+      cell('h1', 0, 'markdown', '# Analysis\nIntro'),
+      cell('imp', 1, 'code', 'import math', 'succeeded'),
+      cell('h2a', 2, 'markdown', '## Load'),
+      cell('load', 3, 'code', 'data = [1, 2]', 'succeeded'),
+      cell('clean', 4, 'code', 'clean = data', 'failed'),
+      cell('h2b', 5, 'markdown', 'Report\n------'),
+      cell('plot', 6, 'code', 'print(clean)', 'skipped'),
+      cell('stats', 7, 'code', 'stats = math.fsum(clean)', 'skipped'),
+      cell('h1b', 8, 'markdown', '# Appendix'),
+      cell('extra', 9, 'code', 'print(stats)', 'never_run')
+    ],
+    edges: [
+      edge('imp', 'stats', ['math']),
+      edge('load', 'clean', ['data']),
+      edge('clean', 'plot', ['clean']),
+      edge('clean', 'stats', ['clean']),
+      edge('stats', 'extra', ['stats']),
+      { id: 'm1', source: 'imp', target: 'load', kind: 'manual', names: [] }
+    ],
+    order: ['h1', 'imp', 'h2a', 'load', 'clean', 'h2b', 'plot', 'stats', 'h1b', 'extra']
   };
 }

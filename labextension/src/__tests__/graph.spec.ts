@@ -1,12 +1,18 @@
 import {
   DAG_NODE_TYPE,
+  displayStatus,
   edgeLabel,
   EDGE_LABEL_MAX,
+  mergeFlowNodes,
   nodeTitle,
+  sameData,
   toFlow,
   toFlowEdges,
-  toFlowNodes
+  toFlowNodes,
+  viewToFlowEdges,
+  viewToFlowNodes
 } from '../graph';
+import { buildViewGraph } from '../viewgraph';
 import { sampleDag } from './fixtures';
 
 describe('edgeLabel', () => {
@@ -98,10 +104,11 @@ describe('toFlowEdges', () => {
 
   it('gives unique ids, generated when the API has none', () => {
     const dag = sampleDag();
-    dag.edges.push({ ...dag.edges[0] });
+    dag.edges.push({ ...dag.edges[0] }); // a repeated edge is drawn once
     const ids = toFlowEdges(dag).map(e => e.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toContain('inferred:load->clean');
+    expect(ids).toHaveLength(4);
+    expect(ids).toContain('dep:load->clean');
     expect(ids).toContain('e-clean-plot');
   });
 
@@ -123,5 +130,113 @@ describe('toFlow', () => {
     const flow = toFlow(sampleDag());
     expect(flow.nodes).toHaveLength(5);
     expect(flow.edges).toHaveLength(4);
+  });
+});
+
+describe('displayStatus', () => {
+  it('shows stale for finished blocks made out of date', () => {
+    expect(displayStatus('succeeded', 'stale')).toBe('stale');
+    expect(displayStatus('up_to_date', 'stale')).toBe('stale');
+    expect(displayStatus('succeeded', 'up_to_date')).toBe('succeeded');
+    expect(displayStatus('running', 'stale')).toBe('running');
+    expect(displayStatus('failed', 'stale')).toBe('failed');
+    expect(displayStatus(undefined, undefined)).toBe('never_run');
+  });
+});
+
+describe('viewToFlowNodes', () => {
+  it('places nodes from the layout, with states and the direction', () => {
+    const dag = sampleDag();
+    dag.nodes[2].state = 'stale';
+    dag.nodes[2].duration = 1.5;
+    const view = buildViewGraph(dag);
+    const nodes = viewToFlowNodes(view, {
+      positions: new Map([['clean', { x: 5, y: 6 }]]),
+      direction: 'LR'
+    });
+    const clean = nodes.find(n => n.id === 'clean')!;
+    expect(clean.position).toEqual({ x: 5, y: 6 });
+    expect(clean.data).toMatchObject({
+      status: 'succeeded',
+      state: 'stale',
+      display: 'stale',
+      duration: 1.5,
+      direction: 'LR'
+    });
+    expect(clean.deletable).toBe(false);
+    expect(clean.ariaLabel).toBe('Clean (code cell 3, stale)');
+    expect(nodes.find(n => n.id === 'md')!.ariaLabel).toBe(
+      'Example (markdown cell 1)'
+    );
+  });
+});
+
+describe('viewToFlowEdges', () => {
+  it('styles manual, inferred and selected edges apart', () => {
+    const edges = viewToFlowEdges(buildViewGraph(sampleDag()), 'm1');
+    const manual = edges.find(e => e.id === 'm1')!;
+    expect(manual.selected).toBe(true);
+    expect(manual.className).toContain('jp-NotebookDag-edge-manual');
+    expect(manual.style).toEqual({ strokeWidth: 2.25 });
+    expect(manual.data).toMatchObject({ kind: 'manual', serverId: 'm1' });
+    const inferred = edges.find(e => e.source === 'load')!;
+    expect(inferred.selected).toBe(false);
+    expect(inferred.ariaLabel).toBe(
+      'inferred edge from load to clean carrying data'
+    );
+  });
+});
+
+describe('mergeFlowNodes', () => {
+  it('keeps unchanged node objects and measures', () => {
+    const first = toFlowNodes(sampleDag());
+    const measured = first.map(n => ({ ...n, measured: { width: 1, height: 2 } }));
+    const again = mergeFlowNodes(measured, toFlowNodes(sampleDag()));
+    expect(again).toBe(measured); // nothing changed: same array
+    const changed = mergeFlowNodes(
+      measured,
+      toFlowNodes(sampleDag(), { load: 'running' })
+    );
+    expect(changed).not.toBe(measured);
+    const index = changed.findIndex(n => n.id === 'load');
+    expect(changed[index].data.status).toBe('running');
+    expect(changed[index].measured).toEqual({ width: 1, height: 2 });
+    // the others are the very same objects (memoised nodes do not re-render)
+    changed.forEach((node, i) => {
+      if (i !== index) {
+        expect(node).toBe(measured[i]);
+      }
+    });
+  });
+
+  it('leaves a dragged node where the user holds it', () => {
+    const first = toFlowNodes(sampleDag());
+    first[1] = { ...first[1], dragging: true, position: { x: 99, y: 98 } };
+    const merged = mergeFlowNodes(first, toFlowNodes(sampleDag(), { load: 'queued' }));
+    expect(merged[1].position).toEqual({ x: 99, y: 98 });
+    expect(merged[1].data.status).toBe('queued');
+  });
+
+  it('adds and drops nodes', () => {
+    const first = toFlowNodes(sampleDag());
+    const dag = sampleDag();
+    dag.nodes = dag.nodes.slice(0, 3);
+    expect(mergeFlowNodes(first, toFlowNodes(dag))).toHaveLength(3);
+    expect(mergeFlowNodes([], first)).toHaveLength(5);
+  });
+});
+
+describe('sameData', () => {
+  it('compares one level deep', () => {
+    const [a] = toFlowNodes(sampleDag());
+    expect(sameData(a.data, { ...a.data })).toBe(true);
+    expect(sameData(a.data, { ...a.data, title: 'x' })).toBe(false);
+    const withHeading = { ...a.data, heading: { level: 1, collapsed: false, count: 2 } };
+    expect(
+      sameData(withHeading, { ...withHeading, heading: { level: 1, collapsed: false, count: 2 } })
+    ).toBe(true);
+    expect(
+      sameData(withHeading, { ...withHeading, heading: { level: 1, collapsed: true, count: 2 } })
+    ).toBe(false);
   });
 });

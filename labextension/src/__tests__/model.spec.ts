@@ -3,23 +3,9 @@ import { Stream } from '@lumino/signaling';
 import { ApiError } from '../handler';
 import { DagModel, IDagModelApi } from '../model';
 import { RUN_EVENT_SCHEMA, parseRunEvent } from '../types';
-import { sampleDag, sampleRun } from './fixtures';
+import { makeApi, sampleDag, sampleRun } from './fixtures';
 
 type Emission = { [key: string]: unknown };
-
-function makeApi(): jest.Mocked<IDagModelApi> {
-  return {
-    getProject: jest.fn().mockResolvedValue({
-      id: 'p1',
-      name: 'example',
-      notebook_path: 'example.ipynb'
-    }),
-    getDag: jest.fn().mockImplementation(async () => sampleDag()),
-    startRun: jest.fn().mockResolvedValue({ id: 'run-1', status: 'queued' }),
-    getRun: jest.fn().mockImplementation(async () => sampleRun('succeeded')),
-    listRuns: jest.fn().mockResolvedValue([])
-  } as unknown as jest.Mocked<IDagModelApi>;
-}
 
 function event(data: Emission): Emission {
   return {
@@ -64,7 +50,8 @@ describe('DagModel', () => {
       projectId: 'p1',
       api,
       events: stream,
-      silentCheckMs: 0
+      silentCheckMs: 0,
+      layoutDelay: -1
     });
   });
 
@@ -110,7 +97,7 @@ describe('DagModel', () => {
   it('runs all, follows events and reconciles at the end', async () => {
     await model.refresh();
     await model.runAll();
-    expect(api.startRun).toHaveBeenCalledWith('p1', 'all');
+    expect(api.startRun).toHaveBeenCalledWith('p1', { mode: 'all' });
     expect(model.statuses.runId).toBe('run-1');
     expect(model.statuses.blocks.load).toBe('queued');
     expect(model.statuses.blocks.md).toBe('never_run');
@@ -187,8 +174,11 @@ describe('DagModel', () => {
         message: 'A run is already under way'
       })
     );
-    await model.runAll();
-    expect(model.error).toBe('A run is already under way (HTTP 409)');
+    await expect(model.runAll()).resolves.toBe(false);
+    expect(model.notice).toMatchObject({
+      kind: 'error',
+      text: 'Cannot start the run: A run is already under way (HTTP 409)'
+    });
   });
 
   it('asks the server for a silent run', async () => {

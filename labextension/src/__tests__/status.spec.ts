@@ -208,3 +208,73 @@ describe('statusReducer', () => {
     );
   });
 });
+
+describe('statusReducer: states and newer statuses', () => {
+  it('takes block states from the DAG', () => {
+    const dag = sampleDag();
+    dag.nodes[1].state = 'up_to_date';
+    dag.nodes[2].state = 'stale';
+    const state = fold([{ type: 'dag', dag }]);
+    expect(state.states).toMatchObject({
+      md: 'never_run',
+      load: 'up_to_date',
+      clean: 'stale'
+    });
+  });
+
+  it('marks blocks up to date as they succeed or are found fresh', () => {
+    const dag = sampleDag();
+    dag.nodes[1].state = 'stale';
+    dag.nodes[2].state = 'stale';
+    const state = fold([
+      { type: 'dag', dag },
+      { type: 'run-started', runId: 'run-1', status: 'queued', blockIds: ['load', 'clean'] },
+      ev({ block_id: 'load', status: 'up_to_date' }),
+      ev({ block_id: 'clean', status: 'running' })
+    ]);
+    expect(state.blocks.load).toBe('up_to_date');
+    expect(state.states.load).toBe('up_to_date');
+    expect(state.states.clean).toBe('stale');
+    const after = fold([ev({ block_id: 'clean', status: 'succeeded' })], state);
+    expect(after.states.clean).toBe('up_to_date');
+    // a failure leaves the state to the next DAG snapshot
+    const failed = fold([ev({ block_id: 'stats', status: 'failed' })], after);
+    expect(failed.states.stats).toBe(state.states.stats);
+  });
+
+  it('keeps live freshness over an older DAG snapshot during a run', () => {
+    const dag = sampleDag();
+    dag.nodes[1].state = 'stale';
+    const state = fold([
+      { type: 'dag', dag },
+      { type: 'run-started', runId: 'run-1', status: 'queued', blockIds: ['load'] },
+      ev({ block_id: 'load', status: 'succeeded' }),
+      { type: 'dag', dag }
+    ]);
+    expect(state.states.load).toBe('up_to_date');
+  });
+
+  it('ends a run on interrupted and ignores its late events', () => {
+    const state = fold([
+      { type: 'run-started', runId: 'run-1', status: 'queued', blockIds: ['load'] },
+      ev({ block_id: 'load', status: 'running' }),
+      ev({ kind: 'run', status: 'interrupted', message: 'the server restarted' })
+    ]);
+    expect(state.runStatus).toBe('interrupted');
+    expect(state.message).toBe('the server restarted');
+    expect(state.finishedRuns).toContain('run-1');
+    const late = fold([ev({ block_id: 'load', status: 'succeeded' })], state);
+    expect(late).toBe(state);
+  });
+
+  it('does not take freshness from an old run it reconciles', () => {
+    const dag = sampleDag();
+    dag.nodes[1].state = 'stale';
+    const state = fold([
+      { type: 'dag', dag },
+      { type: 'reconcile', run: sampleRun('succeeded') }
+    ]);
+    expect(state.blocks.load).toBe('succeeded');
+    expect(state.states.load).toBe('stale');
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Edits of a project from its DAG view: draw, delete, hide and accept edges,
+ * save a block's source. Each reports to the view's notice and reloads the
+ * DAG on success.
+ */
+import {
+  ApiError,
+  describeCycle,
+  describeError,
+  isCycleError
+} from './handler';
+import type { DagModel, IDagModelApi } from './model';
+import { IDagEdge } from './types';
+import { IViewEdge } from './viewgraph';
+
+export class DagEditor {
+  constructor(model: DagModel, api: IDagModelApi) {
+    this._model = model;
+    this._api = api;
+  }
+
+  /**
+   * Draw a manual edge; a cycle is refused with the server's message naming
+   * it.
+   */
+  async addEdge(source: string, target: string): Promise<boolean> {
+    const model = this._model;
+    if (source === target || source.startsWith('dataset:') || target.startsWith('dataset:')) {
+      return false;
+    }
+    try {
+      await this._api.addEdge(model.projectId, source, target);
+      model.notify(
+        'info',
+        `Added an edge from ${model.titleOf(source)} to ${model.titleOf(target)}.`
+      );
+      await model.refresh();
+      return true;
+    } catch (error) {
+      if (isCycleError(error)) {
+        model.notify(
+          'error',
+          `Edge refused — ${describeCycle(error, id => model.titleOf(id))}`
+        );
+      } else {
+        model.notify('error', `Cannot add the edge: ${describeError(error)}`);
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Remove an edge of the view: delete a manual edge, hide an inferred one.
+   */
+  removeEdge(edge: IViewEdge): Promise<boolean> {
+    if (edge.folded) {
+      this._model.notify(
+        'error',
+        'This edge goes to a collapsed section: expand the section to remove it.'
+      );
+      return Promise.resolve(false);
+    }
+    if (edge.kind === 'manual' && edge.serverId) {
+      return this._call(
+        () => this._api.deleteEdge(this._model.projectId, edge.serverId!),
+        `Deleted the edge from ${this._ends(edge)}.`
+      );
+    }
+    if (edge.kind === 'inferred') {
+      return this.hideEdge(edge);
+    }
+    this._model.notify(
+      'error',
+      'Edges to datasets come from the code: they cannot be removed here.'
+    );
+    return Promise.resolve(false);
+  }
+
+  /**
+   * Hide an inferred edge (it no longer orders runs).
+   */
+  hideEdge(edge: { source: string; target: string }): Promise<boolean> {
+    return this._call(
+      () => this._api.hideEdge(this._model.projectId, edge.source, edge.target),
+      `Hid the inferred edge from ${this._ends(edge)}.`
+    );
+  }
+
+  /**
+   * Accept an inferred edge: keep it as a manual one.
+   */
+  acceptEdge(edge: { source: string; target: string }): Promise<boolean> {
+    return this._call(
+      () => this._api.addEdge(this._model.projectId, edge.source, edge.target),
+      `Accepted the edge from ${this._ends(edge)} as a manual edge.`
+    );
+  }
+
+  /**
+   * Show a hidden inferred edge again.
+   */
+  unhideEdge(edge: IDagEdge): Promise<boolean> {
+    if (!edge.id) {
+      return Promise.resolve(false);
+    }
+    return this._call(
+      () => this._api.deleteEdge(this._model.projectId, edge.id!),
+      `The edge from ${this._ends(edge)} is shown again.`
+    );
+  }
+
+  /**
+   * Save a block's new source (the server writes the notebook file).
+   */
+  async saveSource(cellId: string, source: string): Promise<boolean> {
+    const model = this._model;
+    const node = model.dag?.nodes.find(n => n.id === cellId);
+    const title = model.titleOf(cellId);
+    try {
+      await this._api.updateBlock(
+        model.projectId,
+        cellId,
+        { source },
+        node?.version
+      );
+      model.notify('info', `Saved ${title}.`);
+      await model.refresh();
+      return true;
+    } catch (error) {
+      const conflict = error instanceof ApiError && error.status === 409;
+      model.notify(
+        'error',
+        conflict
+          ? `${title} changed since it was loaded (${describeError(error)}); refresh to see its current source.`
+          : `Cannot save ${title}: ${describeError(error)}`
+      );
+      return false;
+    }
+  }
+
+  private _ends(edge: { source: string; target: string }): string {
+    const model = this._model;
+    return `${model.titleOf(edge.source)} to ${model.titleOf(edge.target)}`;
+  }
+
+  private async _call(
+    call: () => Promise<unknown>,
+    success: string
+  ): Promise<boolean> {
+    const model = this._model;
+    try {
+      await call();
+      model.selectEdge(null);
+      model.notify('info', success);
+      await model.refresh();
+      return true;
+    } catch (error) {
+      model.notify('error', describeError(error));
+      return false;
+    }
+  }
+
+  private _model: DagModel;
+  private _api: IDagModelApi;
+}

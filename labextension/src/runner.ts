@@ -1,0 +1,123 @@
+/**
+ * Runs started from a DAG view: all, stale, or one block with its upstream or
+ * downstream — on the project's kernel or the one the user chose (e.g. the
+ * notebook's live session), optionally forcing up-to-date blocks to run.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { describeError } from './handler';
+import type { DagModel, IDagModelApi } from './model';
+import { IRunRequest } from './types';
+import { plannedBlocks } from './viewgraph';
+
+export class DagRunner {
+  constructor(model: DagModel, api: IDagModelApi) {
+    this._model = model;
+    this._api = api;
+  }
+
+  /**
+   * Emitted when the kernel choice or `force` changes.
+   */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /**
+   * Kernel the runs go to (`null`: the project's own kernel).
+   */
+  get kernelId(): string | null {
+    return this._kernelId;
+  }
+
+  set kernelId(value: string | null) {
+    if (this._kernelId !== (value || null)) {
+      this._kernelId = value || null;
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * Execute blocks even when they are up to date in the kernel.
+   */
+  get force(): boolean {
+    return this._force;
+  }
+
+  set force(value: boolean) {
+    if (this._force !== value) {
+      this._force = value;
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * Start a run and follow it; `false` (with a notice) when refused.
+   */
+  async run(
+    mode: IRunRequest['mode'],
+    blockId?: string | null
+  ): Promise<boolean> {
+    const model = this._model;
+    const request: IRunRequest = { mode };
+    if (blockId) {
+      request.block_id = blockId;
+    }
+    if (this._kernelId) {
+      request.kernel_id = this._kernelId;
+    }
+    if (this._force) {
+      request.force = true;
+    }
+    try {
+      const created = await this._api.startRun(model.projectId, request);
+      const planned = model.dag ? plannedBlocks(model.dag, mode, blockId) : [];
+      model.follow(created.id, created.status, planned);
+      return true;
+    } catch (error) {
+      model.notify('error', `Cannot start the run: ${describeError(error)}`);
+      return false;
+    }
+  }
+
+  /**
+   * Cancel the followed run.
+   */
+  async cancel(): Promise<void> {
+    const model = this._model;
+    const runId = model.statuses.runId;
+    if (!runId) {
+      return;
+    }
+    try {
+      await this._api.cancelRun(runId);
+      model.notify('info', 'Cancelling the run…');
+    } catch (error) {
+      model.notify('error', `Cannot cancel the run: ${describeError(error)}`);
+    }
+  }
+
+  /**
+   * Re-run what did not succeed in a run, and follow the new run.
+   */
+  async retry(runId: string): Promise<boolean> {
+    const model = this._model;
+    const created = await model.history.retry(runId);
+    if (!created) {
+      model.notify('error', model.history.error ?? 'Cannot re-run the run');
+      return false;
+    }
+    model.follow(created.id, created.status);
+    return true;
+  }
+
+  dispose(): void {
+    Signal.clearData(this);
+  }
+
+  private _model: DagModel;
+  private _api: IDagModelApi;
+  private _kernelId: string | null = null;
+  private _force = false;
+  private _changed = new Signal<this, void>(this);
+}
