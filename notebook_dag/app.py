@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import os
-import threading
 from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Float, Int, List, Type, Unicode, default
 
+from ._threads import run_in_thread
 from .activity import ActivityService
 from .blocks import BlockService
 from .dag import DagService
@@ -22,26 +21,6 @@ from .notebooks import NotebookStore
 from .projects import ProjectService
 from .services import Services
 from .storage import Database
-
-
-def _run_in_thread(coro_factory: Any) -> Any:
-    """Run ``asyncio.run(coro_factory())`` on a fresh thread and return its result.
-
-    Used once at start-up, when the server's own loop may or may not be running."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro_factory())
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = e
-
-    t = threading.Thread(target=target, name="notebook_dag-migrate")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 class NotebookDagApp(ExtensionApp):
@@ -132,7 +111,7 @@ class NotebookDagApp(ExtensionApp):
             return "local"
 
     def initialize_settings(self) -> None:
-        migrated = _run_in_thread(lambda: self._prepare_database(self.db_url, self.server_id))
+        migrated = run_in_thread(lambda: self._prepare_database(self.db_url, self.server_id), "notebook_dag-migrate")
         if migrated:
             self.log.warning("notebook_dag: %d run(s) interrupted by the last server stop were marked failed", migrated)
         event_logger = getattr(self.serverapp, "event_logger", None)

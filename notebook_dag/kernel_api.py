@@ -21,11 +21,11 @@ Nothing here imports pandas or SQLAlchemy until it is called.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import warnings
 from typing import Any
+
+from ._threads import run_in_thread
 
 ENV_DB_URL = "NOTEBOOK_DAG_DB_URL"
 ENV_PROJECT = "NOTEBOOK_DAG_PROJECT_ID"
@@ -41,20 +41,7 @@ def default_db_url() -> str:
 def _run_async(coro_factory: Any) -> Any:
     """``asyncio.run(coro_factory())`` on a short-lived thread: a kernel already runs an
     event loop, and the database drivers installed with notebook_dag are asyncio ones."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro_factory())
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = e
-
-    t = threading.Thread(target=target, name="notebook_dag-load")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    return run_in_thread(coro_factory, "notebook_dag-load")
 
 
 def dataset_file(name: str, version: int | None = None, project: str | None = None,

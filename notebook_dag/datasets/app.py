@@ -30,11 +30,11 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
     partial uploads, and exports ``NOTEBOOK_DAG_DB_URL`` to the server's environment so
     that kernels find the database for ``notebook_dag.load()``.
     """
-    from ..app import _run_in_thread
+    from .._threads import run_in_thread
     from ..kernel_api import ENV_DB_URL
     from ..notebooks import NotebookStore
 
-    profiles, reports = _run_in_thread(lambda: recover_interrupted(app.db_url))
+    profiles, reports = run_in_thread(lambda: recover_interrupted(app.db_url), "notebook_dag-datasets")
     if profiles or reports:
         app.log.warning("notebook_dag: %d profile(s) and %d report(s) interrupted by the last server stop "
                         "were marked failed", profiles, reports)
