@@ -189,7 +189,9 @@ export class DagApi {
    */
   async getDag(projectId: string, datasets = false): Promise<IDag> {
     const query = datasets ? '?datasets=true' : '';
-    const dag = await this._request<IDag>(`projects/${enc(projectId)}/dag${query}`);
+    const dag = await this._request<IDag>(
+      `projects/${enc(projectId)}/dag${query}`
+    );
     return datasets ? normalizeDag(dag) : dag;
   }
 
@@ -236,7 +238,11 @@ export class DagApi {
   /**
    * Add a manual edge (409 with `cycle` when it would close a cycle).
    */
-  addEdge(projectId: string, source: string, target: string): Promise<IDagEdge> {
+  addEdge(
+    projectId: string,
+    source: string,
+    target: string
+  ): Promise<IDagEdge> {
     return this._request<IDagEdge>(`projects/${enc(projectId)}/edges`, {
       method: 'POST',
       body: JSON.stringify({ source, target })
@@ -256,7 +262,11 @@ export class DagApi {
   /**
    * Hide an inferred edge.
    */
-  hideEdge(projectId: string, source: string, target: string): Promise<IDagEdge> {
+  hideEdge(
+    projectId: string,
+    source: string,
+    target: string
+  ): Promise<IDagEdge> {
     return this._request<IDagEdge>(`projects/${enc(projectId)}/edges/hidden`, {
       method: 'POST',
       body: JSON.stringify({ source, target })
@@ -302,7 +312,9 @@ export class DagApi {
    * A page of the project's runs (without outputs), with the total.
    */
   queryRuns(projectId: string, limit = 20, offset = 0): Promise<IRunList> {
-    const query = offset ? `?limit=${limit}&offset=${offset}` : `?limit=${limit}`;
+    const query = offset
+      ? `?limit=${limit}&offset=${offset}`
+      : `?limit=${limit}`;
     return this._request<IRunList>(`projects/${enc(projectId)}/runs${query}`);
   }
 

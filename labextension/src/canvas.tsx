@@ -8,6 +8,7 @@ import {
   ColorMode,
   Connection,
   Controls,
+  EdgeTypes,
   FinalConnectionState,
   MiniMap,
   NodeChange,
@@ -25,10 +26,12 @@ import {
   DagFlowEdge,
   DagFlowNode,
   mergeFlowNodes,
+  ROUTED_EDGE_TYPE,
   viewToFlowEdges,
   viewToFlowNodes
 } from './graph';
 import { DagModel } from './model';
+import { RoutedEdge } from './edges';
 import { DagCellNode, DatasetNode } from './nodes';
 
 const NODE_TYPES: NodeTypes = {
@@ -36,12 +39,20 @@ const NODE_TYPES: NodeTypes = {
   [DATASET_NODE_TYPE]: DatasetNode
 };
 
+const EDGE_TYPES: EdgeTypes = { [ROUTED_EDGE_TYPE]: RoutedEdge };
+
 /**
  * Beyond this many nodes the first view fits the start of the DAG only (the
  * fit-view button shows it all): readable, and fewer elements to render.
  */
 export const LARGE_GRAPH = 200;
 export const FIRST_VIEW_NODES = 40;
+
+/*
+ * Large graphs also go without the dotted background, dashed edges (see
+ * base.css) and labels on every edge (only around the selection): each costs
+ * painting time on every frame of a pan.
+ */
 
 /**
  * Below this zoom edge labels are hidden (unreadable, and costly).
@@ -93,6 +104,8 @@ export function DagCanvas(props: {
   const { blocks, states } = model.statuses;
   const selectedId = model.selectedId;
   const selectedEdgeId = model.selectedEdgeId;
+  // States are the project kernel's: moot while runs go to another kernel.
+  const useStates = model.runner.kernelId === null;
 
   // Nodes wait for a layout covering every node of the view.
   const fresh = React.useMemo(() => {
@@ -107,13 +120,22 @@ export function DagCanvas(props: {
       statuses: blocks,
       states,
       selectedId,
-      direction
+      direction,
+      useStates
     });
-  }, [view, layout, blocks, states, selectedId, direction]);
+  }, [view, layout, blocks, states, selectedId, direction, useStates]);
 
+  const large = (view?.nodes.length ?? 0) > LARGE_GRAPH;
   const edges = React.useMemo(
-    () => (view ? viewToFlowEdges(view, selectedEdgeId) : []),
-    [view, selectedEdgeId]
+    () =>
+      view
+        ? viewToFlowEdges(view, selectedEdgeId, {
+            labelsOnlyNear: large,
+            labelsNear: selectedId,
+            routes: layout?.routes
+          })
+        : [],
+    [view, selectedEdgeId, large, large ? selectedId : null, layout]
   );
 
   const [nodes, setNodes, applyChanges] = useNodesState<DagFlowNode>([]);
@@ -153,7 +175,9 @@ export function DagCanvas(props: {
           maxZoom: 1.1,
           minZoom: big ? 0.5 : 0.1,
           nodes: big
-            ? view.nodes.slice(0, FIRST_VIEW_NODES).map(node => ({ id: node.id }))
+            ? view.nodes
+                .slice(0, FIRST_VIEW_NODES)
+                .map(node => ({ id: node.id }))
             : undefined
         });
       }
@@ -295,8 +319,7 @@ export function DagCanvas(props: {
       if (state.isValid || !state.fromNode) {
         return;
       }
-      const point =
-        'changedTouches' in event ? event.changedTouches[0] : event;
+      const point = 'changedTouches' in event ? event.changedTouches[0] : event;
       const element = document
         .elementFromPoint(point.clientX, point.clientY)
         ?.closest('.react-flow__node');
@@ -356,7 +379,7 @@ export function DagCanvas(props: {
   return (
     <div
       ref={wrapper}
-      className="jp-NotebookDag-flow"
+      className={`jp-NotebookDag-flow${large ? ' jp-mod-large' : ''}`}
       onKeyDown={onKeyDown}
       data-testid="dag-canvas"
     >
@@ -364,6 +387,7 @@ export function DagCanvas(props: {
         nodes={nodes}
         edges={edges}
         nodeTypes={NODE_TYPES}
+        edgeTypes={EDGE_TYPES}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onPaneClick={onPaneClick}
@@ -384,6 +408,7 @@ export function DagCanvas(props: {
         minZoom={0.05}
         maxZoom={2}
         colorMode={colorMode}
+        attributionPosition="bottom-center"
         ariaLabelConfig={{
           'node.a11yDescription.default':
             'Press Enter or Space to select the cell and show its details; arrow keys move it.',
@@ -391,7 +416,7 @@ export function DagCanvas(props: {
             'Press Enter or Space to select the edge, then Delete to remove (or hide) it.'
         }}
       >
-        <Background gap={16} size={1} />
+        {!large && <Background gap={16} size={1} />}
         <Controls
           showInteractive={false}
           fitViewOptions={{ padding: 0.1, minZoom: 0.02 }}
@@ -403,7 +428,7 @@ export function DagCanvas(props: {
             nodeColor={miniMapColor}
             nodeStrokeWidth={0}
             ariaLabel="Minimap of the DAG"
-            position="top-right"
+            position="bottom-right"
             style={{ width: 160, height: 110 }}
           />
         )}

@@ -25,7 +25,11 @@ export class DagEditor {
    */
   async addEdge(source: string, target: string): Promise<boolean> {
     const model = this._model;
-    if (source === target || source.startsWith('dataset:') || target.startsWith('dataset:')) {
+    if (
+      source === target ||
+      source.startsWith('dataset:') ||
+      target.startsWith('dataset:')
+    ) {
       return false;
     }
     try {

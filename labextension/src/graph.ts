@@ -14,6 +14,11 @@ export const DAG_NODE_TYPE = 'dagCell';
 export const DATASET_NODE_TYPE = 'dagDataset';
 
 /**
+ * React Flow edge type: a bezier curve, or dagre's route for long edges.
+ */
+export const ROUTED_EDGE_TYPE = 'dagRouted';
+
+/**
  * Default size of a node, used by the layout too.
  */
 export const NODE_WIDTH = 220;
@@ -80,6 +85,10 @@ export type DagEdgeData = {
   names: string[];
   serverId: string | null;
   merged: number;
+  /**
+   * dagre's route (long edges), when the layout made one.
+   */
+  points?: { x: number; y: number }[];
 };
 
 export type DagFlowEdge = Edge<DagEdgeData>;
@@ -135,6 +144,11 @@ export interface IFlowOptions {
   states?: { readonly [cellId: string]: string };
   selectedId?: string | null;
   direction?: 'TB' | 'LR';
+  /**
+   * Whether block states apply: they are the project kernel's, so not while
+   * runs go to another kernel (default true).
+   */
+  useStates?: boolean;
 }
 
 function cellData(
@@ -142,6 +156,9 @@ function cellData(
   options: IFlowOptions
 ): Pick<DagNodeData, 'status' | 'state' | 'display'> {
   const status = options.statuses?.[node.id] ?? node.status ?? 'never_run';
+  if (options.useStates === false) {
+    return { status, state: '', display: displayStatus(status, null) };
+  }
   const state = options.states?.[node.id] ?? node.state ?? 'never_run';
   return { status, state, display: displayStatus(status, state) };
 }
@@ -218,7 +235,8 @@ export function viewToFlowNodes(
 ): DagFlowNode[] {
   return view.nodes.map(node => {
     const stored = node.cell?.position ?? null;
-    const position = options.positions?.get(node.id) ??
+    const position =
+      options.positions?.get(node.id) ??
       (stored ? { x: stored.x, y: stored.y } : { x: 0, y: 0 });
     const data = viewNodeData(node, view.cells, options);
     return {
@@ -246,9 +264,10 @@ export function nodeAriaLabel(data: DagNodeData): string {
   const kind = data.heading?.collapsed
     ? `collapsed section of ${data.heading.count} cells`
     : `${data.cellType} cell ${data.index + 1}`;
-  const status = data.cellType === 'code' || data.heading?.collapsed
-    ? `, ${data.display.replace(/_/g, ' ')}`
-    : '';
+  const status =
+    data.cellType === 'code' || data.heading?.collapsed
+      ? `, ${data.display.replace(/_/g, ' ')}`
+      : '';
   return `${data.title} (${kind}${status})`;
 }
 
@@ -258,30 +277,60 @@ export function nodeAriaLabel(data: DagNodeData): string {
  */
 export function viewToFlowEdges(
   view: IViewGraph,
-  selectedEdgeId: string | null = null
+  selectedEdgeId: string | null = null,
+  options: IEdgeOptions = {}
 ): DagFlowEdge[] {
-  return view.edges.map(edge => toFlowEdge(edge, edge.id === selectedEdgeId));
+  const near = options.labelsNear ?? null;
+  return view.edges.map(edge => {
+    const flow = toFlowEdge(
+      edge,
+      edge.id === selectedEdgeId,
+      !options.labelsOnlyNear ||
+        edge.id === selectedEdgeId ||
+        (!!near && (edge.source === near || edge.target === near))
+    );
+    const points = options.routes?.get(edge.id);
+    if (points) {
+      flow.data = { ...flow.data!, points };
+    }
+    return flow;
+  });
 }
 
-function toFlowEdge(edge: IViewEdge, selected: boolean): DagFlowEdge {
+export interface IEdgeOptions {
+  /**
+   * Label only the selected edge and the edges of `labelsNear` (large
+   * graphs: hundreds of labels are unreadable, and each costs a measure).
+   */
+  labelsOnlyNear?: boolean;
+  labelsNear?: string | null;
+  /**
+   * dagre's routes of long edges, by edge id.
+   */
+  routes?: ReadonlyMap<string, { x: number; y: number }[]>;
+}
+
+function toFlowEdge(
+  edge: IViewEdge,
+  selected: boolean,
+  withLabel = true
+): DagFlowEdge {
   const kind = edge.kind;
   const names = edge.names;
-  const labelled = kind !== 'manual' || names.length > 0;
+  const labelled = withLabel && (kind !== 'manual' || names.length > 0);
   let label = labelled ? edgeLabel(names) : '';
-  if (edge.merged > 1) {
+  if (edge.merged > 1 && withLabel) {
     label = label ? `${label} (×${edge.merged})` : `×${edge.merged}`;
   }
+  // Dashes come from the stylesheet (`nodes.css`): large graphs draw their
+  // inferred edges solid, as dashing long paths is slow to rasterise.
   const style =
-    kind === 'manual'
-      ? { strokeWidth: 2.25 }
-      : kind === 'inferred'
-        ? { strokeDasharray: '6 4', strokeWidth: 1.5 }
-        : { strokeDasharray: '2 3', strokeWidth: 1.5 };
+    kind === 'manual' ? { strokeWidth: 2.25 } : { strokeWidth: 1.5 };
   return {
     id: edge.id,
     source: edge.source,
     target: edge.target,
-    type: 'default',
+    type: ROUTED_EDGE_TYPE,
     selected,
     className: `jp-NotebookDag-edge jp-NotebookDag-edge-${kind}`,
     style,

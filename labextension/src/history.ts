@@ -32,7 +32,10 @@ export function secondsBetween(
 /**
  * How long a run took (or has been running).
  */
-export function runDuration(run: IRun, now: number = Date.now()): number | null {
+export function runDuration(
+  run: IRun,
+  now: number = Date.now()
+): number | null {
   if (!run.started_at) {
     return null;
   }
@@ -185,10 +188,7 @@ export function blockRows(
   titleOf: (id: string) => string | null | undefined = () => null
 ): IBlockRow[] {
   return (run.blocks ?? []).map((block: IRunBlock) => {
-    const seconds = secondsBetween(
-      block.started_at,
-      block.finished_at ?? null
-    );
+    const seconds = secondsBetween(block.started_at, block.finished_at ?? null);
     return {
       blockId: block.block_id,
       title: titleOf(block.block_id) || block.block_id,

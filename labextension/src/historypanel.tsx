@@ -75,7 +75,10 @@ export function HistoryPanel(props: { model: DagModel }): JSX.Element {
                   {statusLabel(run.status)}
                 </span>
                 <span className="jp-NotebookDag-runLabel">{summary.label}</span>
-                <span className="jp-NotebookDag-muted" title={run.created_at ?? ''}>
+                <span
+                  className="jp-NotebookDag-muted"
+                  title={run.created_at ?? ''}
+                >
                   {summary.when}
                 </span>
                 {summary.duration && (

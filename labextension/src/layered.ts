@@ -171,11 +171,7 @@ export function layeredLayout(
     const down = sweep % 2 === 0;
     const neighbours = down ? preds : succs;
     const start = down ? 1 : maxRank - 1;
-    for (
-      let r = start;
-      down ? r <= maxRank : r >= 0;
-      r += down ? 1 : -1
-    ) {
+    for (let r = start; down ? r <= maxRank : r >= 0; r += down ? 1 : -1) {
       const layer = layers[r];
       for (const v of layer) {
         let sum = 0;

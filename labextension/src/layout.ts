@@ -70,6 +70,11 @@ export interface ILayoutResult {
    * Milliseconds spent.
    */
   ms: number;
+  /**
+   * dagre's route of each edge with bends (by edge id), around the nodes in
+   * between: the view draws long edges through these points.
+   */
+  routes?: Map<string, Point[]>;
 }
 
 /**
@@ -107,7 +112,8 @@ function dagreLayout(
   edges: ReadonlyArray<ILayoutEdge>,
   options: ILayoutOptions,
   width: number,
-  height: number
+  height: number,
+  routes?: Map<string, Point[]>
 ): Map<string, Point> {
   const graph = new dagre.graphlib.Graph({ multigraph: true });
   graph.setGraph({
@@ -142,6 +148,17 @@ function dagreLayout(
     const w = node.width ?? width;
     const h = node.height ?? height;
     positions.set(node.id, { x: placed.x - w / 2, y: placed.y - h / 2 });
+  }
+  if (routes) {
+    for (const e of graph.edges()) {
+      const points = (graph.edge(e) as { points?: Point[] }).points;
+      if (e.name && points && points.length > 3) {
+        routes.set(
+          e.name,
+          points.map(p => ({ x: p.x, y: p.y }))
+        );
+      }
+    }
   }
   return positions;
 }
@@ -180,9 +197,11 @@ export function computeLayout(
         ? 'layered'
         : 'dagre';
   }
+  const routes = new Map<string, Point[]>();
+  const laidOutRoutes = routes;
   const laidOut =
     engine === 'dagre'
-      ? dagreLayout(nodes, edges, options, width, height)
+      ? dagreLayout(nodes, edges, options, width, height, routes)
       : layeredLayout(
           nodes.map(node => ({
             id: node.id,
@@ -201,16 +220,20 @@ export function computeLayout(
       ...(stored[node.id] ?? laidOut.get(node.id) ?? { x: 0, y: 0 })
     });
   }
-  return { positions, engine, ms: now() - start };
+  // Routes to or from a saved position no longer fit.
+  for (const edge of edges) {
+    if (edge.id && (stored[edge.source] || stored[edge.target])) {
+      laidOutRoutes.delete(edge.id);
+    }
+  }
+  return { positions, engine, ms: now() - start, routes };
 }
 
 /**
  * Give every node a position (React Flow nodes or anything with an id and a
  * size); returns new node objects, the input is not mutated.
  */
-export function layoutGraph<
-  N extends ILayoutNode & { position?: Point }
->(
+export function layoutGraph<N extends ILayoutNode & { position?: Point }>(
   nodes: N[],
   edges: ReadonlyArray<ILayoutEdge>,
   options: ILayoutOptions = {},

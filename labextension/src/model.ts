@@ -10,7 +10,7 @@ import { DagApi } from './api';
 import { describeError } from './handler';
 import { DagEditor } from './edits';
 import { Point } from './layout';
-import { RunHistory } from './runhistory';
+import { RunCache, RunHistory } from './runhistory';
 import {
   INITIAL_STATUS_STATE,
   IStatusState,
@@ -62,11 +62,6 @@ export type EventStream = IStream<unknown, { [key: string]: unknown }>;
  * for it (a safety net for lost events; live updates come from events).
  */
 export const SILENT_RUN_CHECK_MS = 15000;
-
-/**
- * How many fetched runs are kept for their outputs.
- */
-export const RUNS_CACHED = 8;
 
 /**
  * A message shown above the canvas until dismissed or replaced.
@@ -241,7 +236,10 @@ export class DagModel implements IDisposable {
         try {
           dag = await this._api.getDag(this.projectId, true);
         } catch (error) {
-          this.notify('error', `Datasets cannot be shown: ${describeError(error)}`);
+          this.notify(
+            'error',
+            `Datasets cannot be shown: ${describeError(error)}`
+          );
           dag = await this._api.getDag(this.projectId);
         }
       } else {
@@ -301,7 +299,7 @@ export class DagModel implements IDisposable {
       if (this._isDisposed) {
         return;
       }
-      this._cache(run);
+      this._runCache.add(run);
       if (run.id === this._statuses.runId || !this._run) {
         this._run = run;
         this._changed.emit();
@@ -400,7 +398,10 @@ export class DagModel implements IDisposable {
     try {
       await this._api.savePositions(this.projectId, cells);
     } catch (error) {
-      this.notify('error', `Cannot save the positions: ${describeError(error)}`);
+      this.notify(
+        'error',
+        `Cannot save the positions: ${describeError(error)}`
+      );
     }
   }
 
@@ -413,7 +414,10 @@ export class DagModel implements IDisposable {
       try {
         await this._api.savePositions(this.projectId, cleared);
       } catch (error) {
-        this.notify('error', `Cannot reset the positions: ${describeError(error)}`);
+        this.notify(
+          'error',
+          `Cannot reset the positions: ${describeError(error)}`
+        );
       }
     }
   }
@@ -495,19 +499,11 @@ export class DagModel implements IDisposable {
     try {
       const run = await this._api.getRun(runId);
       if (!this._isDisposed) {
-        this._cache(run);
+        this._runCache.add(run);
         this._changed.emit();
       }
     } catch (error) {
       console.warn(`notebook_dag: cannot fetch run ${runId}`, error);
-    }
-  }
-
-  private _cache(run: IRun): void {
-    this._runCache.delete(run.id);
-    this._runCache.set(run.id, run);
-    while (this._runCache.size > RUNS_CACHED) {
-      this._runCache.delete(this._runCache.keys().next().value as string);
     }
   }
 
@@ -555,7 +551,7 @@ export class DagModel implements IDisposable {
   private _dagAt = 0;
   private _statuses: IStatusState = INITIAL_STATUS_STATE;
   private _run: IRun | null = null;
-  private _runCache = new Map<string, IRun>();
+  private _runCache = new RunCache();
   private _selectedId: string | null = null;
   private _selectedEdgeId: string | null = null;
   private _loading = false;

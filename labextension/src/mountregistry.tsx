@@ -14,7 +14,11 @@ import * as React from 'react';
 
 import { AIApi, FixWithAI, PromptBox } from './ai';
 import { DatasetsApi, DatasetsPanel } from './datasets';
-import { IBlockMountContext, IDagMounts, IFailedBlockMountContext } from './mounts';
+import {
+  IBlockMountContext,
+  IDagMounts,
+  IFailedBlockMountContext
+} from './mounts';
 
 export interface IMountOptions {
   serverSettings: ServerConnection.ISettings;

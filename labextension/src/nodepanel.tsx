@@ -17,7 +17,11 @@ import { IDagNode, IDatasetNode, IRunBlock } from './types';
 function Section(props: { title: string; children: React.ReactNode }) {
   return (
     <>
-      <div className="jp-NotebookDag-panelSection" role="heading" aria-level={3}>
+      <div
+        className="jp-NotebookDag-panelSection"
+        role="heading"
+        aria-level={3}
+      >
         {props.title}
       </div>
       {props.children}
@@ -25,7 +29,10 @@ function Section(props: { title: string; children: React.ReactNode }) {
   );
 }
 
-function errorOf(result: IRunBlock | null): { error: string; traceback: string } {
+function errorOf(result: IRunBlock | null): {
+  error: string;
+  traceback: string;
+} {
   const output = result?.outputs?.find(o => o.output_type === 'error');
   if (output) {
     return {
@@ -137,7 +144,9 @@ export function NodePanel(props: {
   const { model, node, services, editing, onEdit } = props;
   const statuses = model.statuses;
   const status = statuses.blocks[node.id] ?? node.status ?? 'never_run';
-  const state = statuses.states[node.id] ?? node.state ?? 'never_run';
+  const state = model.runner.kernelId
+    ? null // the project kernel's state says nothing of another kernel
+    : (statuses.states[node.id] ?? node.state ?? 'never_run');
   const display = displayStatus(status, state);
   const result = model.blockResult(node.id);
   const code = node.cell_type === 'code';
@@ -158,8 +167,12 @@ export function NodePanel(props: {
     b => b.block_id === node.id && b.status === 'failed'
   )
     ? followed.id
-    : node.last_run_id ?? model.statuses.runId;
-  const language = code ? 'python' : node.cell_type === 'markdown' ? 'markdown' : 'text';
+    : (node.last_run_id ?? model.statuses.runId);
+  const language = code
+    ? 'python'
+    : node.cell_type === 'markdown'
+      ? 'markdown'
+      : 'text';
   const openCell = services.openCell;
   const path = model.project?.notebook_path ?? '';
   return (
@@ -236,7 +249,8 @@ export function NodePanel(props: {
         )}
       </div>
       {code && mounts.aiAddBlock && mounts.aiAddBlock(blockContext)}
-      {failed && mounts.aiFix &&
+      {failed &&
+        mounts.aiFix &&
         mounts.aiFix({
           ...blockContext,
           runId: failedRunId,
@@ -285,7 +299,10 @@ export function NodePanel(props: {
           )}
           {result?.error &&
             !result.outputs?.some(o => o.output_type === 'error') && (
-              <div className="jp-NotebookDag-muted" data-testid="dag-block-error">
+              <div
+                className="jp-NotebookDag-muted"
+                data-testid="dag-block-error"
+              >
                 {result.error}
               </div>
             )}

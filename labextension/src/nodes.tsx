@@ -53,9 +53,9 @@ export const PREVIEW_LINES = 14;
 
 export function sourcePreview(source: string, lines = PREVIEW_LINES): string {
   const all = source.replace(/\s+$/, '').split('\n');
-  const head = all.slice(0, lines).map(line =>
-    line.length > 100 ? line.slice(0, 99) + '…' : line
-  );
+  const head = all
+    .slice(0, lines)
+    .map(line => (line.length > 100 ? line.slice(0, 99) + '…' : line));
   if (all.length > lines) {
     head.push(`… ${all.length - lines} more lines`);
   }
@@ -121,12 +121,33 @@ function NodeButtons(props: { cellId: string; code: boolean }): JSX.Element {
       aria-label="Node actions"
       data-testid="dag-node-toolbar"
     >
-      {code && button('Run this block', '▶', () => actions.run('block', cellId), 'run')}
       {code &&
-        button('Run with upstream', '⤒▶', () => actions.run('upstream', cellId), 'upstream')}
+        button(
+          'Run this block',
+          '▶',
+          () => actions.run('block', cellId),
+          'run'
+        )}
       {code &&
-        button('Run downstream', '▶⤓', () => actions.run('downstream', cellId), 'downstream')}
-      {button('Open the cell in the notebook', '↗', () => actions.openInNotebook(cellId), 'open')}
+        button(
+          'Run with upstream',
+          '⤒▶',
+          () => actions.run('upstream', cellId),
+          'upstream'
+        )}
+      {code &&
+        button(
+          'Run downstream',
+          '▶⤓',
+          () => actions.run('downstream', cellId),
+          'downstream'
+        )}
+      {button(
+        'Open the cell in the notebook',
+        '↗',
+        () => actions.openInNotebook(cellId),
+        'open'
+      )}
       {button('Edit the source', '✎', () => actions.edit(cellId), 'edit')}
     </div>
   );
@@ -239,7 +260,8 @@ export const DagCellNode = React.memo(function DagCellNode(
       />
       <NodeToolbar
         isVisible={!!props.selected && cellType !== 'dataset'}
-        position={vertical ? Position.Right : Position.Bottom}
+        position={Position.Top}
+        offset={6}
       >
         <NodeButtons cellId={cellId} code={code} />
       </NodeToolbar>

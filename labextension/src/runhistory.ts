@@ -14,6 +14,36 @@ export type IRunHistoryApi = Pick<
 >;
 
 /**
+ * How many fetched runs are kept for their outputs.
+ */
+export const RUNS_CACHED = 8;
+
+/**
+ * The last fetched runs (with their outputs), least recently added out first.
+ */
+export class RunCache {
+  constructor(readonly size = RUNS_CACHED) {}
+
+  get(runId: string): IRun | undefined {
+    return this._runs.get(runId);
+  }
+
+  has(runId: string): boolean {
+    return this._runs.has(runId);
+  }
+
+  add(run: IRun): void {
+    this._runs.delete(run.id);
+    this._runs.set(run.id, run);
+    while (this._runs.size > this.size) {
+      this._runs.delete(this._runs.keys().next().value as string);
+    }
+  }
+
+  private _runs = new Map<string, IRun>();
+}
+
+/**
  * How many runs a page of the history holds.
  */
 export const HISTORY_PAGE = 20;

@@ -20,7 +20,9 @@ function EdgePanel(props: { model: DagModel; edge: IViewEdge }): JSX.Element {
   return (
     <div data-testid="dag-edge-panel" data-edge-kind={edge.kind}>
       <div className="jp-NotebookDag-panelMeta">
-        <span className={`jp-NotebookDag-edgeKind jp-NotebookDag-edgeKind-${edge.kind}`}>
+        <span
+          className={`jp-NotebookDag-edgeKind jp-NotebookDag-edgeKind-${edge.kind}`}
+        >
           {edge.kind} edge
         </span>
         {edge.folded && (
@@ -32,11 +34,17 @@ function EdgePanel(props: { model: DagModel; edge: IViewEdge }): JSX.Element {
       </div>
       <p>
         From{' '}
-        <button className="jp-NotebookDag-link" onClick={() => model.select(edge.source)}>
+        <button
+          className="jp-NotebookDag-link"
+          onClick={() => model.select(edge.source)}
+        >
           {from}
         </button>{' '}
         to{' '}
-        <button className="jp-NotebookDag-link" onClick={() => model.select(edge.target)}>
+        <button
+          className="jp-NotebookDag-link"
+          onClick={() => model.select(edge.target)}
+        >
           {to}
         </button>
       </p>
@@ -45,7 +53,11 @@ function EdgePanel(props: { model: DagModel; edge: IViewEdge }): JSX.Element {
           Carries: <code>{edge.names.join(', ')}</code>
         </div>
       )}
-      <div className="jp-NotebookDag-actions" role="group" aria-label="Edge actions">
+      <div
+        className="jp-NotebookDag-actions"
+        role="group"
+        aria-label="Edge actions"
+      >
         {!edge.folded && edge.kind === 'manual' && edge.serverId && (
           <button
             className="jp-Button jp-mod-styled jp-mod-warn"
@@ -95,7 +107,10 @@ function HiddenEdges(props: { model: DagModel }): JSX.Element {
           <li key={edge.id ?? `${edge.source}>${edge.target}`}>
             {model.titleOf(edge.source)} → {model.titleOf(edge.target)}
             {edge.names?.length ? (
-              <span className="jp-NotebookDag-muted"> ({edge.names.join(', ')})</span>
+              <span className="jp-NotebookDag-muted">
+                {' '}
+                ({edge.names.join(', ')})
+              </span>
             ) : null}{' '}
             <button
               className="jp-Button jp-mod-styled"
@@ -165,10 +180,10 @@ export function SidePanel(props: {
 }): JSX.Element {
   const { model, services, tab, onTab } = props;
   const node = model.selectedId
-    ? model.dag?.nodes.find(n => n.id === model.selectedId) ?? null
+    ? (model.dag?.nodes.find(n => n.id === model.selectedId) ?? null)
     : null;
   const dataset = model.selectedId
-    ? model.dag?.datasets?.find(d => d.id === model.selectedId) ?? null
+    ? (model.dag?.datasets?.find(d => d.id === model.selectedId) ?? null)
     : null;
   const edge = model.selectedEdge;
   const tabs: SideTab[] = ['details', 'history'];
@@ -204,7 +219,11 @@ export function SidePanel(props: {
         }
       }}
     >
-      <div className="jp-NotebookDag-tabs" role="tablist" aria-label="Side panel">
+      <div
+        className="jp-NotebookDag-tabs"
+        role="tablist"
+        aria-label="Side panel"
+      >
         {tabs.map(name => (
           <button
             key={name}
@@ -226,7 +245,11 @@ export function SidePanel(props: {
         </button>
       </div>
       <div className="jp-NotebookDag-panelHeader">
-        <span className="jp-NotebookDag-panelTitle" role="heading" aria-level={2}>
+        <span
+          className="jp-NotebookDag-panelTitle"
+          role="heading"
+          aria-level={2}
+        >
           {title}
         </span>
       </div>

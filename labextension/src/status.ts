@@ -18,7 +18,10 @@ export const FINISHED_RUNS_KEPT = 32;
 /**
  * Block statuses after which the block is current in the kernel.
  */
-export const FRESH_STATUSES: ReadonlyArray<string> = ['succeeded', 'up_to_date'];
+export const FRESH_STATUSES: ReadonlyArray<string> = [
+  'succeeded',
+  'up_to_date'
+];
 
 function withState(
   states: { readonly [cellId: string]: string },
@@ -57,6 +60,10 @@ export interface IStatusState {
    */
   readonly message: string;
   /**
+   * Blocks the followed run sent events about.
+   */
+  readonly reported: ReadonlyArray<string>;
+  /**
    * Runs known to be over: their late events are ignored.
    */
   readonly finishedRuns: ReadonlyArray<string>;
@@ -84,6 +91,7 @@ export const INITIAL_STATUS_STATE: IStatusState = {
   runId: null,
   runStatus: null,
   message: '',
+  reported: [],
   finishedRuns: [],
   eventCount: 0
 };
@@ -128,12 +136,23 @@ export function statusReducer(
       return { ...state, blocks, states };
     }
     case 'run-started': {
-      if (
-        action.runId === state.runId ||
-        state.finishedRuns.includes(action.runId)
-      ) {
-        // Its events arrived before the answer to the POST: they know better.
-        return state;
+      if (state.finishedRuns.includes(action.runId)) {
+        return state; // over already (a very short run)
+      }
+      if (action.runId === state.runId) {
+        // Its first events arrived before the answer to the POST: they know
+        // better, but blocks they did not mention yet are queued.
+        const waiting = (action.blockIds ?? []).filter(
+          id => !state.reported.includes(id) && state.blocks[id] !== 'queued'
+        );
+        if (!waiting.length) {
+          return state;
+        }
+        const blocks = { ...state.blocks };
+        for (const id of waiting) {
+          blocks[id] = 'queued';
+        }
+        return { ...state, blocks };
       }
       const blocks = { ...state.blocks };
       for (const id of action.blockIds ?? []) {
@@ -144,7 +163,8 @@ export function statusReducer(
         blocks,
         runId: action.runId,
         runStatus: action.status || 'queued',
-        message: ''
+        message: '',
+        reported: []
       };
     }
     case 'event':
@@ -168,7 +188,8 @@ function applyEvent(state: IStatusState, event: IRunEvent): IStatusState {
       ...next,
       runId: event.run_id,
       runStatus: event.kind === 'run' ? event.status : 'running',
-      message: ''
+      message: '',
+      reported: []
     };
   }
   if (event.kind === 'block') {
@@ -176,7 +197,10 @@ function applyEvent(state: IStatusState, event: IRunEvent): IStatusState {
       next = {
         ...next,
         blocks: { ...next.blocks, [event.block_id]: event.status },
-        states: withState(next.states, event.block_id, event.status)
+        states: withState(next.states, event.block_id, event.status),
+        reported: next.reported.includes(event.block_id)
+          ? next.reported
+          : [...next.reported, event.block_id]
       };
     }
     if (next.runStatus === 'queued' && event.status === 'running') {

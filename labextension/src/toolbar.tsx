@@ -265,18 +265,28 @@ export function DagToolbar(props: {
             }
             title="Collapse every markdown section into its heading, or expand them"
           >
-            {options.collapsed.length === 0 ? 'Collapse sections' : 'Expand sections'}
+            {options.collapsed.length === 0
+              ? 'Collapse sections'
+              : 'Expand sections'}
           </button>
         )}
-        <label className="jp-NotebookDag-field" title="Show a minimap of the whole DAG">
+        <label
+          className="jp-NotebookDag-field"
+          title="Show a minimap of the whole DAG"
+        >
           <input
             type="checkbox"
             checked={model.viewState.minimapShown}
-            onChange={event => model.viewState.setShowMinimap(event.target.checked)}
+            onChange={event =>
+              model.viewState.setShowMinimap(event.target.checked)
+            }
           />
           <span className="jp-NotebookDag-fieldLabel">Minimap</span>
         </label>
-        <label className="jp-NotebookDag-field" title="Show the datasets the cells read and write">
+        <label
+          className="jp-NotebookDag-field"
+          title="Show the datasets the cells read and write"
+        >
           <input
             type="checkbox"
             checked={options.showDatasets}
@@ -296,8 +306,10 @@ export function DagToolbar(props: {
         </button>
         <ExportMenu onExport={format => void exportAs(format)} />
         {tab('history', 'Show the past runs', 'History')}
-        {hidden > 0 && tab('hidden', 'Inferred edges you hid', `Hidden edges (${hidden})`)}
-        {services.mounts?.datasetsTab && tab('datasets', 'Datasets', 'Datasets')}
+        {hidden > 0 &&
+          tab('hidden', 'Inferred edges you hid', `Hidden edges (${hidden})`)}
+        {services.mounts?.datasetsTab &&
+          tab('datasets', 'Datasets', 'Datasets')}
       </div>
       <span
         className="jp-NotebookDag-runState"

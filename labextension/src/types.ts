@@ -33,12 +33,7 @@ export type BlockState = 'never_run' | 'up_to_date' | 'stale';
  * Status of a whole run.
  */
 export type RunStatus =
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'interrupted';
+  'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
 /**
  * What a run executes: `all` code cells, one `block`, a block with its
@@ -46,12 +41,7 @@ export type RunStatus =
  * started by "re-run failed").
  */
 export type RunMode =
-  | 'all'
-  | 'block'
-  | 'upstream'
-  | 'downstream'
-  | 'stale'
-  | 'retry';
+  'all' | 'block' | 'upstream' | 'downstream' | 'stale' | 'retry';
 
 /**
  * A notebook_dag project (one notebook).
@@ -75,12 +65,7 @@ export interface IProject {
  * Sort keys of `GET projects` (`-` for descending).
  */
 export type ProjectSort =
-  | 'name'
-  | '-name'
-  | 'created'
-  | '-created'
-  | 'updated'
-  | '-updated';
+  'name' | '-name' | 'created' | '-created' | 'updated' | '-updated';
 
 /**
  * Query of `GET projects`.

@@ -118,7 +118,9 @@ export function buildViewGraph(
     });
   }
   const datasets =
-    options.showDatasets && dag.datasets ? dag.datasets : ([] as IDatasetNode[]);
+    options.showDatasets && dag.datasets
+      ? dag.datasets
+      : ([] as IDatasetNode[]);
   for (const dataset of datasets) {
     nodes.push({ id: dataset.id, kind: 'dataset', dataset });
   }
@@ -196,6 +198,28 @@ export function buildViewGraph(
     sections,
     cells: new Map(cells.map(cell => [cell.id, cell]))
   };
+}
+
+/**
+ * Edges only the layout sees: each (expanded) markdown heading before the
+ * first cell of its section, so that headings sit above what they introduce
+ * instead of all on the first rank.
+ */
+export function sectionLayoutEdges(
+  view: IViewGraph
+): Array<{ source: string; target: string; id: string }> {
+  const visible = new Set(view.nodes.map(node => node.id));
+  const edges: Array<{ source: string; target: string; id: string }> = [];
+  for (const node of view.nodes) {
+    if (!node.section || node.collapsed) {
+      continue;
+    }
+    const first = node.section.members.find(id => visible.has(id));
+    if (first) {
+      edges.push({ source: node.id, target: first, id: `layout:${node.id}` });
+    }
+  }
+  return edges;
 }
 
 /**

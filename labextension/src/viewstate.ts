@@ -8,7 +8,12 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { NODE_HEIGHT, NODE_WIDTH } from './graph';
 import { computeLayout, ILayoutResult, LayoutDirection, Point } from './layout';
 import { IDag } from './types';
-import { buildViewGraph, IViewEdge, IViewGraph } from './viewgraph';
+import {
+  buildViewGraph,
+  IViewEdge,
+  IViewGraph,
+  sectionLayoutEdges
+} from './viewgraph';
 import {
   IViewOptionsState,
   loadViewOptions,
@@ -238,7 +243,14 @@ export class DagViewState {
         width: NODE_WIDTH,
         height: NODE_HEIGHT
       })),
-      view.edges,
+      [
+        ...view.edges.map(e => ({
+          id: e.id,
+          source: e.source,
+          target: e.target
+        })),
+        ...sectionLayoutEdges(view)
+      ],
       { direction: this._options.direction },
       stored
     );

@@ -83,15 +83,21 @@ function StatusSummary(props: { model: DagModel }): JSX.Element {
     for (const node of dag?.nodes ?? []) {
       if (node.cell_type === 'code') {
         let status = statuses.blocks[node.id] ?? node.status ?? 'never_run';
-        const state = statuses.states[node.id] ?? node.state;
-        if (state === 'stale' && (status === 'succeeded' || status === 'up_to_date')) {
+        // (states are the project kernel's)
+        const state = model.runner.kernelId
+          ? null
+          : (statuses.states[node.id] ?? node.state);
+        if (
+          state === 'stale' &&
+          (status === 'succeeded' || status === 'up_to_date')
+        ) {
           status = 'stale';
         }
         result[status] = (result[status] ?? 0) + 1;
       }
     }
     return result;
-  }, [dag, statuses.blocks, statuses.states]);
+  }, [dag, statuses.blocks, statuses.states, model.runner.kernelId]);
   return (
     <div className="jp-NotebookDag-summary" aria-label="Summary">
       {model.project?.name ? <b>{model.project.name}</b> : null}

@@ -71,7 +71,9 @@ describe('DagModel actions', () => {
       expect(api.cancelRun).toHaveBeenCalledWith('run-1');
       expect(model.notice?.text).toBe('Cancelling the run…');
       api.cancelRun.mockRejectedValueOnce(
-        new ApiError(409, 'run run-1 already ended', { message: 'run run-1 already ended' })
+        new ApiError(409, 'run run-1 already ended', {
+          message: 'run run-1 already ended'
+        })
       );
       await model.runner.cancel();
       expect(model.notice).toMatchObject({
@@ -130,7 +132,8 @@ describe('DagModel actions', () => {
           409,
           'adding this edge would create a cycle: stats → load → clean → stats',
           {
-            message: 'adding this edge would create a cycle: stats → load → clean → stats',
+            message:
+              'adding this edge would create a cycle: stats → load → clean → stats',
             reason: 'cycle',
             cycle: ['stats', 'load', 'clean', 'stats']
           }
@@ -188,7 +191,12 @@ describe('DagModel actions', () => {
       };
       await expect(model.editor.removeEdge(edge)).resolves.toBe(false);
       await expect(
-        model.editor.removeEdge({ ...edge, kind: 'inferred', merged: 2, folded: true })
+        model.editor.removeEdge({
+          ...edge,
+          kind: 'inferred',
+          merged: 2,
+          folded: true
+        })
       ).resolves.toBe(false);
       expect(model.notice?.text).toContain('collapsed section');
       expect(api.hideEdge).not.toHaveBeenCalled();
@@ -201,8 +209,15 @@ describe('DagModel actions', () => {
       dag.nodes[1].version = 'v3';
       api.getDag.mockResolvedValueOnce(dag);
       await model.refresh();
-      await expect(model.editor.saveSource('load', 'data = [4]')).resolves.toBe(true);
-      expect(api.updateBlock).toHaveBeenCalledWith('p1', 'load', { source: 'data = [4]' }, 'v3');
+      await expect(model.editor.saveSource('load', 'data = [4]')).resolves.toBe(
+        true
+      );
+      expect(api.updateBlock).toHaveBeenCalledWith(
+        'p1',
+        'load',
+        { source: 'data = [4]' },
+        'v3'
+      );
       expect(model.notice?.text).toBe('Saved Load data.');
     });
 
@@ -235,7 +250,10 @@ describe('DagModel actions', () => {
         load: { x: 10, y: 21 },
         clean: { x: -3, y: 4 }
       });
-      expect(model.viewState.layout!.positions.get('load')).toEqual({ x: 10, y: 21 });
+      expect(model.viewState.layout!.positions.get('load')).toEqual({
+        x: 10,
+        y: 21
+      });
       // Moving does not lay the graph out again.
       expect(model.viewState.layout).toBe(layout);
     });
@@ -245,10 +263,16 @@ describe('DagModel actions', () => {
       dag.nodes[1].position = { x: 500, y: 600 };
       api.getDag.mockResolvedValueOnce(dag);
       await model.refresh();
-      expect(model.viewState.layout!.positions.get('load')).toEqual({ x: 500, y: 600 });
+      expect(model.viewState.layout!.positions.get('load')).toEqual({
+        x: 500,
+        y: 600
+      });
       await model.resetLayout();
       expect(api.savePositions).toHaveBeenCalledWith('p1', { load: null });
-      expect(model.viewState.layout!.positions.get('load')).not.toEqual({ x: 500, y: 600 });
+      expect(model.viewState.layout!.positions.get('load')).not.toEqual({
+        x: 500,
+        y: 600
+      });
     });
 
     it('changes direction and remembers it per project', () => {

@@ -116,7 +116,9 @@ describe('projectQueryString', () => {
         offset: 0
       })
     ).toBe('?q=sales%20%26%20co&favorite=true&sort=-name&limit=50&offset=0');
-    expect(projectQueryString({ favorite: false, tag: 'etl' })).toBe('?tag=etl');
+    expect(projectQueryString({ favorite: false, tag: 'etl' })).toBe(
+      '?tag=etl'
+    );
   });
 });
 
@@ -124,8 +126,20 @@ describe('normalizeDag', () => {
   it('moves dataset nodes out of the cells', () => {
     const dag = normalizeDag({
       nodes: [
-        { id: 'a', cell_type: 'code', source: '', title: '', index: 0, position: null },
-        { id: 'dataset:d', kind: 'dataset', dataset_id: 'd', name: 'd.csv' } as never
+        {
+          id: 'a',
+          cell_type: 'code',
+          source: '',
+          title: '',
+          index: 0,
+          position: null
+        },
+        {
+          id: 'dataset:d',
+          kind: 'dataset',
+          dataset_id: 'd',
+          name: 'd.csv'
+        } as never
       ],
       edges: [],
       order: ['a']
@@ -134,7 +148,9 @@ describe('normalizeDag', () => {
     expect(dag.datasets).toEqual([
       { id: 'dataset:d', kind: 'dataset', dataset_id: 'd', name: 'd.csv' }
     ]);
-    expect(normalizeDag({ nodes: [], edges: [], order: [] }).datasets).toBeUndefined();
+    expect(
+      normalizeDag({ nodes: [], edges: [], order: [] }).datasets
+    ).toBeUndefined();
   });
 });
 
@@ -165,7 +181,11 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
     await api.updateProject('p', { favorite: true });
     await api.duplicateProject('p', { name: 'copy' });
     await api.deleteProject('p');
-    await api.createProject({ name: 'n', notebook_path: 'n.ipynb', tags: ['a'] });
+    await api.createProject({
+      name: 'n',
+      notebook_path: 'n.ipynb',
+      tags: ['a']
+    });
     expect(call(0).url).toBe(
       'http://h/notebook-dag/api/projects?q=x&favorite=true&sort=name'
     );
@@ -180,7 +200,11 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
       body: { name: 'copy' }
     });
     expect(call(3)).toMatchObject({ method: 'DELETE' });
-    expect(call(4).body).toEqual({ name: 'n', notebook_path: 'n.ipynb', tags: ['a'] });
+    expect(call(4).body).toEqual({
+      name: 'n',
+      notebook_path: 'n.ipynb',
+      tags: ['a']
+    });
   });
 
   it('refuses a cycle with the server message naming it', async () => {
@@ -247,11 +271,16 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
     spy = jest
       .spyOn(ServerConnection, 'makeRequest')
       .mockResolvedValueOnce(fakeResponse(202, { id: 'r', status: 'queued' }))
-      .mockResolvedValueOnce(fakeResponse(202, { id: 'r', status: 'cancelling' }))
+      .mockResolvedValueOnce(
+        fakeResponse(202, { id: 'r', status: 'cancelling' })
+      )
       .mockResolvedValueOnce(fakeResponse(202, { id: 'r2', status: 'queued' }))
       .mockResolvedValueOnce(fakeResponse(200, { runs: [], total: 3 }))
       .mockResolvedValueOnce(
-        fakeResponse(409, { message: 'run r already ended', reason: 'conflict' })
+        fakeResponse(409, {
+          message: 'run r already ended',
+          reason: 'conflict'
+        })
       );
     const api = new DagApi(settings);
     await api.startRun('p', {
@@ -261,13 +290,23 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
       force: false
     });
     await api.cancelRun('r');
-    await expect(api.retryRun('r')).resolves.toEqual({ id: 'r2', status: 'queued' });
-    await expect(api.queryRuns('p', 20, 40)).resolves.toEqual({ runs: [], total: 3 });
+    await expect(api.retryRun('r')).resolves.toEqual({
+      id: 'r2',
+      status: 'queued'
+    });
+    await expect(api.queryRuns('p', 20, 40)).resolves.toEqual({
+      runs: [],
+      total: 3
+    });
     await expect(api.cancelRun('r')).rejects.toMatchObject({
       status: 409,
       reason: 'conflict'
     });
-    expect(call(0).body).toEqual({ mode: 'downstream', block_id: 'b', kernel_id: 'k' });
+    expect(call(0).body).toEqual({
+      mode: 'downstream',
+      block_id: 'b',
+      kernel_id: 'k'
+    });
     expect(call(1).url).toBe('http://h/notebook-dag/api/runs/r/cancel');
     expect(call(2).url).toBe('http://h/notebook-dag/api/runs/r/retry');
     expect(call(3).url).toBe(
@@ -295,7 +334,9 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
     spy = jest
       .spyOn(ServerConnection, 'makeRequest')
       .mockResolvedValueOnce(
-        fakeResponse(400, { message: 'format must be one of py, ipynb, airflow' })
+        fakeResponse(400, {
+          message: 'format must be one of py, ipynb, airflow'
+        })
       );
     await expect(
       new DagApi(settings).exportProject('p', 'zip' as never)
@@ -310,9 +351,9 @@ describe('attachmentName', () => {
   it('reads quoted, bare and RFC 5987 names', () => {
     expect(attachmentName('attachment; filename="a b.py"', 'x')).toBe('a b.py');
     expect(attachmentName('attachment; filename=a.py', 'x')).toBe('a.py');
-    expect(attachmentName("attachment; filename*=UTF-8''caf%C3%A9.py", 'x')).toBe(
-      'café.py'
-    );
+    expect(
+      attachmentName("attachment; filename*=UTF-8''caf%C3%A9.py", 'x')
+    ).toBe('café.py');
     expect(attachmentName(null, 'fallback.py')).toBe('fallback.py');
   });
 });

@@ -175,6 +175,17 @@ export function sectionDag(): IDag {
       edge('stats', 'extra', ['stats']),
       { id: 'm1', source: 'imp', target: 'load', kind: 'manual', names: [] }
     ],
-    order: ['h1', 'imp', 'h2a', 'load', 'clean', 'h2b', 'plot', 'stats', 'h1b', 'extra']
+    order: [
+      'h1',
+      'imp',
+      'h2a',
+      'load',
+      'clean',
+      'h2b',
+      'plot',
+      'stats',
+      'h1b',
+      'extra'
+    ]
   };
 }

@@ -80,7 +80,7 @@ describe('toFlowNodes', () => {
 });
 
 describe('toFlowEdges', () => {
-  it('labels and dashes inferred edges only', () => {
+  it('labels inferred edges only and styles them apart', () => {
     const edges = toFlowEdges(sampleDag());
     expect(edges).toHaveLength(4);
     const inferred = edges.filter(e => e.data?.kind === 'inferred');
@@ -88,11 +88,12 @@ describe('toFlowEdges', () => {
     expect(inferred).toHaveLength(3);
     expect(manual).toHaveLength(1);
     for (const edge of inferred) {
-      expect(edge.style?.strokeDasharray).toBeTruthy();
+      // dashed by the stylesheet, thinner than manual edges
+      expect(edge.style).toEqual({ strokeWidth: 1.5 });
       expect(edge.className).toContain('jp-NotebookDag-edge-inferred');
       expect(typeof edge.label).toBe('string');
     }
-    expect(manual[0].style?.strokeDasharray).toBeUndefined();
+    expect(manual[0].style).toEqual({ strokeWidth: 2.25 });
     expect(manual[0].label).toBeUndefined();
     expect(manual[0].className).toContain('jp-NotebookDag-edge-manual');
 
@@ -190,7 +191,10 @@ describe('viewToFlowEdges', () => {
 describe('mergeFlowNodes', () => {
   it('keeps unchanged node objects and measures', () => {
     const first = toFlowNodes(sampleDag());
-    const measured = first.map(n => ({ ...n, measured: { width: 1, height: 2 } }));
+    const measured = first.map(n => ({
+      ...n,
+      measured: { width: 1, height: 2 }
+    }));
     const again = mergeFlowNodes(measured, toFlowNodes(sampleDag()));
     expect(again).toBe(measured); // nothing changed: same array
     const changed = mergeFlowNodes(
@@ -212,7 +216,10 @@ describe('mergeFlowNodes', () => {
   it('leaves a dragged node where the user holds it', () => {
     const first = toFlowNodes(sampleDag());
     first[1] = { ...first[1], dragging: true, position: { x: 99, y: 98 } };
-    const merged = mergeFlowNodes(first, toFlowNodes(sampleDag(), { load: 'queued' }));
+    const merged = mergeFlowNodes(
+      first,
+      toFlowNodes(sampleDag(), { load: 'queued' })
+    );
     expect(merged[1].position).toEqual({ x: 99, y: 98 });
     expect(merged[1].data.status).toBe('queued');
   });
@@ -231,12 +238,60 @@ describe('sameData', () => {
     const [a] = toFlowNodes(sampleDag());
     expect(sameData(a.data, { ...a.data })).toBe(true);
     expect(sameData(a.data, { ...a.data, title: 'x' })).toBe(false);
-    const withHeading = { ...a.data, heading: { level: 1, collapsed: false, count: 2 } };
+    const withHeading = {
+      ...a.data,
+      heading: { level: 1, collapsed: false, count: 2 }
+    };
     expect(
-      sameData(withHeading, { ...withHeading, heading: { level: 1, collapsed: false, count: 2 } })
+      sameData(withHeading, {
+        ...withHeading,
+        heading: { level: 1, collapsed: false, count: 2 }
+      })
     ).toBe(true);
     expect(
-      sameData(withHeading, { ...withHeading, heading: { level: 1, collapsed: true, count: 2 } })
+      sameData(withHeading, {
+        ...withHeading,
+        heading: { level: 1, collapsed: true, count: 2 }
+      })
     ).toBe(false);
+  });
+});
+
+describe('viewToFlowEdges on large graphs', () => {
+  it('labels only the edges around the selection', () => {
+    const view = buildViewGraph(sampleDag());
+    const all = viewToFlowEdges(view);
+    expect(all.filter(e => e.label)).toHaveLength(3);
+    const near = viewToFlowEdges(view, null, {
+      labelsOnlyNear: true,
+      labelsNear: 'clean'
+    });
+    expect(
+      near
+        .filter(e => e.label)
+        .map(e => `${e.source}>${e.target}`)
+        .sort()
+    ).toEqual(['clean>plot', 'clean>stats', 'load>clean']);
+    const none = viewToFlowEdges(view, null, { labelsOnlyNear: true });
+    expect(none.filter(e => e.label)).toHaveLength(0);
+    const selected = viewToFlowEdges(view, 'e-clean-plot', {
+      labelsOnlyNear: true
+    });
+    expect(selected.filter(e => e.label).map(e => e.id)).toEqual([
+      'e-clean-plot'
+    ]);
+  });
+});
+
+describe('viewToFlowNodes on another kernel', () => {
+  it('leaves the project kernel states out', () => {
+    const dag = sampleDag();
+    dag.nodes[2].state = 'stale';
+    const nodes = viewToFlowNodes(buildViewGraph(dag), { useStates: false });
+    expect(nodes[2].data).toMatchObject({
+      status: 'succeeded',
+      state: '',
+      display: 'succeeded'
+    });
   });
 });

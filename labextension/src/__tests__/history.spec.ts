@@ -71,9 +71,9 @@ const titleOf = (id: string) => titles[id];
 
 describe('durations and dates', () => {
   it('measures between ISO dates, up to now while running', () => {
-    expect(secondsBetween('2024-05-01T11:59:00Z', '2024-05-01T11:59:01.5Z')).toBe(
-      1.5
-    );
+    expect(
+      secondsBetween('2024-05-01T11:59:00Z', '2024-05-01T11:59:01.5Z')
+    ).toBe(1.5);
     expect(secondsBetween(null, 'x')).toBeNull();
     expect(secondsBetween('nonsense', null, NOW)).toBeNull();
     expect(runDuration(run(), NOW)).toBe(2.5);
@@ -99,7 +99,9 @@ describe('runLabel', () => {
   it('says what the run did', () => {
     expect(runLabel(run())).toBe('Run all');
     expect(runLabel(run({ mode: 'stale' }))).toBe('Run stale');
-    expect(runLabel(run({ mode: 'block', block_id: 'a' }), titleOf)).toBe('Run Load');
+    expect(runLabel(run({ mode: 'block', block_id: 'a' }), titleOf)).toBe(
+      'Run Load'
+    );
     expect(runLabel(run({ mode: 'upstream', block_id: 'b' }), titleOf)).toBe(
       'Run Divide with upstream'
     );
@@ -141,14 +143,25 @@ describe('summarizeRun', () => {
       titleOf,
       NOW
     );
-    expect(running).toMatchObject({ canRetry: false, canCancel: true, reason: '' });
+    expect(running).toMatchObject({
+      canRetry: false,
+      canCancel: true,
+      reason: ''
+    });
     expect(summarizeRun(run({ status: 'interrupted' })).canRetry).toBe(true);
     expect(summarizeRun(run({ status: 'succeeded' })).canRetry).toBe(false);
   });
 
   it('lists each block with its time and error', () => {
     expect(blockRows(run(), titleOf)).toEqual([
-      { blockId: 'a', title: 'Load', status: 'succeeded', duration: '250 ms', executionCount: 1, error: '' },
+      {
+        blockId: 'a',
+        title: 'Load',
+        status: 'succeeded',
+        duration: '250 ms',
+        executionCount: 1,
+        error: ''
+      },
       {
         blockId: 'b',
         title: 'Divide',
@@ -165,7 +178,14 @@ describe('summarizeRun', () => {
         executionCount: null,
         error: 'an upstream block did not succeed'
       },
-      { blockId: 'd', title: 'd', status: 'up_to_date', duration: '', executionCount: null, error: '' }
+      {
+        blockId: 'd',
+        title: 'd',
+        status: 'up_to_date',
+        duration: '',
+        executionCount: null,
+        error: ''
+      }
     ]);
   });
 });
@@ -175,12 +195,16 @@ describe('RunHistory', () => {
 
   function api() {
     return {
-      queryRuns: jest.fn().mockImplementation(async (_p: string, limit: number, offset: number) => ({
-        runs: Array.from({ length: Math.min(limit, 25 - offset) }, (_, i) =>
-          run({ id: `r${offset + i}`, blocks: [] })
+      queryRuns: jest
+        .fn()
+        .mockImplementation(
+          async (_p: string, limit: number, offset: number) => ({
+            runs: Array.from({ length: Math.min(limit, 25 - offset) }, (_, i) =>
+              run({ id: `r${offset + i}`, blocks: [] })
+            ),
+            total: 25
+          })
         ),
-        total: 25
-      })),
       getRun: jest.fn().mockImplementation(async (id: string) => run({ id })),
       retryRun: jest.fn().mockResolvedValue({ id: 'new', status: 'queued' }),
       cancelRun: jest.fn().mockResolvedValue(undefined)
@@ -204,7 +228,10 @@ describe('RunHistory', () => {
     history.toggle('r3');
     expect(history.expanded.has('r3')).toBe(false);
 
-    await expect(history.retry('r3')).resolves.toEqual({ id: 'new', status: 'queued' });
+    await expect(history.retry('r3')).resolves.toEqual({
+      id: 'new',
+      status: 'queued'
+    });
     expect(calls.queryRuns).toHaveBeenLastCalledWith('p1', 25, 0);
     await history.cancel('r3');
     expect(calls.cancelRun).toHaveBeenCalledWith('r3');
@@ -213,7 +240,9 @@ describe('RunHistory', () => {
 
   it('reports what the server refuses', async () => {
     const calls = api();
-    calls.retryRun.mockRejectedValueOnce(new Error('every block of run r1 succeeded'));
+    calls.retryRun.mockRejectedValueOnce(
+      new Error('every block of run r1 succeeded')
+    );
     const history = new RunHistory('p1', calls as never);
     await expect(history.retry('r1')).resolves.toBeNull();
     expect(history.error).toBe('every block of run r1 succeeded');

@@ -75,7 +75,12 @@ describe('layoutGraph', () => {
     // The pinned nodes stay, the other one is laid out.
     expect(auto[1].position).toEqual({ x: 5, y: 7 });
     expect(auto[0].position).not.toEqual({ x: 0, y: 0 });
-    const ignored = layoutGraph(nodes, [], { keepStoredPositions: false }, stored);
+    const ignored = layoutGraph(
+      nodes,
+      [],
+      { keepStoredPositions: false },
+      stored
+    );
     expect(ignored[1].position).not.toEqual({ x: 5, y: 7 });
   });
 });
@@ -105,7 +110,10 @@ function notebookGraph(n: number, m: number) {
   }
   while (edges.length < m) {
     const b = 1 + Math.floor(random() * (n - 1));
-    add(random() < 0.05 ? 0 : Math.max(0, b - 1 - Math.floor(random() * 12)), b);
+    add(
+      random() < 0.05 ? 0 : Math.max(0, b - 1 - Math.floor(random() * 12)),
+      b
+    );
   }
   return { nodes, edges };
 }
@@ -149,10 +157,19 @@ describe('computeLayout', () => {
 describe('layeredLayout', () => {
   const check = (direction: 'TB' | 'LR') => {
     const { nodes, edges } = notebookGraph(300, 600);
-    const sized = nodes.map(n => ({ ...n, width: NODE_WIDTH, height: NODE_HEIGHT }));
-    const pos = layeredLayout(sized, edges, { direction, rankSep: 70, nodeSep: 40 });
+    const sized = nodes.map(n => ({
+      ...n,
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT
+    }));
+    const pos = layeredLayout(sized, edges, {
+      direction,
+      rankSep: 70,
+      nodeSep: 40
+    });
     expect(pos.size).toBe(300);
-    const along = (id: string) => (direction === 'TB' ? pos.get(id)!.y : pos.get(id)!.x);
+    const along = (id: string) =>
+      direction === 'TB' ? pos.get(id)!.y : pos.get(id)!.x;
     for (const edge of edges) {
       expect(along(edge.target)).toBeGreaterThan(along(edge.source));
     }
@@ -168,7 +185,8 @@ describe('layeredLayout', () => {
     }
   };
 
-  it('places ranks along the edges, top-down, without overlap', () => check('TB'));
+  it('places ranks along the edges, top-down, without overlap', () =>
+    check('TB'));
   it('and left to right', () => check('LR'));
 
   it('breaks cycles instead of looping', () => {
@@ -179,7 +197,11 @@ describe('layeredLayout', () => {
       { source: 'c', target: 'a' },
       { source: 'a', target: 'a' }
     ];
-    const pos = layeredLayout(nodes, edges, { direction: 'TB', rankSep: 10, nodeSep: 10 });
+    const pos = layeredLayout(nodes, edges, {
+      direction: 'TB',
+      rankSep: 10,
+      nodeSep: 10
+    });
     expect(pos.size).toBe(3);
     const { rank } = rankNodes(3, [
       [0, 1],

@@ -131,7 +131,11 @@ describe('ProjectsModel', () => {
     const api = makeApi();
     const model = new ProjectsModel(api as never);
     await model.load();
-    const created = await model.create({ name: 'N', notebook_path: 'n.ipynb', tags: ['x'] });
+    const created = await model.create({
+      name: 'N',
+      notebook_path: 'n.ipynb',
+      tags: ['x']
+    });
     expect(created).toMatchObject({ id: 'new', name: 'N' });
     expect(api.queryProjects).toHaveBeenCalledTimes(2); // reloaded
     await expect(model.rename('a', 'Renamed')).resolves.toBe(true);
@@ -149,12 +153,18 @@ describe('ProjectsModel', () => {
   it('reports a refused creation', async () => {
     const api = makeApi();
     api.createProject.mockRejectedValueOnce(
-      new ApiError(422, 'the request body does not match the schema: name: too short', {
-        message: 'the request body does not match the schema: name: too short'
-      })
+      new ApiError(
+        422,
+        'the request body does not match the schema: name: too short',
+        {
+          message: 'the request body does not match the schema: name: too short'
+        }
+      )
     );
     const model = new ProjectsModel(api as never);
-    await expect(model.create({ name: '', notebook_path: 'x.ipynb' })).resolves.toBeNull();
+    await expect(
+      model.create({ name: '', notebook_path: 'x.ipynb' })
+    ).resolves.toBeNull();
     expect(model.error).toContain('name: too short');
     model.dispose();
   });
@@ -163,7 +173,10 @@ describe('ProjectsModel', () => {
     const api = makeApi();
     api.queryProjects
       .mockResolvedValueOnce({ projects: [project('a')], total: 2 })
-      .mockResolvedValueOnce({ projects: [project('a'), project('b')], total: 2 });
+      .mockResolvedValueOnce({
+        projects: [project('a'), project('b')],
+        total: 2
+      });
     const model = new ProjectsModel(api as never);
     await model.load();
     await model.more();

@@ -5,7 +5,11 @@ import {
   headingOf
 } from '../sections';
 import { viewToFlowEdges, viewToFlowNodes } from '../graph';
-import { buildViewGraph, plannedBlocks } from '../viewgraph';
+import {
+  buildViewGraph,
+  plannedBlocks,
+  sectionLayoutEdges
+} from '../viewgraph';
 import { sampleDag, sectionDag } from './fixtures';
 
 describe('headingOf', () => {
@@ -111,9 +115,17 @@ describe('buildViewGraph', () => {
 
   it('draws an accepted inference once, as a manual edge with its names', () => {
     const dag = sampleDag();
-    dag.edges.push({ id: 'acc', source: 'load', target: 'clean', kind: 'manual', names: [] });
+    dag.edges.push({
+      id: 'acc',
+      source: 'load',
+      target: 'clean',
+      kind: 'manual',
+      names: []
+    });
     const view = buildViewGraph(dag);
-    const accepted = view.edges.filter(e => e.source === 'load' && e.target === 'clean');
+    const accepted = view.edges.filter(
+      e => e.source === 'load' && e.target === 'clean'
+    );
     expect(accepted).toHaveLength(1);
     expect(accepted[0]).toMatchObject({
       id: 'acc',
@@ -141,7 +153,13 @@ describe('buildViewGraph', () => {
         ...sectionDag(),
         edges: [
           ...sectionDag().edges,
-          { id: null, source: 'clean', target: 'extra', kind: 'inferred', names: ['clean'] }
+          {
+            id: null,
+            source: 'clean',
+            target: 'extra',
+            kind: 'inferred',
+            names: ['clean']
+          }
         ]
       },
       { collapsed: ['h1'] }
@@ -185,10 +203,18 @@ describe('buildViewGraph', () => {
       ],
       edges: [
         ...sampleDag().edges,
-        { id: null, source: 'dataset:d1', target: 'load', kind: 'reads', names: ['sales.csv'] }
+        {
+          id: null,
+          source: 'dataset:d1',
+          target: 'load',
+          kind: 'reads',
+          names: ['sales.csv']
+        }
       ]
     };
-    expect(buildViewGraph(dag).nodes.map(n => n.id)).not.toContain('dataset:d1');
+    expect(buildViewGraph(dag).nodes.map(n => n.id)).not.toContain(
+      'dataset:d1'
+    );
     const view = buildViewGraph(dag, { showDatasets: true });
     const dataset = viewToFlowNodes(view).find(n => n.id === 'dataset:d1')!;
     expect(dataset.type).toBe('dagDataset');
@@ -235,5 +261,18 @@ describe('plannedBlocks', () => {
     dag.nodes.forEach(n => (n.state = 'up_to_date'));
     dag.nodes.find(n => n.id === 'plot')!.state = 'stale';
     expect(plannedBlocks(dag, 'stale')).toEqual(['plot']);
+  });
+});
+
+describe('sectionLayoutEdges', () => {
+  it('puts each expanded heading before the first visible cell of its section', () => {
+    const edges = sectionLayoutEdges(
+      buildViewGraph(sectionDag(), { collapsed: ['h2a'] })
+    );
+    expect(edges.map(e => `${e.source}>${e.target}`)).toEqual([
+      'h1>imp',
+      'h2b>plot',
+      'h1b>extra'
+    ]);
   });
 });

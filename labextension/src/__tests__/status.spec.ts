@@ -123,6 +123,25 @@ describe('statusReducer', () => {
     expect(statusReducer(done, started)).toBe(done);
   });
 
+  it('queues the planned blocks the early events did not mention yet', () => {
+    const early = fold([
+      ev({ kind: 'run', status: 'queued' }),
+      ev({ block_id: 'clean', status: 'running' })
+    ]);
+    const state = statusReducer(early, {
+      type: 'run-started',
+      runId: 'run-1',
+      status: 'queued',
+      blockIds: ['clean', 'plot', 'stats']
+    });
+    expect(state.blocks).toMatchObject({
+      clean: 'running',
+      plot: 'queued',
+      stats: 'queued'
+    });
+    expect(state.reported).toEqual(['clean']);
+  });
+
   it('reconciles final statuses from the run (missed events)', () => {
     const state = fold([
       { type: 'dag', dag: sampleDag() },
@@ -228,7 +247,12 @@ describe('statusReducer: states and newer statuses', () => {
     dag.nodes[2].state = 'stale';
     const state = fold([
       { type: 'dag', dag },
-      { type: 'run-started', runId: 'run-1', status: 'queued', blockIds: ['load', 'clean'] },
+      {
+        type: 'run-started',
+        runId: 'run-1',
+        status: 'queued',
+        blockIds: ['load', 'clean']
+      },
       ev({ block_id: 'load', status: 'up_to_date' }),
       ev({ block_id: 'clean', status: 'running' })
     ]);
@@ -247,7 +271,12 @@ describe('statusReducer: states and newer statuses', () => {
     dag.nodes[1].state = 'stale';
     const state = fold([
       { type: 'dag', dag },
-      { type: 'run-started', runId: 'run-1', status: 'queued', blockIds: ['load'] },
+      {
+        type: 'run-started',
+        runId: 'run-1',
+        status: 'queued',
+        blockIds: ['load']
+      },
       ev({ block_id: 'load', status: 'succeeded' }),
       { type: 'dag', dag }
     ]);
@@ -256,9 +285,18 @@ describe('statusReducer: states and newer statuses', () => {
 
   it('ends a run on interrupted and ignores its late events', () => {
     const state = fold([
-      { type: 'run-started', runId: 'run-1', status: 'queued', blockIds: ['load'] },
+      {
+        type: 'run-started',
+        runId: 'run-1',
+        status: 'queued',
+        blockIds: ['load']
+      },
       ev({ block_id: 'load', status: 'running' }),
-      ev({ kind: 'run', status: 'interrupted', message: 'the server restarted' })
+      ev({
+        kind: 'run',
+        status: 'interrupted',
+        message: 'the server restarted'
+      })
     ]);
     expect(state.runStatus).toBe('interrupted');
     expect(state.message).toBe('the server restarted');

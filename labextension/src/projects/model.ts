@@ -98,7 +98,11 @@ export class ProjectsModel {
       clearTimeout(this._timer);
       this._timer = null;
     }
-    if ('q' in patch && Object.keys(patch).length === 1 && this._searchDelay > 0) {
+    if (
+      'q' in patch &&
+      Object.keys(patch).length === 1 &&
+      this._searchDelay > 0
+    ) {
       this._timer = setTimeout(() => {
         this._timer = null;
         void this.load();
@@ -223,7 +227,10 @@ export class ProjectsModel {
 
   async duplicate(projectId: string, name?: string): Promise<IProject | null> {
     return this._act(async () => {
-      const copy = await this._api.duplicateProject(projectId, name ? { name } : {});
+      const copy = await this._api.duplicateProject(
+        projectId,
+        name ? { name } : {}
+      );
       await this.load();
       return copy;
     });
@@ -255,7 +262,9 @@ export class ProjectsModel {
   }
 
   private _replace(project: IProject): void {
-    this._projects = this._projects.map(p => (p.id === project.id ? project : p));
+    this._projects = this._projects.map(p =>
+      p.id === project.id ? project : p
+    );
     this._changed.emit();
   }
 

@@ -219,7 +219,10 @@ function ProjectItem(props: {
           </button>
         ))}
         {project.updated_at && (
-          <span className="jp-NotebookDagProjects-when" title={project.updated_at}>
+          <span
+            className="jp-NotebookDagProjects-when"
+            title={project.updated_at}
+          >
             {formatWhen(project.updated_at)}
           </span>
         )}
@@ -229,7 +232,10 @@ function ProjectItem(props: {
         role="group"
         aria-label={`Actions on ${project.name}`}
       >
-        <button className="jp-Button jp-mod-styled" onClick={() => callbacks.openDag(project)}>
+        <button
+          className="jp-Button jp-mod-styled"
+          onClick={() => callbacks.openDag(project)}
+        >
           DAG
         </button>
         <button
@@ -326,7 +332,9 @@ export function ProjectsView(props: {
         <select
           aria-label="Filter by tag"
           value={query.tag ?? ''}
-          onChange={event => model.setQuery({ tag: event.target.value || undefined })}
+          onChange={event =>
+            model.setQuery({ tag: event.target.value || undefined })
+          }
         >
           <option value="">All tags</option>
           {model.tags.map(tag => (
@@ -338,7 +346,9 @@ export function ProjectsView(props: {
         <select
           aria-label="Sort projects"
           value={query.sort ?? '-updated'}
-          onChange={event => model.setQuery({ sort: event.target.value as ProjectSort })}
+          onChange={event =>
+            model.setQuery({ sort: event.target.value as ProjectSort })
+          }
         >
           {Object.entries(SORT_LABELS).map(([sort, label]) => (
             <option key={sort} value={sort}>
@@ -350,7 +360,9 @@ export function ProjectsView(props: {
           <input
             type="checkbox"
             checked={!!query.favorite}
-            onChange={event => model.setQuery({ favorite: event.target.checked })}
+            onChange={event =>
+              model.setQuery({ favorite: event.target.checked })
+            }
           />
           Starred only
         </label>
@@ -358,13 +370,22 @@ export function ProjectsView(props: {
       {model.error && (
         <div className="jp-NotebookDag-inlineError" role="alert">
           {model.error}{' '}
-          <button className="jp-NotebookDag-link" onClick={() => model.dismissError()}>
+          <button
+            className="jp-NotebookDag-link"
+            onClick={() => model.dismissError()}
+          >
             Dismiss
           </button>
         </div>
       )}
-      <div className="jp-NotebookDagProjects-count" role="status" aria-live="polite">
-        {model.loading ? 'Loading…' : `${model.total} project${model.total === 1 ? '' : 's'}`}
+      <div
+        className="jp-NotebookDagProjects-count"
+        role="status"
+        aria-live="polite"
+      >
+        {model.loading
+          ? 'Loading…'
+          : `${model.total} project${model.total === 1 ? '' : 's'}`}
       </div>
       <ul className="jp-NotebookDagProjects-list" aria-label="Projects">
         {model.projects.map(project => (
@@ -378,12 +399,16 @@ export function ProjectsView(props: {
       </ul>
       {!model.loading && model.projects.length === 0 && (
         <div className="jp-NotebookDag-muted">
-          No project{query.q || query.tag || query.favorite ? ' matches' : ' yet'}.
-          Open a notebook and use "Open DAG view", or create one above.
+          No project
+          {query.q || query.tag || query.favorite ? ' matches' : ' yet'}. Open a
+          notebook and use "Open DAG view", or create one above.
         </div>
       )}
       {model.projects.length < model.total && (
-        <button className="jp-Button jp-mod-styled" onClick={() => void model.more()}>
+        <button
+          className="jp-Button jp-mod-styled"
+          onClick={() => void model.more()}
+        >
           Load more
         </button>
       )}

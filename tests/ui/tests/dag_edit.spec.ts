@@ -79,7 +79,9 @@ test('edges: draw, refuse a cycle, delete, hide, accept', async ({
   await expect(loadMean).toHaveCount(1);
 
   // Accept the inferred edge total -> mean: drawn once, as manual, labelled.
-  const totalMean = view.locator('.react-flow__edge[aria-label*="from total to mean"]');
+  const totalMean = view.locator(
+    '.react-flow__edge[aria-label*="from total to mean"]'
+  );
   await totalMean.focus();
   await page.keyboard.press('Enter');
   await edgePanel.getByRole('button', { name: 'Accept edge' }).click();
@@ -96,6 +98,14 @@ test('edges: draw, refuse a cycle, delete, hide, accept', async ({
     .selectOption('mean');
   await panel.getByRole('button', { name: 'Add edge' }).click();
   await expect(manual).toHaveCount(2);
+
+  // Export menu: a download named after the notebook.
+  await view.getByRole('button', { name: 'Export ▾' }).click();
+  const menu = view.getByRole('menu', { name: 'Export formats' });
+  await expect(menu.getByRole('menuitem')).toHaveCount(3);
+  const download = page.waitForEvent('download');
+  await menu.getByRole('menuitem', { name: 'Python script (.py)' }).click();
+  expect((await download).suggestedFilename()).toBe('five_cells.py');
 
   expect(problems()).toEqual([]);
 });
@@ -119,7 +129,9 @@ test('layout: move and save nodes, direction, sections, dark theme', async ({
   const saved = page.waitForRequest(
     request =>
       request.method() === 'PUT' &&
-      new URL(request.url()).pathname.endsWith(`/projects/${projectId}/positions`)
+      new URL(request.url()).pathname.endsWith(
+        `/projects/${projectId}/positions`
+      )
   );
   await page.mouse.move(before.x + 60, before.y + 40);
   await page.mouse.down();
@@ -166,13 +178,16 @@ test('layout: move and save nodes, direction, sections, dark theme', async ({
 
   // Hovering a node previews its code.
   await node(page, 'total').hover();
-  await expect(node(page, 'total').locator('.jp-NotebookDag-preview')).toContainText(
-    'print(f"total = {total}")'
-  );
+  await expect(
+    node(page, 'total').locator('.jp-NotebookDag-preview')
+  ).toContainText('print(f"total = {total}")');
 
   // Dark theme: JupyterLab's variables apply to nodes, text and canvas.
   await page.theme.setDarkTheme();
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
+  await expect(page.locator('body')).toHaveAttribute(
+    'data-jp-theme-light',
+    'false'
+  );
   await expect(view.locator('.react-flow.dark')).toHaveCount(1);
   const colours = await page.evaluate(() => {
     const resolve = (value: string) => {
@@ -200,10 +215,14 @@ test('layout: move and save nodes, direction, sections, dark theme', async ({
   expect(colours.paneBackground).toBe(colours.layout0);
   // Light text on a dark node: contrast of at least 4.5:1 (WCAG AA).
   const luminance = (rgb: string) => {
-    const [r, g, b] = rgb.match(/[\d.]+/g)!.slice(0, 3).map(Number).map(c => {
-      const s = c / 255;
-      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-    });
+    const [r, g, b] = rgb
+      .match(/[\d.]+/g)!
+      .slice(0, 3)
+      .map(Number)
+      .map(c => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const alpha = Number((colours.titleColour.match(/[\d.]+/g) ?? [])[3] ?? 1);
@@ -215,5 +234,46 @@ test('layout: move and save nodes, direction, sections, dark theme', async ({
   await attachScreenshot(view, testInfo, 'dark-theme');
   await page.theme.setLightTheme();
 
+  expect(problems()).toEqual([]);
+});
+
+test('datasets: dataset nodes in the DAG and the Datasets tab', async ({
+  page,
+  tmpPath
+}) => {
+  const problems = watchConsole(page);
+  await page.contents.uploadFile(
+    path.join(FIXTURES, 'sales.csv'),
+    `${tmpPath}/sales.csv`
+  );
+  await openNotebook(page, tmpPath, path.join(FIXTURES, 'datasets.ipynb'));
+  const view = await openDagView(page);
+  await focusDagView(page);
+  const projectId = (await view.getAttribute('data-project-id'))!;
+  const registered = await page.request.post('/notebook-dag/api/datasets', {
+    data: { path: `${tmpPath}/sales.csv`, project_id: projectId }
+  });
+  expect(registered.status()).toBe(201);
+
+  await view.getByLabel('Datasets', { exact: true }).check();
+  const dataset = view.locator(
+    '.jp-NotebookDag-node[data-cell-type="dataset"]'
+  );
+  await expect(dataset).toHaveCount(1);
+  await expect(dataset).toContainText('sales.csv');
+  await expect(
+    view.locator(
+      '.react-flow__edge[data-edge-kind="reads"][aria-label*="to read"]'
+    )
+  ).toHaveCount(1);
+
+  // The project's datasets in the side panel's tab (the datasets/ panel).
+  await view.getByRole('button', { name: 'Datasets', exact: true }).click();
+  const tab = page.getByTestId('dag-datasets-tab');
+  await expect(tab).toBeVisible();
+  await expect(tab).toContainText('sales.csv');
+
+  await view.getByLabel('Datasets', { exact: true }).uncheck();
+  await expect(dataset).toHaveCount(0);
   expect(problems()).toEqual([]);
 });

@@ -45,16 +45,25 @@ test('runs, edits a block, runs downstream, history, restore', async ({
   for (const id of ['load', 'square', 'total', 'mean']) {
     await expect(node(page, id)).toHaveAttribute('data-status', 'succeeded');
   }
-  await expect(node(page, 'md-title')).toHaveAttribute('data-status', 'never_run');
+  await expect(node(page, 'md-title')).toHaveAttribute(
+    'data-status',
+    'never_run'
+  );
   // Statuses came from the server's events, not from polling.
-  expect(Number(await view.getAttribute('data-event-count'))).toBeGreaterThan(0);
-  await expect(node(page, 'total').locator('.jp-NotebookDag-nodeDuration')).toBeVisible();
+  expect(Number(await view.getAttribute('data-event-count'))).toBeGreaterThan(
+    0
+  );
+  await expect(
+    node(page, 'total').locator('.jp-NotebookDag-nodeDuration')
+  ).toBeVisible();
 
   // Outputs of a node, rendered by JupyterLab's rendermime.
   await node(page, 'total').click();
   const panel = page.getByTestId('dag-output-panel');
   const outputs = panel.getByTestId('dag-outputs');
-  await expect(outputs.locator('.jp-OutputArea-output')).toContainText('total = 385');
+  await expect(outputs.locator('.jp-OutputArea-output')).toContainText(
+    'total = 385'
+  );
   await node(page, 'mean').click();
   await expect(
     outputs.locator('.jp-OutputArea-output[data-mime-type="text/plain"]')
@@ -69,7 +78,7 @@ test('runs, edits a block, runs downstream, history, restore', async ({
   await page.keyboard.press('Control+A');
   // (slow enough for the running state to be seen)
   await page.keyboard.insertText(
-    'import time\ntime.sleep(0.8)\ntotal = sum(squares) + 1\nprint(f"total = {total}")'
+    'total = sum(squares) + 1\nimport time\ntime.sleep(0.8)\nprint(f"total = {total}")'
   );
   await panel.getByRole('button', { name: 'Save' }).click();
   await expect(view.getByTestId('dag-notice')).toContainText('Saved');
@@ -90,17 +99,25 @@ test('runs, edits a block, runs downstream, history, restore', async ({
   const seen = await recordedStatuses(page);
   // total: queued or straight to running, then succeeded; mean waits for it.
   expect(seen.total).toContain('running');
-  expect(seen.mean).toContain('running'); // queued may pass between two samples
+  expect(seen.mean).toContain('queued');
   for (const id of ['total', 'mean']) {
     expect(seen[id][seen[id].length - 1]).toBe('succeeded');
   }
   expect(seen.load).toEqual(['succeeded']);
   expect(seen.square).toEqual(['succeeded']);
-  await expect(node(page, 'total')).toHaveAttribute('data-display', 'succeeded');
-  await expect(outputs.locator('.jp-OutputArea-output')).toContainText('total = 386');
+  await expect(node(page, 'total')).toHaveAttribute(
+    'data-display',
+    'succeeded'
+  );
+  await expect(outputs.locator('.jp-OutputArea-output')).toContainText(
+    'total = 386'
+  );
 
   // The run history: both runs, with their blocks.
-  await view.getByRole('button', { name: 'History', exact: true }).first().click();
+  await view
+    .getByRole('button', { name: 'History', exact: true })
+    .first()
+    .click();
   const history = page.getByTestId('dag-history');
   const runs = history.getByTestId('dag-history-run');
   await expect(runs).toHaveCount(2);
@@ -110,17 +127,29 @@ test('runs, edits a block, runs downstream, history, restore', async ({
   await expect(runs.nth(0).locator('tbody tr')).toHaveCount(2);
   await attachScreenshot(view, testInfo, 'history');
 
+  // Open a node's cell in the notebook: scrolled to and active.
+  await unfocusDagView(page);
+  await node(page, 'mean').click();
+  await panel.getByRole('button', { name: 'Open in notebook' }).click();
+  await expect(
+    page.locator('.jp-NotebookPanel .jp-Notebook .jp-Cell.jp-mod-active')
+  ).toContainText('mean = total / len(numbers)');
+
   expect(problems()).toEqual([]);
 
   // Reload: the view comes back with its statuses.
-  await unfocusDagView(page);
   await page.waitForTimeout(1500); // the workspace is saved
   await page.reload({ waitForIsReady: false });
   const restored = page.locator('.jp-NotebookDag');
   await expect(restored).toBeVisible({ timeout: 60 * 1000 });
-  await expect(restored.locator('.jp-NotebookDag-node')).toHaveCount(cells.length);
+  await expect(restored.locator('.jp-NotebookDag-node')).toHaveCount(
+    cells.length
+  );
   await expect(node(page, 'mean')).toHaveAttribute('data-status', 'succeeded');
-  await expect(node(page, 'total')).toHaveAttribute('data-display', 'succeeded');
+  await expect(node(page, 'total')).toHaveAttribute(
+    'data-display',
+    'succeeded'
+  );
 });
 
 test('a failed run: traceback, skipped blocks, re-run failed, AI mounts', async ({
@@ -131,7 +160,25 @@ test('a failed run: traceback, skipped blocks, re-run failed, AI mounts', async 
   await openNotebook(page, tmpPath, path.join(FIXTURES, 'failing.ipynb'));
   const view = await openDagView(page);
   await focusDagView(page);
+  // Run on the notebook's own (live session) kernel.
+  const kernel = view.getByLabel('Kernel the runs go to');
+  const sessionKernel = kernel.locator('option', {
+    hasText: 'Notebook kernel'
+  });
+  await kernel.focus(); // the list is refreshed on focus
+  await expect(sessionKernel).toHaveCount(1);
+  const kernelId = (await sessionKernel.getAttribute('value'))!;
+  await kernel.selectOption(kernelId);
+  const posted = page.waitForRequest(
+    request =>
+      request.method() === 'POST' &&
+      new URL(request.url()).pathname.endsWith('/runs')
+  );
   await runAllAndWait(view, 4, 'failed');
+  expect((await posted).postDataJSON()).toEqual({
+    mode: 'all',
+    kernel_id: kernelId
+  });
   await expect(node(page, 'a')).toHaveAttribute('data-status', 'succeeded');
   await expect(node(page, 'b')).toHaveAttribute('data-status', 'failed');
   await expect(node(page, 'c')).toHaveAttribute('data-status', 'skipped');
@@ -156,7 +203,10 @@ test('a failed run: traceback, skipped blocks, re-run failed, AI mounts', async 
   await attachScreenshot(view, testInfo, 'failed-run');
 
   // Re-run what failed, from the history.
-  await view.getByRole('button', { name: 'History', exact: true }).first().click();
+  await view
+    .getByRole('button', { name: 'History', exact: true })
+    .first()
+    .click();
   const runs = page.getByTestId('dag-history-run');
   await expect(runs).toHaveCount(1);
   await runs.first().getByRole('button', { name: 'Re-run failed' }).click();
@@ -176,6 +226,7 @@ test('runs the example notebook and saves the README screenshot', async ({
 }, testInfo) => {
   const file = path.join(REPO, 'examples', 'sales_analysis.ipynb');
   const cells = cellsOf(file);
+  await page.setViewportSize({ width: 1440, height: 1000 });
   await openNotebook(page, tmpPath, file);
   const view = await openDagView(page);
   await focusDagView(page);
@@ -183,16 +234,25 @@ test('runs the example notebook and saves the README screenshot', async ({
   await runAllAndWait(view, cells.filter(c => c.cell_type === 'code').length);
 
   // The chart's outputs in the side panel, the whole DAG fitted beside it.
-  const chart = cells.find(c => c.id === 'example-08') ? 'example-08' : cells[cells.length - 1].id;
+  const chart = cells.find(c => c.id === 'example-08')
+    ? 'example-08'
+    : cells[cells.length - 1].id;
   await node(page, chart).click();
-  await expect(
-    page.getByTestId('dag-output-panel').locator('.jp-OutputArea-output img')
-  ).toBeVisible();
+  const chartImage = page
+    .getByTestId('dag-output-panel')
+    .locator('.jp-OutputArea-output img');
+  await expect(chartImage).toBeVisible();
+  await chartImage.scrollIntoViewIfNeeded();
   await view.getByLabel('Minimap').check();
   await page.locator('.react-flow__controls-fitview').click();
   await page.waitForTimeout(400);
 
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.locator('.jp-NotebookDag-panelWidget:visible').screenshot({ path: SCREENSHOT });
-  await testInfo.attach('dag-view', { path: SCREENSHOT, contentType: 'image/png' });
+  await page
+    .locator('.jp-NotebookDag-panelWidget:visible')
+    .screenshot({ path: SCREENSHOT });
+  await testInfo.attach('dag-view', {
+    path: SCREENSHOT,
+    contentType: 'image/png'
+  });
 });

@@ -53,7 +53,9 @@ export async function openNotebook(
 /**
  * Run "Open DAG view" from the command palette and return the view.
  */
-export async function openDagView(page: IJupyterLabPageFixture): Promise<Locator> {
+export async function openDagView(
+  page: IJupyterLabPageFixture
+): Promise<Locator> {
   await page.keyboard.press('Control+Shift+C');
   const palette = page.locator('#modal-command-palette');
   await expect(palette).toBeVisible();
@@ -73,7 +75,9 @@ export async function openDagView(page: IJupyterLabPageFixture): Promise<Locator
 /**
  * Give the DAG view the whole window (single-document mode, no sidebar).
  */
-export async function focusDagView(page: IJupyterLabPageFixture): Promise<void> {
+export async function focusDagView(
+  page: IJupyterLabPageFixture
+): Promise<void> {
   const id = await page
     .locator('.jp-NotebookDag-panelWidget:visible')
     .getAttribute('id');
@@ -94,7 +98,9 @@ export async function focusDagView(page: IJupyterLabPageFixture): Promise<void> 
 /**
  * Back to JupyterLab's usual layout (tabs side by side).
  */
-export async function unfocusDagView(page: IJupyterLabPageFixture): Promise<void> {
+export async function unfocusDagView(
+  page: IJupyterLabPageFixture
+): Promise<void> {
   await page.evaluate(async () => {
     await window.jupyterapp.commands.execute('application:set-mode', {
       mode: 'multiple-document'
@@ -124,13 +130,18 @@ export async function runAllAndWait(
 /**
  * Record every `data-status` a node takes from now on.
  */
-export async function recordStatuses(page: Page, cellIds: string[]): Promise<void> {
+export async function recordStatuses(
+  page: Page,
+  cellIds: string[]
+): Promise<void> {
   await page.evaluate(ids => {
     const seen: { [id: string]: string[] } = {};
     (window as any).__dagStatuses = seen;
     const note = () => {
       for (const id of ids) {
-        const element = document.querySelector(`[data-testid="dag-node-${id}"]`);
+        const element = document.querySelector(
+          `[data-testid="dag-node-${id}"]`
+        );
         const status = element?.getAttribute('data-status');
         if (status && seen[id][seen[id].length - 1] !== status) {
           seen[id].push(status);
@@ -142,12 +153,15 @@ export async function recordStatuses(page: Page, cellIds: string[]): Promise<voi
     }
     note();
     // The whole canvas: React Flow may mount a node's element anew.
-    new MutationObserver(note).observe(document.querySelector('.jp-NotebookDag')!, {
-      attributes: true,
-      attributeFilter: ['data-status'],
-      childList: true,
-      subtree: true
-    });
+    new MutationObserver(note).observe(
+      document.querySelector('.jp-NotebookDag')!,
+      {
+        attributes: true,
+        attributeFilter: ['data-status'],
+        childList: true,
+        subtree: true
+      }
+    );
   }, cellIds);
 }
 
@@ -180,7 +194,10 @@ export async function dragEdge(
   await page.mouse.up();
 }
 
-export async function apiGet(page: IJupyterLabPageFixture, route: string): Promise<any> {
+export async function apiGet(
+  page: IJupyterLabPageFixture,
+  route: string
+): Promise<any> {
   const response = await page.request.get(`${API}/${route}`);
   expect(response.ok()).toBe(true);
   return response.json();

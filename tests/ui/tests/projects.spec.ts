@@ -36,7 +36,9 @@ test('projects panel: create, search, star, rename, duplicate, delete', async ({
   await form.getByLabel('Tags (comma separated)').fill('ui-test, weekly');
   await form.getByRole('button', { name: 'Create' }).click();
   await expect(page.locator('.jp-NotebookDag:visible')).toBeVisible();
-  await expect(page.locator('.jp-NotebookDag:visible .jp-NotebookDag-node')).toHaveCount(5);
+  await expect(
+    page.locator('.jp-NotebookDag:visible .jp-NotebookDag-node')
+  ).toHaveCount(5);
 
   // Search.
   const search = panel.getByLabel('Search projects');
@@ -78,7 +80,10 @@ test('projects panel: create, search, star, rename, duplicate, delete', async ({
 
   // Delete both, confirming in JupyterLab's dialog.
   for (let left = 2; left > 0; left--) {
-    await items.first().getByRole('button', { name: 'Delete', exact: true }).click();
+    await items
+      .first()
+      .getByRole('button', { name: 'Delete', exact: true })
+      .click();
     const dialog = page.locator('.jp-Dialog');
     await expect(dialog).toContainText('Delete the project');
     await dialog.getByRole('button', { name: 'Delete' }).click();
