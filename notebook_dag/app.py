@@ -39,6 +39,15 @@ class NotebookDagApp(ExtensionApp):
         0.0, help="Per-block execution time limit in seconds; 0 means no limit."
     ).tag(config=True)
 
+    max_parallel = Int(
+        1,
+        help="Default for a run's max_parallel: at most this many blocks execute at once. Above 1, "
+        "independent blocks run on max_parallel - 1 warm worker kernels per project (started on "
+        "a project's first parallel run, kept until the project is deleted or the server stops) "
+        "and their results are brought back into the project kernel; see docs/parallel.md. "
+        "Remote (gateway) kernels always run sequentially.",
+    ).tag(config=True)
+
     max_upload_bytes = Int(
         2 << 30, help="Largest dataset upload accepted, in bytes (larger ones get 413)."
     ).tag(config=True)
@@ -124,7 +133,7 @@ class NotebookDagApp(ExtensionApp):
         projects = self.project_service_class(db, store)
         runs = self.run_service_class(
             db, dag, self.serverapp.kernel_manager, RunEvents(event_logger), self.log, self.block_timeout or None,
-            projects=projects,
+            projects=projects, max_parallel=max(1, self.max_parallel),
         )
         runs.server_id = self.server_id
         on_kernel_reset(event_logger, runs.states.forget)

@@ -24,7 +24,9 @@ from .dag import BuiltDag, DagService, plan_blocks
 from .engine import BlockResult, Engine, new_client, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
+from .gateway import is_remote
 from .models import RunCreate
+from .parallel import ParallelEngine, WorkerPool
 from .staleness import KernelStates, fingerprints
 from .storage import Database, Project, Run, RunBlock
 
@@ -42,6 +44,7 @@ def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
         "status": run.status,
         "reason": run.reason,
         "kernel_id": run.kernel_id,
+        "max_parallel": run.max_parallel or 1,
         "owner": run.owner,
         "created_at": run.created_at,
         "started_at": run.started_at,
@@ -58,6 +61,8 @@ def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
                 "execution_count": b.execution_count,
                 "outputs": b.outputs or [],
                 "error": b.error,
+                "kernel": b.kernel,
+                "note": b.note,
             }
             for b in run.blocks
         ]
@@ -211,6 +216,8 @@ class _Recorder:
             self.service.states.executed(self.kernel_id, block_id, fp, self.graph)
         self._write(
             block_id,
+            kernel=result.kernel,
+            note=result.note,
             status=result.status,
             fingerprint=self.fps.get(block_id),
             outputs=result.outputs,
@@ -236,12 +243,16 @@ class _Job:
     kernel_id: str | None
     skip_fresh: bool
     must_run: set[str]
+    max_parallel: int = 1
 
 
 class RunService:
     """Starts, tracks, cancels and lists runs.
 
-    ``block_timeout`` is the per-block limit in seconds (None: none).
+    ``block_timeout`` is the per-block limit in seconds (None: none); ``max_parallel``
+    the default number of blocks a run executes at once (above 1, on the project kernel
+    and a per-project :class:`~notebook_dag.parallel.WorkerPool` of warm worker kernels,
+    see :class:`~notebook_dag.parallel.ParallelEngine` and ``docs/parallel.md``).
     """
 
     def __init__(
@@ -253,6 +264,7 @@ class RunService:
         log: logging.Logger,
         block_timeout: float | None = None,
         projects: Any | None = None,
+        max_parallel: int = 1,
     ) -> None:
         self.db = db
         self.projects = projects
@@ -263,8 +275,11 @@ class RunService:
         self.events = events
         self.log = log
         self.block_timeout = block_timeout
+        self.max_parallel = max(1, int(max_parallel))
+        #: warm worker kernels per project id, for parallel runs
+        self.pools: dict[str, WorkerPool] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._engines: dict[str, Engine] = {}
+        self._engines: dict[str, Engine | ParallelEngine] = {}
         self._project_of: dict[str, str] = {}
         self._cancelled: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -290,7 +305,8 @@ class RunService:
         if body.mode == "block" and not plan:
             raise Unprocessable(f"block {body.block_id!r} is not a code cell with code to run")
         return await self._queue(project, dag, plan, body.mode, body.block_id, body.kernel_id, user,
-                                 skip_fresh=not body.force and body.mode != "block")
+                                 skip_fresh=not body.force and body.mode != "block",
+                                 max_parallel=body.max_parallel or self.max_parallel)
 
     async def retry(self, run_id: str, user: str, force: bool = False) -> dict[str, Any]:
         """Start a new run of the blocks of ``run_id`` that did not succeed, with what
@@ -315,7 +331,8 @@ class RunService:
         plan = [b for b in plan_blocks(dag, "all") if b in needed]
         explicit = old.kernel_id in self.kernel_manager and old.kernel_id != self.kernels.current(old.project_id)
         return await self._queue(old.project, dag, plan, "retry", None, old.kernel_id if explicit else None,
-                                 user, skip_fresh=not force, parent_id=run_id, must_run=todo)
+                                 user, skip_fresh=not force, parent_id=run_id, must_run=todo,
+                                 max_parallel=old.max_parallel or 1)
 
     async def _queue(
         self,
@@ -329,17 +346,18 @@ class RunService:
         skip_fresh: bool,
         parent_id: str | None = None,
         must_run: set[str] | None = None,
+        max_parallel: int = 1,
     ) -> dict[str, Any]:
         async with self.db.session() as s:
             run = Run(project_id=project.id, mode=mode, block_id=block_id, owner=user, kernel_id=kernel_id, parent_id=parent_id,
-                      server=self.server_id)
+                      server=self.server_id, max_parallel=max_parallel)
             s.add(run)
             await s.flush()
             for seq, b in enumerate(plan):
                 s.add(RunBlock(run_id=run.id, block_id=b, seq=seq, source=str(dag.cells[b].get("source", ""))))
             run_id = run.id
         self.events.emit(run_id, project.id, "queued")
-        job = _Job(run_id, project, plan, dag, kernel_id, skip_fresh, must_run or set())
+        job = _Job(run_id, project, plan, dag, kernel_id, skip_fresh, must_run or set(), max_parallel)
         task = asyncio.create_task(self._execute(job))
         self._tasks[run_id] = task
         self._project_of[run_id] = project.id
@@ -383,7 +401,7 @@ class RunService:
 
                 self.kernel_manager.add_restart_callback(kid, on_dead, "restart")
                 self.kernel_manager.add_restart_callback(kid, on_dead, "dead")
-                engine = Engine(self.kernel_manager.get_kernel(kid), nb, graph, self.block_timeout)
+                engine = self._engine(job, own, kid, nb, graph, len(plan))
                 self._engines[run_id] = engine
                 if run_id in self._cancelled:
                     engine.cancel_requested.set()
@@ -412,6 +430,31 @@ class RunService:
             await self._finish(run_id, project.id, "failed", f"internal error: {e}", cancel_blocks=True)
         finally:
             self._cancelled.discard(run_id)
+
+    def _engine(self, job: _Job, own: bool, kid: str, nb: Any, graph: Any, blocks: int) -> Engine | ParallelEngine:
+        """The engine of a run: parallel on the project's worker pool when the run allows
+        more than one block at once, has more than one block, and runs on the project's own
+        local kernel (handovers go through files, so remote kernels run sequentially)."""
+        handle = self.kernel_manager.get_kernel(kid)
+        if job.max_parallel <= 1 or blocks <= 1 or not own or is_remote(handle):
+            return Engine(handle, nb, graph, self.block_timeout)
+        pool = self.pools.get(job.project.id)
+        if pool is None:
+            pool = self.pools[job.project.id] = WorkerPool(
+                self.kernel_manager, job.max_parallel - 1,
+                path=posixpath.dirname(job.project.notebook_path), kernel_name=handle.kernel_name,
+            )
+        pool.size = max(pool.size, job.max_parallel - 1)  # grows on demand; a run uses at most max_parallel - 1
+        return ParallelEngine(self.kernel_manager, kid, nb, graph, pool=pool, max_parallel=job.max_parallel,
+                              timeout=self.block_timeout, kernel_name=handle.kernel_name)
+
+    async def _shutdown_pool(self, project_id: str) -> None:
+        pool = self.pools.pop(project_id, None)
+        if pool is not None:
+            try:
+                await pool.shutdown()
+            except Exception as e:  # noqa: BLE001 - the kernels may be gone already
+                self.log.debug("notebook_dag: shutting down the workers of %s: %s", project_id, e)
 
     async def _mark_up_to_date(self, run_id: str, project_id: str, blocks: list[str], fps: dict[str, str]) -> None:
         if not blocks:
@@ -500,6 +543,7 @@ class RunService:
         tasks = [self._tasks[r] for r in runs if r in self._tasks]
         if tasks:
             await asyncio.wait(tasks, timeout=10)
+        await self._shutdown_pool(project_id)
         await self.kernels.discard(project_id)
 
     async def shutdown(self) -> None:
@@ -510,4 +554,6 @@ class RunService:
         tasks = list(self._tasks.values())
         if tasks:
             await asyncio.wait(tasks, timeout=10)
+        for project_id in list(self.pools):
+            await self._shutdown_pool(project_id)
         await self.kernels.discard_all()

@@ -27,6 +27,12 @@ except ImportError:  # pragma: no cover
     GatewayKernelManager = None  # type: ignore[assignment,misc]
 
 
+def is_remote(km: Any) -> bool:
+    """Whether ``km`` (a per-kernel manager) manages a kernel behind a gateway, which
+    shares no filesystem with this server."""
+    return GatewayKernelManager is not None and isinstance(km, GatewayKernelManager)
+
+
 def kernel_client(km: Any, **kwargs: Any) -> Any:
     """A new kernel client of the kernel managed by ``km``: ``km.client(**kwargs)``,
     with :class:`HeaderGatewayKernelClient` for a gateway's kernel."""

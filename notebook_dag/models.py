@@ -219,6 +219,13 @@ class RunCreate(_Input):
     kernel_id: str | None = Field(
         default=None, description="run on this existing kernel (e.g. the notebook's session)"
     )
+    max_parallel: int | None = Field(
+        default=None, ge=1, le=64,
+        description="at most this many blocks at once: independent blocks run on warm worker "
+        "kernels and their results are brought back into the project kernel (1: sequential). "
+        "Default: the server's NotebookDagApp.max_parallel. Runs on a kernel named by kernel_id, "
+        "or on remote (gateway) kernels, are sequential.",
+    )
 
 
 class RunBlockOut(BaseModel):
@@ -229,6 +236,14 @@ class RunBlockOut(BaseModel):
     execution_count: int | None
     outputs: list[dict[str, Any]]
     error: str | None = None
+    kernel: str | None = Field(
+        default=None, description="where it ran in a parallel run: 'project' or 'worker-N'"
+    )
+    note: str | None = Field(
+        default=None,
+        description="why it ran where it did when that was not the scheduler's choice, e.g. "
+        "'ran in the project kernel because it touches hidden module state <matplotlib>'",
+    )
 
 
 class RunOut(BaseModel):
@@ -240,6 +255,7 @@ class RunOut(BaseModel):
     status: RunStatus
     reason: str | None
     kernel_id: str | None
+    max_parallel: int = 1
     owner: str
     created_at: datetime
     started_at: datetime | None

@@ -161,6 +161,8 @@ class Run(Base):
     owner: Mapped[str] = mapped_column(String(200), default="")
     #: the ``NotebookDagApp.server_id`` of the server executing it ("" for a personal server)
     server: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: at most this many blocks executed at once (1: sequential on one kernel)
+    max_parallel: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -190,5 +192,9 @@ class RunBlock(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: where it ran in a parallel run: ``project`` or ``worker-N`` (None: one-kernel run)
+    kernel: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: why it ran where it did, when that was not the scheduler's free choice
+    note: Mapped[str | None] = mapped_column(Text, default=None)
 
     run: Mapped[Run] = relationship(back_populates="blocks")

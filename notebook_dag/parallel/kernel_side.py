@@ -1,0 +1,317 @@
+"""Kernel-side half of the handover between kernels.
+
+This file is *not* imported by the server: its source is sent to every kernel a
+parallel run uses and executed there as the module ``_notebook_dag_handover`` (in
+``sys.modules`` only, so the user's namespace gains no name). The server calls it with
+one-line snippets executed ``silent=True, store_history=False``; results come back as a
+JSON string in ``LAST``, read through the request's ``user_expressions``.
+
+Values travel as files in a private directory on the shared filesystem: one file per
+export, a cloudpickle (pickle protocol 5) of ``{name: value}``, so values exported
+together keep their shared references. Functions and classes defined in the notebook
+are pickled by value; :class:`_Unpickler` rebinds such functions to the consuming
+kernel's ``__main__`` namespace (instead of cloudpickle's private copy of their
+globals) so that they see the globals handed over later, as they would in one kernel.
+
+Needs ``cloudpickle`` in the kernel's environment.
+"""
+
+import json
+import os
+import pickle
+import sys
+import time
+
+NAME = "_notebook_dag_handover"
+VERSION = 1
+PROTOCOL = 5
+#: Objects from these packages belong to their process (pyplot keeps every figure in a
+#: per-process registry and shows it at the end of the cell), so they never move.
+PROCESS_BOUND = ("matplotlib", "seaborn")
+LAST = ""
+
+try:
+    import cloudpickle
+except ImportError:  # reported by init()
+    cloudpickle = None
+
+
+def _shell():
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def _ns():
+    return _shell().user_ns
+
+
+def _done(**result):
+    global LAST
+    LAST = json.dumps(result)
+
+
+def init(directory, worker):
+    """Check the kernel can use ``directory`` and cloudpickle; on workers, stop the
+    IPython history database (workers reuse execution counts across runs)."""
+    shell = _shell()
+    problems = []
+    if cloudpickle is None:
+        problems.append("cloudpickle is not installed in the kernel's environment")
+    if directory and not os.path.isdir(directory):
+        problems.append(f"the kernel cannot see the handover directory {directory}")
+    if worker and shell.history_manager is not None:
+        shell.history_manager.enabled = False
+    _done(count=shell.execution_count, pid=os.getpid(), problems=problems, python=sys.version.split()[0])
+
+
+def _process_bound(value, depth=0):
+    mod = type(value).__module__ or ""
+    if mod.partition(".")[0] in PROCESS_BOUND:
+        return f"{type(value).__name__} objects belong to their kernel's pyplot state"
+    if depth < 2:
+        items = ()
+        if isinstance(value, (list, tuple)):
+            items = value[:20]
+        elif isinstance(value, dict):
+            items = list(value.values())[:20]
+        elif type(value).__name__ == "ndarray" and getattr(value, "dtype", None) is not None and value.dtype.kind == "O":
+            items = value.ravel()[:20]
+        for item in items:
+            why = _process_bound(item, depth + 1)
+            if why:
+                return why
+    return None
+
+
+_SHARED_LIMIT = 3000  # objects visited per value when looking for shared objects
+
+
+def _reachable(value):
+    """Ids of the mutable objects reachable from ``value`` through containers and
+    instance ``__dict__``\ s (depth 4, at most ``_SHARED_LIMIT`` objects; arrays and
+    pandas objects are not entered)."""
+    import types
+
+    atoms = (int, float, complex, str, bytes, bool, type(None), range, type, types.ModuleType, types.FunctionType,
+             types.BuiltinFunctionType, types.MethodType)
+    seen = set()
+    stack = [(value, 0)]
+    while stack and len(seen) < _SHARED_LIMIT:
+        obj, depth = stack.pop()
+        if isinstance(obj, atoms):
+            continue
+        if not isinstance(obj, (tuple, frozenset)):
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+        if depth >= 4:
+            continue
+        mod = (type(obj).__module__ or "").partition(".")[0]
+        if mod in ("numpy", "pandas", "pyarrow", "scipy", "torch") or mod in PROCESS_BOUND:
+            continue
+        if isinstance(obj, dict):
+            children = list(obj.values())[:200]
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            children = list(obj)[:200]
+        else:
+            d = getattr(obj, "__dict__", None)
+            children = list(d.values())[:200] if isinstance(d, dict) else []
+        stack.extend((c, depth + 1) for c in children)
+    return seen
+
+
+def _linked(ns, names, candidates):
+    """The names of ``candidates`` whose values share a mutable object with the values
+    of ``names`` (``reg = model.regression`` links ``model`` to ``reg``)."""
+    shared = set()
+    for n in names:
+        if n in ns:
+            shared |= _reachable(ns[n])
+    if not shared:
+        return []
+    return [c for c in candidates if c in ns and c not in names and _reachable(ns[c]) & shared]
+
+
+class _Null:
+    """A file that forgets what is written (to find which value cannot be pickled)."""
+
+    def write(self, data):
+        return len(data)
+
+
+def _dump(values, path):
+    tmp = path + ".part"
+    try:
+        with open(tmp, "wb") as f:
+            cloudpickle.dump(values, f, protocol=PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def export(names, path, probe=(), link=(), link_from=None):
+    """Pickle the user's ``names`` into ``path``. ``LAST``: ``{"ok", "missing",
+    "failed": {name: reason}, "bytes", "seconds", "absent", "linked"}``; names that
+    cannot be pickled are left out (and the rest still written); ``absent`` lists the
+    names of ``probe`` that do not exist; ``linked`` the names of ``link`` that share an
+    object with ``link_from`` (default: ``names``) and were therefore exported with
+    them (same pickle, so the sharing survives)."""
+    t0 = time.perf_counter()
+    ns = _ns()
+    absent = [n for n in probe if n not in ns]
+    linked = _linked(ns, names if link_from is None else link_from, link) if link else []
+    names = list(names) + linked
+    values, missing, failed = {}, [], {}
+    if not names:
+        _done(ok=[], missing=[], failed={}, bytes=0, seconds=0.0, absent=absent, linked=[])
+        return
+    for n in names:
+        if n not in ns:
+            missing.append(n)
+            continue
+        why = _process_bound(ns[n])
+        if why:
+            failed[n] = why
+        else:
+            values[n] = ns[n]
+    try:
+        _dump(values, path)
+    except Exception:
+        for n in list(values):
+            try:
+                cloudpickle.dump(values[n], _Null(), protocol=PROTOCOL)
+            except Exception as e:  # noqa: BLE001 - any pickling error is a reason to keep it here
+                failed[n] = f"{type(e).__name__}: {e}"[:300]
+                del values[n]
+        try:
+            _dump(values, path)
+        except Exception as e:  # noqa: BLE001 - values that pickle alone but not together
+            failed.update({n: f"{type(e).__name__}: {e}"[:300] for n in values})
+            values = {}
+    size = os.path.getsize(path) if values else 0
+    _done(ok=sorted(values), missing=missing, failed=failed, bytes=size, seconds=time.perf_counter() - t0, absent=absent,
+          linked=linked)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Unpickles cloudpickle files, binding functions that were defined in ``__main__``
+    to this kernel's user namespace. Their captured globals only fill names the
+    namespace does not have yet (handed-over values are assigned afterwards)."""
+
+    def find_class(self, module, name):
+        if module.startswith("cloudpickle") and name == "_make_function":
+            return _make_function
+        if module.startswith("cloudpickle") and name == "_function_setstate":
+            return _function_setstate
+        return super().find_class(module, name)
+
+
+def _make_function(code, globals, name, argdefs, closure):
+    import types
+
+    if globals.get("__name__") == "__main__":
+        globals = _ns()
+    else:
+        globals["__builtins__"] = __builtins__
+    return types.FunctionType(code, globals, name, argdefs, closure)
+
+
+def _function_setstate(obj, state):
+    state, slotstate = state
+    obj.__dict__.update(state)
+    obj_globals = slotstate.pop("__globals__")
+    obj_closure = slotstate.pop("__closure__")
+    slotstate.pop("_cloudpickle_submodules", None)
+    if obj.__globals__ is _ns():
+        for k, v in obj_globals.items():
+            obj.__globals__.setdefault(k, v)
+    else:
+        obj.__globals__.update(obj_globals)
+        obj.__globals__["__builtins__"] = __builtins__
+    if obj_closure is not None:
+        for i, cell in enumerate(obj_closure):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # empty cell
+                continue
+            obj.__closure__[i].cell_contents = value
+    for k, v in slotstate.items():
+        setattr(obj, k, v)
+
+
+#: Environment variables that belong to one kernel process (set by Jupyter per kernel).
+_PER_PROCESS = ("JPY_",)
+
+
+def process_state():
+    """``LAST``: the process state a worker must share with this kernel: ``cwd``,
+    ``env``, ``path`` (``sys.path``) and ``filters`` (``warnings.filters`` as
+    ``[action, message, category module, category name, module, lineno]``)."""
+    import warnings
+
+    filters = []
+    for action, msg, cat, mod, lineno in warnings.filters:
+        filters.append([action, getattr(msg, "pattern", msg), cat.__module__, cat.__qualname__, getattr(mod, "pattern", mod), lineno])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_PER_PROCESS)}
+    _done(cwd=os.getcwd(), env=env, path=list(sys.path), filters=filters)
+
+
+def _apply_state(state):
+    import importlib
+    import warnings
+
+    if os.getcwd() != state["cwd"]:
+        os.chdir(state["cwd"])
+    env = state["env"]
+    for k in list(os.environ):
+        if k not in env and not k.startswith(_PER_PROCESS):
+            del os.environ[k]
+    for k, v in env.items():
+        if os.environ.get(k) != v:
+            os.environ[k] = v
+    sys.path[:] = state["path"]
+    filters = []
+    for action, msg, cat_mod, cat_name, mod, lineno in state["filters"]:
+        try:
+            cat = importlib.import_module(cat_mod)
+            for part in cat_name.split("."):
+                cat = getattr(cat, part)
+        except Exception:  # noqa: BLE001 - a warning class this kernel cannot import
+            continue
+        filters.append((action, msg, cat, mod, lineno))
+    warnings.resetwarnings()
+    for action, msg, cat, mod, lineno in reversed(filters):
+        warnings.filterwarnings(action, msg or "", cat, mod or "", lineno)
+
+
+def load(files, delete=(), count=None, state=None):
+    """Assign the values named in ``files`` (``[[path, [name, ...]], ...]``, loaded in
+    order) in the user namespace, remove the names in ``delete``, set the next
+    execution count to ``count`` and take over the process ``state`` of another kernel
+    (see :func:`process_state`), each when given. ``LAST``: ``{"seconds"}``."""
+    t0 = time.perf_counter()
+    if state is not None:
+        _apply_state(state)
+    ns = _ns()
+    for path, names in files:
+        with open(path, "rb") as f:
+            values = _Unpickler(f).load()
+        for n in names:
+            if n in values:
+                ns[n] = values[n]
+            else:
+                ns.pop(n, None)
+    for n in delete:
+        ns.pop(n, None)
+    if count is not None:
+        _shell().execution_count = count
+    _done(seconds=time.perf_counter() - t0)
+
+
+def reset():
+    """Empty a worker's namespace between runs (modules stay imported; IPython's reset
+    also collects garbage)."""
+    _shell().reset(new_session=False)
+    _done()
