@@ -9,6 +9,7 @@ runs. Kernels come from the server's kernel manager, so a server started with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import posixpath
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import selectinload
 
 from .dag import BuiltDag, DagService, plan_blocks
@@ -177,34 +178,55 @@ class ProjectKernels:
 
 class _Recorder:
     """Engine listener that emits progress as events at once and stores it in the
-    database in order, in the background, so database latency overlaps the kernel's
-    work instead of adding to every block. :meth:`flush` waits for the writes."""
+    database in the background, so database latency overlaps the kernel's work instead
+    of adding to every block. Writes are batched: the changes of ``delay`` seconds
+    (0.05) are merged per block and stored in one transaction, one ``executemany`` per
+    set of columns, in order. :meth:`flush` waits until everything is stored."""
 
-    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, fps: dict[str, str], graph: Any) -> None:
+    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, fps: dict[str, str], graph: Any,
+                 delay: float = 0.05) -> None:
         self.service = service
         self.run_id = run_id
         self.project_id = project_id
         self.kernel_id = kernel_id
         self.fps = fps
         self.graph = graph
-        self._last: asyncio.Task[None] | None = None
+        self.delay = delay
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._writer: asyncio.Task[None] | None = None
+        self._now = asyncio.Event()
 
     def _write(self, block_id: str, **values: Any) -> None:
-        previous = self._last
+        self._pending.setdefault(block_id, {}).update(values)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._drain())
 
-        async def step() -> None:
-            if previous is not None:
-                await previous
+    async def _drain(self) -> None:
+        while self._pending:
+            if not self._now.is_set():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._now.wait(), self.delay)
+            batch, self._pending = self._pending, {}
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for block_id, values in batch.items():
+                groups.setdefault(tuple(sorted(values)), []).append({"_block": block_id, **values})
+            table = RunBlock.__table__
             async with self.service.db.session() as s:
-                await s.execute(
-                    update(RunBlock).where(RunBlock.run_id == self.run_id, RunBlock.block_id == block_id).values(**values)
-                )
-
-        self._last = asyncio.ensure_future(step())
+                for columns, rows in groups.items():
+                    stmt = (
+                        update(table)
+                        .where(table.c.run_id == self.run_id, table.c.block_id == bindparam("_block"))
+                        .values({c: bindparam(c) for c in columns})
+                    )
+                    await s.execute(stmt, rows)
 
     async def flush(self) -> None:
-        if self._last is not None:
-            await self._last
+        self._now.set()
+        while self._writer is not None and not self._writer.done():
+            await self._writer
+        if self._pending:  # written while the last batch was stored
+            self._writer = asyncio.ensure_future(self._drain())
+            await self._writer
 
     async def block_started(self, block_id: str) -> None:
         self._write(block_id, status="running", started_at=utcnow())

@@ -2,8 +2,7 @@
 (jupyter_client's AsyncMultiKernelManager through ``LocalKernels``).
 
 Focused tests on small notebooks, then the corpus: every real notebook of
-``.cache/corpus`` is run in parallel with ``max_parallel`` 2 (all of them) and 4 (the
-five with the most independent work, :data:`WIDE`). Outputs must match the
+``.cache/corpus`` is run in parallel with ``max_parallel`` 2 and with 4. Outputs must match the
 top-to-bottom reference (``compare.py``, stderr ignored, the manifest's unstable cells
 skipped, elapsed times masked), and the project kernel's final namespace must match a
 sequential run's for every name the notebook binds: fingerprints (:data:`FINGERPRINT`
@@ -456,9 +455,8 @@ def _items() -> list[dict]:
 
 
 ITEMS = _items()
-#: max_parallel 4 (three workers) on the notebooks with the most independent work.
-WIDE = ("plot_compare_gpr_krr", "plot_gpr_noisy", "univariate_volatility_forecasting", "plot_feature_transformation", "plot_roc")
-CASES = [(2, it) for it in ITEMS] + [(4, it) for it in ITEMS if any(w in it["path"] for w in WIDE)]
+#: every notebook with max_parallel 2 (the project kernel and one worker) and 4 (three workers)
+CASES = [(p, it) for p in (2, 4) for it in ITEMS]
 CASE_IDS = [f"p{p}-{Path(it['path']).stem.split('__')[-1]}" for p, it in CASES]
 
 
