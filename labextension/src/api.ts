@@ -294,6 +294,9 @@ export class DagApi {
     if (body.force) {
       clean.force = true;
     }
+    if (body.max_parallel) {
+      clean.max_parallel = body.max_parallel;
+    }
     return this._request<IRunCreated>(`projects/${enc(projectId)}/runs`, {
       method: 'POST',
       body: JSON.stringify(clean)

@@ -197,7 +197,22 @@ export function NodePanel(props: {
           result?.execution_count !== undefined && (
             <span title="Execution count">[{result.execution_count}]</span>
           )}
+        {result?.kernel && (
+          <span
+            className="jp-NotebookDag-ranOn"
+            data-testid="dag-block-kernel"
+            title={result.note ?? 'Where the scheduler placed it'}
+          >
+            on{' '}
+            {result.kernel === 'project' ? 'the project kernel' : result.kernel}
+          </span>
+        )}
       </div>
+      {result?.note && (
+        <div className="jp-NotebookDag-note" data-testid="dag-block-note">
+          {result.note}
+        </div>
+      )}
       <div className="jp-NotebookDag-actions" role="group" aria-label="Actions">
         {code && (
           <>

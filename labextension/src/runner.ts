@@ -17,7 +17,7 @@ export class DagRunner {
   }
 
   /**
-   * Emitted when the kernel choice or `force` changes.
+   * Emitted when the kernel choice, `force` or `parallel` changes.
    */
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -52,6 +52,22 @@ export class DagRunner {
   }
 
   /**
+   * At most this many blocks at once (`null`: the server's default). Independent
+   * blocks then run on worker kernels; runs on a chosen kernel are sequential.
+   */
+  get parallel(): number | null {
+    return this._parallel;
+  }
+
+  set parallel(value: number | null) {
+    const next = value && value >= 1 ? Math.floor(value) : null;
+    if (this._parallel !== next) {
+      this._parallel = next;
+      this._changed.emit();
+    }
+  }
+
+  /**
    * Start a run and follow it; `false` (with a notice) when refused.
    */
   async run(
@@ -68,6 +84,9 @@ export class DagRunner {
     }
     if (this._force) {
       request.force = true;
+    }
+    if (this._parallel && !this._kernelId) {
+      request.max_parallel = this._parallel;
     }
     try {
       const created = await this._api.startRun(model.projectId, request);
@@ -119,5 +138,6 @@ export class DagRunner {
   private _api: IDagModelApi;
   private _kernelId: string | null = null;
   private _force = false;
+  private _parallel: number | null = null;
   private _changed = new Signal<this, void>(this);
 }

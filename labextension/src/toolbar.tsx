@@ -235,6 +235,28 @@ export function DagToolbar(props: {
           />
           <span className="jp-NotebookDag-fieldLabel">Force</span>
         </label>
+        <label
+          className="jp-NotebookDag-field"
+          title="Blocks run at once: independent branches go to warm worker kernels and their results come back to the project kernel (runs on a chosen kernel are sequential)"
+        >
+          <span className="jp-NotebookDag-fieldLabel">Parallel</span>
+          <select
+            className="jp-NotebookDag-parallel"
+            aria-label="Blocks at once"
+            value={model.runner.parallel ?? ''}
+            disabled={!!model.runner.kernelId}
+            onChange={event =>
+              (model.runner.parallel = Number(event.target.value) || null)
+            }
+          >
+            <option value="">Server default</option>
+            {[1, 2, 4].map(n => (
+              <option key={n} value={n}>
+                {n === 1 ? '1 (sequential)' : `${n} blocks`}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
       <div className="jp-NotebookDag-group" role="group" aria-label="Layout">
         <button

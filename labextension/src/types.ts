@@ -247,6 +247,11 @@ export interface IRunRequest {
   block_id?: string;
   kernel_id?: string;
   force?: boolean;
+  /**
+   * At most this many blocks at once (independent ones on worker kernels); the
+   * server's default when absent.
+   */
+  max_parallel?: number;
 }
 
 /**
@@ -277,6 +282,14 @@ export interface IRunBlock {
    * Why the block failed, was skipped or cancelled, if it did not succeed.
    */
   error?: string | null;
+  /**
+   * Where it ran in a parallel run: `project` or `worker-N`.
+   */
+  kernel?: string | null;
+  /**
+   * Why it ran where it did, when the scheduler had no free choice.
+   */
+  note?: string | null;
 }
 
 /**

@@ -62,6 +62,27 @@ describe('DagModel actions', () => {
       expect(model.isRunning).toBe(true);
     });
 
+    it('asks for parallel runs on the project kernel only', async () => {
+      model.runner.parallel = 2;
+      await model.runner.run('all');
+      expect(api.startRun).toHaveBeenLastCalledWith('p1', {
+        mode: 'all',
+        max_parallel: 2
+      });
+      // A chosen kernel runs sequentially: the option is not sent.
+      model.runner.kernelId = 'kernel-7';
+      await model.runner.run('all');
+      expect(api.startRun).toHaveBeenLastCalledWith('p1', {
+        mode: 'all',
+        kernel_id: 'kernel-7'
+      });
+      model.runner.kernelId = null;
+      model.runner.parallel = 0;
+      expect(model.runner.parallel).toBeNull();
+      await model.runner.run('all');
+      expect(api.startRun).toHaveBeenLastCalledWith('p1', { mode: 'all' });
+    });
+
     it('goes back to the project kernel and cancels the followed run', async () => {
       model.runner.kernelId = '';
       expect(model.runner.kernelId).toBeNull();

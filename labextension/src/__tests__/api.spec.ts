@@ -287,7 +287,8 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
       mode: 'downstream',
       block_id: 'b',
       kernel_id: 'k',
-      force: false
+      force: false,
+      max_parallel: 3
     });
     await api.cancelRun('r');
     await expect(api.retryRun('r')).resolves.toEqual({
@@ -305,7 +306,8 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
     expect(call(0).body).toEqual({
       mode: 'downstream',
       block_id: 'b',
-      kernel_id: 'k'
+      kernel_id: 'k',
+      max_parallel: 3
     });
     expect(call(1).url).toBe('http://h/notebook-dag/api/runs/r/cancel');
     expect(call(2).url).toBe('http://h/notebook-dag/api/runs/r/retry');
@@ -331,13 +333,11 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
   });
 
   it('reports a refused export', async () => {
-    spy = jest
-      .spyOn(ServerConnection, 'makeRequest')
-      .mockResolvedValueOnce(
-        fakeResponse(400, {
-          message: 'format must be one of py, ipynb, airflow'
-        })
-      );
+    spy = jest.spyOn(ServerConnection, 'makeRequest').mockResolvedValueOnce(
+      fakeResponse(400, {
+        message: 'format must be one of py, ipynb, airflow'
+      })
+    );
     await expect(
       new DagApi(settings).exportProject('p', 'zip' as never)
     ).rejects.toMatchObject({
