@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from .errors import is_foreign_key_violation
 from .storage import Activity, Database, Project, ProjectMember
 
 ACTIVITY_SCHEMA_ID = "https://schema.jupyter.org/notebook_dag/activity/v1"
@@ -34,9 +36,18 @@ class ActivityService:
         self.event_logger = event_logger
 
     async def record(self, project_id: str | None, actor: str, action: str, **detail: Any) -> None:
-        """Store one record (``action`` such as ``run``, ``edit_block``, ``share``) and emit it."""
-        async with self.db.session() as s:
-            s.add(Activity(project_id=project_id, username=actor, action=action, detail=detail))
+        """Store one record (``action`` such as ``run``, ``edit_block``, ``share``) and emit it.
+
+        When a concurrent request has deleted the project meanwhile, nothing is recorded
+        (its activity went with it) and nothing is raised: the action itself succeeded.
+        Raises :class:`sqlalchemy.exc.IntegrityError` for any other constraint violation."""
+        try:
+            async with self.db.session() as s:
+                s.add(Activity(project_id=project_id, username=actor, action=action, detail=detail))
+        except IntegrityError as e:
+            if project_id is None or not is_foreign_key_violation(e):
+                raise
+            return
         if self.event_logger is not None:
             self.event_logger.emit(
                 schema_id=ACTIVITY_SCHEMA_ID,

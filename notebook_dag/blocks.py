@@ -127,31 +127,44 @@ class BlockService:
 
     async def set_positions(self, project: Any, positions: dict[str, Any]) -> list[dict[str, Any]]:
         """Save many layout positions at once (``{cell id: {"x", "y"} or None}``) and
-        return the blocks. Raises :class:`NotFound` when an id names no cell."""
+        return the blocks. Concurrent saves never fail: each is applied whole, the last
+        one wins. Raises :class:`NotFound` when an id names no cell."""
         nb = await self.notebook(project)
         ids = {c["id"] for c in nb.cells}
         unknown = sorted(set(positions) - ids)
         if unknown:
             raise NotFound(f"no cells {', '.join(unknown)} in this notebook", block_ids=unknown)
-        async with self.db.session() as s:
-            for block_id, pos in positions.items():
-                meta = await s.get(BlockMeta, (project.id, block_id))
-                if meta is None:
-                    meta = BlockMeta(project_id=project.id, block_id=block_id)
-                    s.add(meta)
-                meta.x, meta.y = (pos["x"], pos["y"]) if pos else (None, None)
+        if positions:
+            # one INSERT ... ON CONFLICT DO UPDATE: a block's first position saved by two
+            # requests at once is no duplicate key; rows in one order (sorted), so two
+            # saves never lock the same rows in opposite orders (a deadlock on PostgreSQL)
+            rows = [
+                {"project_id": project.id, "block_id": block_id,
+                 "x": pos["x"] if pos else None, "y": pos["y"] if pos else None}
+                for block_id, pos in sorted(positions.items())
+            ]
+            stmt = self.db.insert(BlockMeta).values(rows)
+            async with self.db.session() as s:
+                await s.execute(stmt.on_conflict_do_update(
+                    index_elements=[BlockMeta.project_id, BlockMeta.block_id],
+                    set_={"x": stmt.excluded.x, "y": stmt.excluded.y},
+                ))
         return await self.list(project)
 
     async def _save_meta(self, project_id: str, block_id: str, **values: Any) -> BlockMeta:
+        """Set ``values`` (columns of :class:`BlockMeta`) on the block's metadata row,
+        created if missing — atomically, so concurrent first saves do not collide.
+        Returns the row as saved."""
+        stmt = self.db.insert(BlockMeta).values(project_id=project_id, block_id=block_id, **values)
+        key = [BlockMeta.project_id, BlockMeta.block_id]
         async with self.db.session() as s:
-            meta = await s.get(BlockMeta, (project_id, block_id))
-            if meta is None:
-                meta = BlockMeta(project_id=project_id, block_id=block_id)
-                s.add(meta)
-            for k, v in values.items():
-                setattr(meta, k, v)
-            await s.flush()
-            return meta
+            await s.execute(
+                stmt.on_conflict_do_update(index_elements=key, set_={k: stmt.excluded[k] for k in values})
+                if values else stmt.on_conflict_do_nothing(index_elements=key)
+            )
+            return (await s.execute(
+                select(BlockMeta).where(BlockMeta.project_id == project_id, BlockMeta.block_id == block_id)
+            )).scalar_one()
 
 
 def source_version(source: str) -> str:

@@ -271,46 +271,72 @@ class DagService:
             "hidden": [e.as_dict() for e in dag.hidden],
         }
 
+    def editing_edges(self, project: Any) -> Any:
+        """The lock held from reading a project's edges to storing a new one, across
+        every server on the database (:meth:`notebook_dag.storage.Database.lock`): two
+        edges checked at the same moment, ``a → b`` and ``b → a``, would each find no
+        cycle and together make one."""
+        return self.db.lock(f"edges:{project.id}")
+
+    async def _insert_edge(self, project_id: str, source: str, target: str, kind: str,
+                           unhide: bool = False) -> str | None:
+        """Store an edge of ``kind``; its id, or None when that edge exists already
+        (``INSERT ... ON CONFLICT DO NOTHING``: never a duplicate-key error). With
+        ``unhide``, the hidden edge ``source → target`` is deleted in the same transaction."""
+        stmt = (
+            self.db.insert(Edge)
+            .values(project_id=project_id, source=source, target=target, kind=kind)
+            .on_conflict_do_nothing(index_elements=[Edge.project_id, Edge.source, Edge.target, Edge.kind])
+            .returning(Edge.id)
+        )
+        async with self.db.session() as s:
+            if unhide:
+                await s.execute(delete(Edge).where(
+                    Edge.project_id == project_id, Edge.source == source, Edge.target == target, Edge.kind == "hidden"))
+            return (await s.execute(stmt)).scalar_one_or_none()
+
     async def add_edge(self, project: Any, source: str, target: str) -> dict[str, Any]:
         """Store a manual edge. Raises :class:`NotFound` for an unknown cell id,
         :class:`CycleError` (with ``cycle``) when it would close a cycle and
-        :class:`Conflict` when the same manual edge exists."""
-        dag = await self.build(project)
-        for b in (source, target):
-            if b not in dag.cells:
-                raise NotFound(f"block {b!r} is not a cell of this notebook", block_id=b)
-        if any(e.kind == "manual" and (e.source, e.target) == (source, target) for e in dag.edges):
-            raise Conflict(f"the edge {source} → {target} exists already")
-        cycle = cycle_through(dag.graph, source, target)
-        if cycle is not None:
-            raise CycleError(
-                "adding this edge would create a cycle: " + " → ".join(cycle), cycle=cycle
-            )
-        async with self.db.session() as s:
+        :class:`Conflict` when the same manual edge exists (also when a concurrent
+        request has just added it: of identical requests at the same moment one adds
+        the edge, the others get :class:`Conflict`)."""
+        async with self.editing_edges(project):
+            dag = await self.build(project)
+            for b in (source, target):
+                if b not in dag.cells:
+                    raise NotFound(f"block {b!r} is not a cell of this notebook", block_id=b)
+            exists = Conflict(f"the edge {source} → {target} exists already")
+            if any(e.kind == "manual" and (e.source, e.target) == (source, target) for e in dag.edges):
+                raise exists
+            cycle = cycle_through(dag.graph, source, target)
+            if cycle is not None:
+                raise CycleError(
+                    "adding this edge would create a cycle: " + " → ".join(cycle), cycle=cycle
+                )
             # accepting a hidden inferred edge as a manual one un-hides it
-            await s.execute(
-                delete(Edge).where(Edge.project_id == project.id, Edge.source == source, Edge.target == target, Edge.kind == "hidden")
-            )
-            edge = Edge(project_id=project.id, source=source, target=target, kind="manual")
-            s.add(edge)
-            await s.flush()
-            return DagEdge(source, target, "manual", [], edge.id).as_dict()
+            edge_id = await self._insert_edge(project.id, source, target, "manual", unhide=True)
+            if edge_id is None:
+                raise exists
+            return DagEdge(source, target, "manual", [], edge_id).as_dict()
 
     async def hide_edge(self, project: Any, source: str, target: str) -> dict[str, Any]:
         """Hide the inferred edge ``source → target``: runs and the view ignore it
         until the hidden edge is deleted. Raises :class:`NotFound` when there is no such
-        inferred edge and :class:`Conflict` when it is hidden already."""
-        dag = await self.build(project)
-        if any((h.source, h.target) == (source, target) for h in dag.hidden):
-            raise Conflict(f"the inferred edge {source} → {target} is hidden already")
-        inferred = [e for e in dag.edges if e.kind == "inferred" and (e.source, e.target) == (source, target)]
-        if not inferred:
-            raise NotFound(f"there is no inferred edge {source} → {target}")
-        async with self.db.session() as s:
-            edge = Edge(project_id=project.id, source=source, target=target, kind="hidden")
-            s.add(edge)
-            await s.flush()
-            return DagEdge(source, target, "hidden", inferred[0].names, edge.id).as_dict()
+        inferred edge and :class:`Conflict` when it is hidden already (also when a
+        concurrent request has just hidden it)."""
+        async with self.editing_edges(project):
+            dag = await self.build(project)
+            hidden = Conflict(f"the inferred edge {source} → {target} is hidden already")
+            if any((h.source, h.target) == (source, target) for h in dag.hidden):
+                raise hidden
+            inferred = [e for e in dag.edges if e.kind == "inferred" and (e.source, e.target) == (source, target)]
+            if not inferred:
+                raise NotFound(f"there is no inferred edge {source} → {target}")
+            edge_id = await self._insert_edge(project.id, source, target, "hidden")
+            if edge_id is None:
+                raise hidden
+            return DagEdge(source, target, "hidden", inferred[0].names, edge_id).as_dict()
 
     async def delete_edge(self, project: Any, edge_id: str) -> None:
         """Delete a manual edge, or un-hide a hidden inferred one.

@@ -1,14 +1,18 @@
 """Domain errors of notebook_dag and the one table that maps them to HTTP statuses.
 
 Service classes raise these plain exceptions; they know nothing about HTTP.
-:class:`notebook_dag.handlers.base.DagAPIHandler` turns any of them into a JSON
+:class:`notebook_dag.handlers.DagAPIHandler` turns any of them into a JSON
 body ``{"message": str, "reason": str, **extra}`` with the status given by
-:data:`HTTP_STATUS`.
+:data:`HTTP_STATUS`; :func:`as_domain_error` also turns a database error caused by a
+concurrent writer, should one escape a service, into a :class:`Conflict`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 
 class NotebookDagError(Exception):
@@ -101,3 +105,50 @@ def status_for(error: NotebookDagError) -> int:
         if cls in HTTP_STATUS:
             return HTTP_STATUS[cls]
     return 500
+
+
+#: SQLSTATEs of a transaction the database rolled back because of a concurrent one
+#: (PostgreSQL's serialization failure and deadlock): retrying it can succeed.
+_CONCURRENCY_SQLSTATES = frozenset({"40001", "40P01"})
+_FOREIGN_KEY_SQLSTATE = "23503"  # PostgreSQL's foreign_key_violation
+_SQLITE_CONSTRAINT_FOREIGNKEY = 787
+
+
+def is_foreign_key_violation(error: IntegrityError) -> bool:
+    """Whether ``error`` is a foreign-key violation (on PostgreSQL or SQLite): a row
+    referred to a row — a project, a run — that is not there (any more)."""
+    orig = error.orig
+    return (
+        getattr(orig, "sqlstate", None) == _FOREIGN_KEY_SQLSTATE
+        or getattr(orig, "sqlite_errorcode", None) == _SQLITE_CONSTRAINT_FOREIGNKEY
+        or "FOREIGN KEY constraint failed" in str(orig)
+    )
+
+
+def as_domain_error(error: BaseException | None) -> NotebookDagError | None:
+    """``error`` as the error the client is told about: itself when it is a
+    :class:`NotebookDagError`; for a database error that a concurrent writer caused and
+    a service let through, a :class:`NotFound` (404) for a foreign-key violation (what
+    the request refers to, such as its project, was deleted at the same moment) and a
+    :class:`Conflict` (409) for any other integrity error (a row another request
+    created at the same moment), a row changed since it was read (``StaleDataError``),
+    a deadlock or a serialization failure; None for anything else (a bug: 500).
+    Services handle the races they know of themselves; this is the one last resort
+    that keeps a missed one from answering 500."""
+    if error is None or isinstance(error, NotebookDagError):
+        return error
+    if isinstance(error, IntegrityError) and is_foreign_key_violation(error):
+        mapped: NotebookDagError = NotFound(
+            "what this request refers to (such as its project) was deleted by a concurrent request"
+        )
+    elif isinstance(error, (IntegrityError, StaleDataError)) or (
+        isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONCURRENCY_SQLSTATES
+    ):
+        mapped = Conflict(
+            "this request collided with a concurrent change to the same data (another request or "
+            "another user at the same moment); reload and try again"
+        )
+    else:
+        return None
+    mapped.__cause__ = error
+    return mapped

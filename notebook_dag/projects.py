@@ -7,9 +7,8 @@ import posixpath
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import String, cast, delete, func, or_, select
+from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import ProjectCreate, ProjectUpdate
@@ -169,45 +168,46 @@ class ProjectService:
 
     async def update(self, project_id: str, body: ProjectUpdate, user: str, version: int | None = None) -> Project:
         """Apply the fields set in ``body``. Starring needs only view access, other
-        fields edit access, ``visibility`` ownership. With ``version`` (the row version
-        the client saw), a concurrent change in between raises :class:`Conflict` with
-        the current project."""
+        fields edit access, ``visibility`` ownership. Without ``version`` concurrent
+        updates (from this server or another on the same database) all apply, one after
+        another; starring twice, or at the same moment, is harmless. With ``version``
+        (the row version the client saw), a change in between raises :class:`Conflict`
+        with the current project and nothing is written. Raises :class:`NotFound` /
+        :class:`Forbidden` as :meth:`get` does."""
         fields = body.model_dump(exclude_unset=True)
         star = fields.pop("favorite", None)
         need = "own" if "visibility" in fields else "edit" if fields else "view"
         p = await self.get(project_id, user, need)
-        for attempt in range(5):
-            try:
-                row = await self._update(project_id, user, fields, star, version, p)
-                break
-            except StaleDataError:
-                # another writer (this server or another one on the same database) changed
-                # the row between our read and our UPDATE ... WHERE version = ?
-                if version is not None or attempt == 4:
-                    current = await self.get(project_id, user)
-                    raise Conflict("the project changed since you read it", current=project_dict(current)) from None
-        row.role, row.starred = p.role, p.starred if star is None else star
-        return row
-
-    async def _update(self, project_id: str, user: str, fields: dict[str, Any], star: bool | None,
-                      version: int | None, p: Project) -> Project:
+        values = {key: value.strip() if key == "name" else value for key, value in fields.items()}
         async with self.db.session() as s:
-            if star is not None:
-                fav = await s.get(Favorite, (project_id, user))
-                if star and fav is None:
-                    s.add(Favorite(project_id=project_id, username=user))
-                elif not star and fav is not None:
-                    await s.delete(fav)
-            row = await s.get(Project, project_id)
+            applied = True
+            if values:
+                # one statement checks and bumps the version: no read-modify-write that a
+                # concurrent writer could slip into, so no retry, no lost update
+                stmt = update(Project).where(Project.id == project_id)
+                if version is not None:
+                    stmt = stmt.where(Project.version == version)
+                stmt = stmt.values(**values, version=Project.version + 1).execution_options(synchronize_session=False)
+                applied = (await s.execute(stmt)).rowcount == 1
+            # FOR KEY SHARE (PostgreSQL): the project cannot be deleted before the
+            # favourite below that refers to it is committed
+            row = await s.get(Project, project_id, with_for_update={"read": True, "key_share": True})
             if row is None:
                 raise NotFound(f"no project {project_id!r}")
-            if version is not None and version != row.version:
+            if not values and version is not None:
+                applied = row.version == version
+            if not applied:
                 row.role, row.starred = p.role, p.starred
                 raise Conflict("the project changed since you read it", current=project_dict(row))
-            for key, value in fields.items():
-                setattr(row, key, value.strip() if key == "name" else value)
-            await s.flush()
-            await s.refresh(row)
+            if star:
+                # idempotent under concurrent stars (from this server or another one)
+                await s.execute(
+                    self.db.insert(Favorite).values(project_id=project_id, username=user).on_conflict_do_nothing(
+                        index_elements=[Favorite.project_id, Favorite.username])
+                )
+            elif star is not None:
+                await s.execute(delete(Favorite).where(Favorite.project_id == project_id, Favorite.username == user))
+        row.role, row.starred = p.role, p.starred if star is None else star
         return row
 
     # ---- sharing -------------------------------------------------------------------
@@ -221,17 +221,19 @@ class ProjectService:
         return {"owner": p.owner, "visibility": p.visibility, "members": members}
 
     async def share(self, project_id: str, user: str, username: str, role: str) -> dict[str, Any]:
-        """Give ``username`` the ``role`` (owner only). Raises :class:`BadRequest` for
-        sharing with the creator, who is always owner."""
+        """Give ``username`` the ``role`` (owner only); sharing again sets the role, so
+        the same share repeated, or sent twice at once, is harmless. Raises
+        :class:`BadRequest` for sharing with the creator, who is always owner,
+        :class:`NotFound` / :class:`Forbidden` as :meth:`get` does."""
         p = await self.get(project_id, user, "own")
         if username == p.owner:
             raise BadRequest(f"{username} created this project and is always its owner")
         async with self.db.session() as s:
-            m = await s.get(ProjectMember, (p.id, username))
-            if m is None:
-                s.add(ProjectMember(project_id=p.id, username=username, role=role, added_by=user))
-            else:
-                m.role, m.added_by = role, user
+            stmt = self.db.insert(ProjectMember).values(project_id=p.id, username=username, role=role, added_by=user)
+            await s.execute(stmt.on_conflict_do_update(
+                index_elements=[ProjectMember.project_id, ProjectMember.username],
+                set_={"role": stmt.excluded.role, "added_by": stmt.excluded.added_by},
+            ))
         return await self.members(project_id, user)
 
     async def unshare(self, project_id: str, user: str, username: str) -> None:
@@ -280,9 +282,12 @@ class ProjectService:
 
     async def delete(self, project_id: str, user: str) -> None:
         """Delete a project with its edges, runs, positions and members (owner only);
-        the notebook stays."""
+        the notebook stays. Raises :class:`NotFound` when it does not exist (or a
+        concurrent request deleted it first), :class:`Forbidden` for a non-owner."""
         await self.get(project_id, user, "own")
         async with self.db.session() as s:
-            p = await s.get(Project, project_id)
-            if p is not None:
-                await s.delete(p)
+            # a plain DELETE (the database cascades to the rest): an ORM delete would check
+            # the row version and fail when a concurrent edit or deletion came first
+            res = await s.execute(delete(Project).where(Project.id == project_id))
+            if res.rowcount == 0:
+                raise NotFound(f"no project {project_id!r}")

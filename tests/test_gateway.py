@@ -4,6 +4,7 @@ through the REST API; its kernels are the gateway's children, not the server's."
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import pytest
 
 from conftest import blocks_by_id, stdout_of, write_notebook
 from servers import Server, free_port, http, stop_process, tail
+from stub_llm import SECRETS, Reply, fenced, key_env, stub, stub_server  # noqa: F401
 
 pytest.importorskip("kernel_gateway", reason="jupyter_kernel_gateway is not installed (pip install '.[test]')")
 pytestmark = pytest.mark.deployment
@@ -115,3 +117,30 @@ def test_dag_runs_on_gateway_kernels(tmp_path, db_url, gateway):
     while kid in _gateway_kernels(gateway):
         assert time.time() < deadline, "the project kernel outlived the server"
         time.sleep(0.2)
+
+
+def test_ai_context_from_a_gateway_kernel(tmp_path, db_url, gateway, stub, monkeypatch):
+    """AI generation reads the types of the names bound in the project's kernel, also
+    when that kernel is the gateway's (its client's ``start_channels`` is a coroutine)."""
+    root = tmp_path / "root"
+    write_notebook(root, "ai.ipynb", ["n = 5\nwords = ['a', 'b']", "total = n * len(words)"])
+    cfg = tmp_path / "cfg"  # the Server's JUPYTER_CONFIG_DIR
+    cfg.mkdir(exist_ok=True)
+    (cfg / "jupyter_server_config.json").write_text(json.dumps({"NotebookDagApp": {
+        "ai_providers": [{"name": "primary", "kind": "openai", "model": "gpt-stub-1", "base_url": f"{stub.url}/a/v1",
+                          "api_key_env": key_env("primary")}],
+        "ai_rate_limit": 0, "ai_introspection_timeout": 30.0,
+    }}))
+    monkeypatch.setenv(key_env("primary"), SECRETS["primary"])
+    with Server(root, db_url, args=[f"--gateway-url={gateway.url}", f"--GatewayClient.auth_token={TOKEN}"],
+                name="gateway-ai") as server:
+        p = server.call("POST", "projects", {"name": "ai", "notebook_path": "ai.ipynb"})
+        run = server.wait(server.call("POST", f"projects/{p['id']}/runs", {"mode": "all"})["id"], 120)
+        assert run["status"] == "succeeded", run
+        stub.script("a", Reply(fenced("print(total)")))
+        out = server.call("POST", "ai/generate", {"project_id": p["id"], "prompt": "show the total", "after_block_id": "c1"})
+        assert out["context"]["names_source"] == "kernel", (out["context"], tail(server.log_path))
+        prompt = [r for r in stub.requests if r.tag == "a"][-1].body["messages"][-1]["content"]
+        assert "- n: int" in prompt and "- words: list" in prompt, prompt
+        again = server.wait(server.call("POST", f"projects/{p['id']}/runs", {"mode": "block", "block_id": "c1"})["id"], 60)
+        assert again["status"] == "succeeded" and again["blocks"][0]["execution_count"] == 3, again

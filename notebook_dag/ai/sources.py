@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from jupyter_core.utils import ensure_async
 
+from ..gateway import kernel_client
 from ..inference import analyze_cell
 
 DATA_EXTENSIONS = {
@@ -337,8 +338,10 @@ class KernelIntrospector:
         # shell socket's identity, and a second socket with the same identity takes the
         # run engine's replies away from it (they never arrive after this client closes).
         session = Session(key=km.session.key, signature_scheme=km.session.signature_scheme, username="notebook_dag-ai")
-        kc = km.client(session=session)
-        kc.start_channels()
+        # notebook_dag's gateway client for a gateway's kernel (it sends the gateway's
+        # headers), whose start_channels is a coroutine: awaited, never left un-run
+        kc = kernel_client(km, session=session)
+        await ensure_async(kc.start_channels())
         try:
             msg_id = kc.execute("", silent=True, store_history=False, allow_stdin=False,
                                 user_expressions={"nbdag": _EXPR.replace("NAMES", repr(names))})

@@ -13,10 +13,12 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -88,6 +90,21 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def insert(self, entity: Any) -> Any:
+        """An ``INSERT`` into ``entity`` (an ORM class or table) in this database's own
+        dialect, so that it can say what a unique-key conflict does:
+        ``.on_conflict_do_nothing(index_elements=[...])`` or
+        ``.on_conflict_do_update(index_elements=[...], set_={...})`` (``INSERT ... ON
+        CONFLICT``, atomic against concurrent writers on SQLite and PostgreSQL alike).
+        Run it with ``session.execute``. Raises :class:`NotImplementedError` for any other
+        database."""
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert(entity)
+        if dialect == "sqlite":
+            return sqlite.insert(entity)
+        raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect!r} databases")
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
