@@ -61,9 +61,13 @@ class DagEdge:
     kind: str
     names: list[str] = field(default_factory=list)
     id: str | None = None
+    cycle: list[str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "source": self.source, "target": self.target, "kind": self.kind, "names": self.names}
+        out = {"id": self.id, "source": self.source, "target": self.target, "kind": self.kind, "names": self.names}
+        if self.cycle is not None:
+            out["cycle"] = self.cycle
+        return out
 
 
 @dataclass
@@ -82,6 +86,9 @@ class BuiltDag:
     edges: list[DagEdge]
     dropped: list[DagEdge]
     hidden: list[DagEdge] = field(default_factory=list)
+    #: manual edges left out of ``graph``: with the edges inferred from the current code
+    #: they would close a cycle (``DagEdge.cycle``); they stay stored
+    conflicting: list[DagEdge] = field(default_factory=list)
 
     def order(self) -> list[str]:
         """Cell ids in a topological order, notebook order wherever edges allow."""
@@ -103,7 +110,10 @@ def build_dag(
     cell that no longer exists are returned in ``dropped`` and left out. Inferred edges
     come from :func:`notebook_dag.inference.infer_edges` on the code cells in notebook
     order, less those the user hid (``hidden``, same shape; listed in ``hidden``). A
-    manual edge that duplicates an inferred one keeps both kinds on one edge.
+    manual edge that duplicates an inferred one keeps both kinds on one edge. A manual
+    edge that would close a cycle with the edges before it (an edit made a cell read what
+    its manual successor defines) is left out and listed in ``conflicting`` with the
+    cycle, so the graph stays acyclic; earlier edges win, inferred ones first.
 
     With ``dep_index`` (a :class:`~notebook_dag.inference.DependencyIndex` kept for this
     notebook), only the cells that changed since its last use are re-analysed.
@@ -115,6 +125,7 @@ def build_dag(
     code = [(c["id"], str(c.get("source", ""))) for c in nb.cells if c.get("cell_type") == "code"]
     edges: list[DagEdge] = []
     dropped: list[DagEdge] = []
+    conflicting: list[DagEdge] = []
     hidden_edges: list[DagEdge] = []
     for edge_id, source, target in hidden:
         edge = DagEdge(source, target, "hidden", [], edge_id)
@@ -138,12 +149,18 @@ def build_dag(
         if source not in cells or target not in cells:
             dropped.append(edge)
             continue
-        edges.append(edge)
         if graph.has_edge(source, target):
+            edges.append(edge)
             graph.edges[source, target]["kinds"].add("manual")
-        else:
-            graph.add_edge(source, target, kinds={"manual"}, names=[])
-    return BuiltDag(nb, cells, index, graph, edges, dropped, hidden_edges)
+            continue
+        cycle = cycle_through(graph, source, target)
+        if cycle is not None:
+            edge.cycle = cycle
+            conflicting.append(edge)
+            continue
+        edges.append(edge)
+        graph.add_edge(source, target, kinds={"manual"}, names=[])
+    return BuiltDag(nb, cells, index, graph, edges, dropped, hidden_edges, conflicting)
 
 
 def cycle_through(graph: nx.DiGraph, source: str, target: str) -> list[str] | None:
@@ -224,7 +241,8 @@ class DagService:
         return dag
 
     async def describe(self, project: Any) -> tuple[BuiltDag, dict[str, Any]]:
-        """The built DAG and ``{"nodes", "edges", "order", "dropped"}`` as served by
+        """The built DAG and ``{"nodes", "edges", "order", "dropped", "hidden",
+        "conflicting"}`` as served by
         ``GET /projects/{id}/dag`` (without block states, which the run service adds)."""
         dag = await self.build(project)
         meta = await self.blocks.meta(project.id)
@@ -243,6 +261,7 @@ class DagService:
             "order": dag.order(),
             "dropped": [e.as_dict() for e in dag.dropped],
             "hidden": [e.as_dict() for e in dag.hidden],
+            "conflicting": [e.as_dict() for e in dag.conflicting],
         }
 
     async def last_results(self, project_id: str) -> dict[str, dict[str, Any]]:
@@ -269,6 +288,7 @@ class DagService:
             "edges": [e.as_dict() for e in dag.edges],
             "dropped": [e.as_dict() for e in dag.dropped],
             "hidden": [e.as_dict() for e in dag.hidden],
+            "conflicting": [e.as_dict() for e in dag.conflicting],
         }
 
     def editing_edges(self, project: Any) -> Any:

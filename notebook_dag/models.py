@@ -173,6 +173,9 @@ class EdgeOut(BaseModel):
     target: str
     kind: EdgeKind
     names: list[str] = Field(default_factory=list)
+    cycle: list[str] | None = Field(
+        default=None, description="conflicting edges only: the cycle it would close, as block ids"
+    )
 
 
 class EdgeList(BaseModel):
@@ -181,6 +184,9 @@ class EdgeList(BaseModel):
         default_factory=list, description="manual edges removed because a cell disappeared"
     )
     hidden: list[EdgeOut] = Field(default_factory=list, description="inferred edges the user hid")
+    conflicting: list[EdgeOut] = Field(
+        default_factory=list, description="manual edges left out because they would close a cycle"
+    )
 
 
 class DagNode(BlockOut):
@@ -203,6 +209,11 @@ class DagOut(BaseModel):
     order: list[str] = Field(description="block ids in a topological order (notebook order where free)")
     dropped: list[EdgeOut] = Field(default_factory=list)
     hidden: list[EdgeOut] = Field(default_factory=list, description="inferred edges the user hid")
+    conflicting: list[EdgeOut] = Field(
+        default_factory=list,
+        description="manual edges left out of the DAG because, with the edges inferred from the "
+        "current code, they would close a cycle (see 'cycle'); they stay stored until deleted",
+    )
 
 
 # ---- runs -------------------------------------------------------------------------

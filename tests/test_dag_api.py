@@ -77,6 +77,27 @@ async def test_dangling_manual_edges_are_dropped_and_reported(api, jp_root_dir):
     assert again["dropped"] == [], "a dropped edge is deleted, reported once"
 
 
+async def test_a_manual_edge_an_edit_turns_into_a_cycle_is_left_out_and_reported(api, jp_root_dir):
+    p = await _project(api, jp_root_dir)
+    e = await api.ok("POST", f"projects/{p['id']}/edges", {"source": "c5", "target": "c2"}, expect=201)
+    # c5 now reads y, which c2 defines: the inferred c2 -> c5 and the manual c5 -> c2 disagree
+    await api.ok("PATCH", f"projects/{p['id']}/blocks/c5", {"source": "w = y + 10"})
+    dag = await api.ok("GET", f"projects/{p['id']}/dag")
+    assert [c["id"] for c in dag["conflicting"]] == [e["id"]]
+    assert dag["conflicting"][0]["cycle"] == ["c5", "c2", "c5"]
+    assert all(x.get("id") != e["id"] for x in dag["edges"]), "the conflicting edge is not in the DAG"
+    assert dag["order"].index("c2") < dag["order"].index("c5")
+    run = await api.run(p["id"])
+    assert run["status"] == "succeeded", run
+    order = [b["block_id"] for b in run["blocks"]]
+    assert order.index("c2") < order.index("c5")
+    # it stays stored (and listed) until the user deletes it
+    listed = await api.ok("GET", f"projects/{p['id']}/edges")
+    assert [c["id"] for c in listed["conflicting"]] == [e["id"]]
+    await api.ok("DELETE", f"projects/{p['id']}/edges/{e['id']}", expect=204)
+    assert (await api.ok("GET", f"projects/{p['id']}/dag"))["conflicting"] == []
+
+
 async def test_deleting_a_block_removes_its_edges(api, jp_root_dir):
     p = await _project(api, jp_root_dir)
     await api.ok("POST", f"projects/{p['id']}/edges", {"source": "c5", "target": "c4"}, expect=201)

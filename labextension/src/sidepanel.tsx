@@ -96,7 +96,7 @@ function EdgePanel(props: { model: DagModel; edge: IViewEdge }): JSX.Element {
 function HiddenEdges(props: { model: DagModel }): JSX.Element {
   const { model } = props;
   const hidden = model.dag?.hidden ?? [];
-  const dropped = model.dag?.dropped ?? [];
+  const dropped = model.dag?.conflicting ?? [];
   return (
     <div data-testid="dag-hidden-edges">
       {hidden.length === 0 && (
@@ -130,6 +130,13 @@ function HiddenEdges(props: { model: DagModel }): JSX.Element {
             {dropped.map(edge => (
               <li key={edge.id ?? `${edge.source}>${edge.target}`}>
                 {model.titleOf(edge.source)} → {model.titleOf(edge.target)}
+                {edge.cycle?.length ? (
+                  <span className="jp-NotebookDag-muted">
+                    {' '}
+                    (cycle:{' '}
+                    {edge.cycle.map(id => model.titleOf(id)).join(' → ')})
+                  </span>
+                ) : null}
                 {edge.id && (
                   <>
                     {' '}

@@ -191,6 +191,10 @@ export interface IDagEdge {
   target: string;
   kind: EdgeKind | string;
   names: string[];
+  /**
+   * Conflicting manual edges only: the cycle it would close, as block ids.
+   */
+  cycle?: string[] | null;
 }
 
 /**
@@ -204,9 +208,14 @@ export interface IDag {
   edges: IDagEdge[];
   order: string[];
   /**
-   * Manual edges dropped because they would close a cycle.
+   * Manual edges deleted because a cell they joined disappeared (reported once).
    */
   dropped?: IDagEdge[];
+  /**
+   * Manual edges left out of the DAG because, with the edges inferred from the
+   * current code, they would close a cycle (`cycle`); stored until deleted.
+   */
+  conflicting?: IDagEdge[];
   /**
    * Inferred edges the user hid (kind `hidden`, each with its id).
    */
