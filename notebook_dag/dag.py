@@ -230,8 +230,7 @@ class DagService:
     async def build(self, project: Any) -> BuiltDag:
         """The project's DAG; stored edges whose cells disappeared are deleted here
         and reported in ``dropped``."""
-        nb = await self.blocks.notebook(project)
-        stored = await self._stored(project.id)
+        nb, stored = await asyncio.gather(self.blocks.notebook(project), self._stored(project.id))
         # inference is CPU work: off the event loop, one build per project at a time
         async with self._locks.setdefault(project.id, asyncio.Lock()):
             dag = await asyncio.to_thread(build_dag, nb, stored["manual"], stored["hidden"], self._index(project.id))

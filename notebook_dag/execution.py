@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from .dag import BuiltDag, DagService, plan_blocks
@@ -375,8 +375,12 @@ class RunService:
                       server=self.server_id, max_parallel=max_parallel)
             s.add(run)
             await s.flush()
-            for seq, b in enumerate(plan):
-                s.add(RunBlock(run_id=run.id, block_id=b, seq=seq, source=str(dag.cells[b].get("source", ""))))
+            if plan:  # one executemany: a 2,000-block plan is one statement, not 2,000 ORM objects
+                await s.execute(insert(RunBlock.__table__), [
+                    {"run_id": run.id, "block_id": b, "seq": seq, "status": "queued",
+                     "source": str(dag.cells[b].get("source", "")), "outputs": []}
+                    for seq, b in enumerate(plan)
+                ])
             run_id = run.id
         self.events.emit(run_id, project.id, "queued")
         job = _Job(run_id, project, plan, dag, kernel_id, skip_fresh, must_run or set(), max_parallel)
@@ -390,7 +394,7 @@ class RunService:
         """Per code block: ``up_to_date``, ``stale`` or ``never_run`` in the project kernel."""
         fps = fingerprints(dag.graph, dag.cells, dag.order())
         code = {b: fp for b, fp in fps.items() if dag.is_code(b)}
-        return self.states.states(self.kernels.current(project.id), code, ever_run)
+        return self.states.states(self.kernels.current(project.id), code, ever_run, dag.graph)
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project
@@ -410,7 +414,7 @@ class RunService:
                 fps = fingerprints(graph, job.dag.cells, job.dag.order())
                 plan = job.plan
                 if job.skip_fresh:
-                    fresh = self.states.up_to_date(kid, fps) - job.must_run
+                    fresh = self.states.up_to_date(kid, fps, graph) - job.must_run
                     plan = [b for b in job.plan if b not in fresh]
                     await self._mark_up_to_date(run_id, project.id, [b for b in job.plan if b in fresh], fps)
                 async with self.db.session() as s:
