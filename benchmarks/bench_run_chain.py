@@ -85,7 +85,9 @@ class Server:
         with urllib.request.urlopen(req, timeout=60) as r:
             return json.loads(r.read() or b"{}")
 
-    def run_all(self, project_id: str) -> float:
+    def run(self, project_id: str, body: dict) -> tuple[float, dict]:
+        """Start a run with ``body`` and wait for its end event on the event websocket;
+        returns (seconds from POST to that event, the finished run)."""
         import websocket  # websocket-client, a jupyter_server dependency
 
         ws = websocket.create_connection(
@@ -93,7 +95,7 @@ class Server:
         )
         try:
             t0 = time.perf_counter()
-            run = self.call("POST", f"projects/{project_id}/runs", {"mode": "all", "force": True})
+            run = self.call("POST", f"projects/{project_id}/runs", body)
             while True:
                 event = json.loads(ws.recv())
                 if (event.get("run_id") == run["id"] and event.get("kind") == "run"
@@ -104,7 +106,10 @@ class Server:
             ws.close()
         state = self.call("GET", f"runs/{run['id']}")
         assert state["status"] == "succeeded", state
-        return took
+        return took, state
+
+    def run_all(self, project_id: str) -> float:
+        return self.run(project_id, {"mode": "all", "force": True})[0]
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -18,7 +18,6 @@ Usage: python benchmarks/bench_stale_rerun.py [--chain 20] [--side 20]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -44,25 +43,7 @@ def notebook(chain: int, side: int) -> nbformat.NotebookNode:
 
 
 def run(server: Server, project_id: str, body: dict) -> tuple[float, dict]:
-    import websocket  # websocket-client, a jupyter_server dependency
-
-    ws = websocket.create_connection(
-        f"ws://127.0.0.1:{server.port}/api/events/subscribe", header=[f"Authorization: token {server.token}"]
-    )
-    try:
-        t0 = time.perf_counter()
-        started = server.call("POST", f"projects/{project_id}/runs", body)
-        while True:
-            event = json.loads(ws.recv())
-            if (event.get("run_id") == started["id"] and event.get("kind") == "run"
-                    and event.get("status") in ("succeeded", "failed", "cancelled")):
-                break
-        took = time.perf_counter() - t0
-    finally:
-        ws.close()
-    result = server.call("GET", f"runs/{started['id']}")
-    assert result["status"] == "succeeded", result
-    return took, result
+    return server.run(project_id, body)
 
 
 def main() -> None:
