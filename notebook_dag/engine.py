@@ -54,6 +54,21 @@ class BlockResult:
     note: str | None = None
 
 
+def cell_result(cell: Any, status: str, error: str | None, started: datetime, **extra: Any) -> BlockResult:
+    """The :class:`BlockResult` of an executed ``cell`` (an nbformat cell that nbclient
+    filled with outputs and an execution count), finished now; ``extra`` sets the
+    optional fields (``kernel_died``, ``kernel``, ``note``)."""
+    return BlockResult(
+        status,
+        outputs=[dict(o) for o in cell.get("outputs", [])],
+        execution_count=cell.get("execution_count"),
+        error=error,
+        started_at=started,
+        finished_at=utcnow(),
+        **extra,
+    )
+
+
 class RunListener(Protocol):
     """Receives progress from :meth:`Engine.run`. Both methods are awaited in order."""
 
@@ -236,15 +251,7 @@ class Engine:
             self._current = None
             if dead_wait is not None:
                 dead_wait.cancel()
-        return BlockResult(
-            status,
-            outputs=[dict(o) for o in cell.get("outputs", [])],
-            execution_count=cell.get("execution_count"),
-            error=error,
-            started_at=started,
-            finished_at=utcnow(),
-            kernel_died=died,
-        )
+        return cell_result(cell, status, error, started, kernel_died=died)
 
     async def _interrupt(self) -> None:
         try:

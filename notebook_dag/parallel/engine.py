@@ -28,7 +28,7 @@ import networkx as nx
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from ..engine import BlockResult, RunListener, RunOutcome, utcnow
+from ..engine import BlockResult, RunListener, RunOutcome, cell_result, utcnow
 from .effects import BlockEffects, block_effects, initial_needs, plan_ancestors
 from .kernels import KernelDied, KernelSlot, RequestError, RequestTimeout, WorkerPool, ready_client
 from .values import Values, Version
@@ -434,17 +434,8 @@ class ParallelEngine:
             status, error, trouble = "failed", "the kernel died while running this block", "died"
         finally:
             died_wait.cancel()
-        result = BlockResult(
-            status,
-            outputs=[dict(o) for o in cell.get("outputs", [])],
-            execution_count=cell.get("execution_count"),
-            error=error,
-            started_at=started,
-            finished_at=utcnow(),
-            kernel_died=trouble == "died" and slot is self._project,
-            kernel=slot.name,
-            note=note,
-        )
+        result = cell_result(cell, status, error, started, kernel_died=trouble == "died" and slot is self._project,
+                             kernel=slot.name, note=note)
         return result, trouble
 
     async def _worker_died(self, slot: KernelSlot, result: BlockResult) -> _Done:
