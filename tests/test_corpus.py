@@ -17,10 +17,7 @@ from run to run whatever the order, and two reference runs do not always catch t
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import re
 import shutil
 from pathlib import Path
 
@@ -29,39 +26,17 @@ import networkx as nx
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 
+from corpus import CORPUS, compare_module, items
 from conftest import blocks_by_id
 from notebook_dag.dag import build_dag
 from notebook_dag.engine import Engine
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("NOTEBOOK_DAG_CORPUS", ROOT / ".cache" / "corpus"))
-COMPARE = ROOT.parent / "shared" / "corpus" / "compare.py"
-MANIFEST = CORPUS / "manifest.json"
 
 pytestmark = pytest.mark.corpus
 
 
-def _items() -> list[dict]:
-    if not MANIFEST.exists():
-        if os.environ.get("CI"):
-            raise RuntimeError(f"the corpus is missing at {CORPUS}; .ci/run builds it")
-        return []
-    return [it for it in json.loads(MANIFEST.read_text())["items"] if it.get("ok")]
-
-
-ITEMS = _items()
+ITEMS = items()
 IDS = [Path(it["path"]).stem.split("__")[-1] for it in ITEMS]
-
-
-ELAPSED = (re.compile(r"\b\d+(\.\d+)?(e-?\d+)? ?(seconds|second|secs|sec|s|ms)\b"), "<elapsed>")
-
-
-def _compare_module():
-    spec = importlib.util.spec_from_file_location("corpus_compare", COMPARE)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.MASKS.append(ELAPSED)
-    return mod
 
 
 @pytest.fixture
@@ -82,7 +57,7 @@ def _with_outputs(nb: nbformat.NotebookNode, results: dict[str, dict]) -> dict:
 
 
 def _assert_same(item: dict, candidate: dict, ignore_stderr: bool = False) -> None:
-    compare = _compare_module()
+    compare = compare_module()
     ref = json.loads((CORPUS / item["reference"]).read_text())
     diffs = compare.compare(ref, candidate, set(item.get("unstable_output_cells", [])), ignore_stderr)
     detail = "\n".join(f"cell {i} ({cid}):\n  reference: {str(a)[:400]}\n  candidate: {str(b)[:400]}" for i, cid, a, b in diffs)

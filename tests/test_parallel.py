@@ -17,26 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib.util
 import json
-import os
-import re
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from corpus import CORPUS, ROOT, compare_module, items
 from notebook_dag.dag import build_dag, plan_blocks
 from notebook_dag.engine import Engine
 from notebook_dag.inference import analyze_cell
 from notebook_dag.parallel import LocalKernels, ParallelEngine, WorkerPool
 from notebook_dag.parallel.kernels import KernelSlot, ready_client
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("NOTEBOOK_DAG_CORPUS", ROOT / ".cache" / "corpus"))
-COMPARE = ROOT.parent / "shared" / "corpus" / "compare.py"
-ELAPSED = (re.compile(r"\b\d+(\.\d+)?(e-?\d+)? ?(seconds|second|secs|sec|s|ms)\b"), "<elapsed>")
 
 #: Kernel-side fingerprint of a value, compared between the sequential and the parallel
 #: kernel. Exact wherever the value is data: floats by their bits (``float.hex``, NaN
@@ -445,27 +439,10 @@ async def test_handed_over_values_behave_as_in_one_kernel(tmp_path):
 
 
 # -- the corpus ---------------------------------------------------------------------------
-def _items() -> list[dict]:
-    manifest = CORPUS / "manifest.json"
-    if not manifest.exists():
-        if os.environ.get("CI"):
-            raise RuntimeError(f"the corpus is missing at {CORPUS}")
-        return []
-    return [it for it in json.loads(manifest.read_text())["items"] if it.get("ok")]
-
-
-ITEMS = _items()
+ITEMS = items()
 #: every notebook with max_parallel 2 (the project kernel and one worker) and 4 (three workers)
 CASES = [(p, it) for p in (2, 4) for it in ITEMS]
 CASE_IDS = [f"p{p}-{Path(it['path']).stem.split('__')[-1]}" for p, it in CASES]
-
-
-def _compare_module():
-    spec = importlib.util.spec_from_file_location("corpus_compare", COMPARE)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.MASKS.append(ELAPSED)
-    return mod
 
 
 def _with_outputs(nb, results: dict) -> dict:
@@ -548,7 +525,7 @@ async def test_corpus_parallel_run_matches_sequential(max_parallel, item, tmp_pa
         where[par.results[b].kernel] = where.get(par.results[b].kernel, 0) + 1
     print(f"{Path(item['path']).name} max_parallel={max_parallel}: {wall:.1f} s, blocks per kernel {where}, "
           f"fallbacks {engine.stats.fallbacks}, {engine.stats.export_bytes} bytes exported, unstable names {ref_ns['unstable']}")
-    compare = _compare_module()
+    compare = compare_module()
     ref = json.loads((CORPUS / item["reference"]).read_text())
     skip = set(item.get("unstable_output_cells", []))
     diffs = compare.compare(ref, _with_outputs(nb, par.results), skip, ignore_stderr=True)
