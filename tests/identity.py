@@ -17,3 +17,37 @@ class HeaderIdentityProvider(IdentityProvider):
             return None
         name = handler.request.headers.get("X-Test-User", "alice")
         return dataclasses.replace(user, username=name, name=name, display_name=name)
+
+
+def named_users_config(db_url: str) -> dict:
+    """``jp_server_config`` of a test server whose users are named by ``X-Test-User``."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"notebook_dag": True},
+            "allow_unauthenticated_access": False,
+            "identity_provider_class": "identity.HeaderIdentityProvider",
+        },
+        "NotebookDagApp": {"db_url": db_url},
+    }
+
+
+class As:
+    """The notebook_dag API as one named user (through ``jp_fetch``); ``call`` never
+    raises on HTTP errors and returns ``(status, decoded JSON or None)``."""
+
+    def __init__(self, fetch, user):
+        self.fetch, self.user = fetch, user
+
+    async def call(self, method, path, body=None, headers=None, **params):
+        import json
+
+        kwargs = {"method": method, "raise_error": False, "headers": {"X-Test-User": self.user, **(headers or {})},
+                  "request_timeout": 120}
+        if body is not None:
+            kwargs["body"] = json.dumps(body)
+        elif method in ("POST", "PATCH", "PUT"):
+            kwargs["body"] = b""
+        if params:
+            kwargs["params"] = params
+        resp = await self.fetch("notebook-dag", "api", *path.split("/"), **kwargs)
+        return resp.code, (json.loads(resp.body) if resp.body else None)

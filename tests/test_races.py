@@ -10,13 +10,13 @@ before the write is outside the write lock, so a select-then-insert races there 
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 import pg
 from conftest import write_notebook
+from identity import As, named_users_config
 from notebook_dag.errors import Conflict, NotFound, as_domain_error, status_for
 from notebook_dag.storage import Database, Favorite, Project
 
@@ -25,31 +25,7 @@ N = 16
 
 @pytest.fixture
 def jp_server_config(db_url):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"notebook_dag": True},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": "identity.HeaderIdentityProvider",
-        },
-        "NotebookDagApp": {"db_url": db_url},
-    }
-
-
-class As:
-    """The API as one named user; never raises on HTTP errors."""
-
-    def __init__(self, fetch, user):
-        self.fetch, self.user = fetch, user
-
-    async def call(self, method, path, body=None, headers=None):
-        kwargs = {"method": method, "raise_error": False, "headers": {"X-Test-User": self.user, **(headers or {})},
-                  "request_timeout": 120}
-        if body is not None:
-            kwargs["body"] = json.dumps(body)
-        elif method in ("POST", "PATCH", "PUT"):
-            kwargs["body"] = b""
-        resp = await self.fetch("notebook-dag", "api", *path.split("/"), **kwargs)
-        return resp.code, (json.loads(resp.body) if resp.body else None)
+    return named_users_config(db_url)
 
 
 @pytest.fixture

@@ -3,41 +3,16 @@ the activity feed, and two concurrent editors of one block."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
 from conftest import write_notebook
+from identity import As, named_users_config
 
 
 @pytest.fixture
 def jp_server_config(db_url):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"notebook_dag": True},
-            "allow_unauthenticated_access": False,
-            "identity_provider_class": "identity.HeaderIdentityProvider",
-        },
-        "NotebookDagApp": {"db_url": db_url},
-    }
-
-
-class As:
-    """The API as one named user."""
-
-    def __init__(self, fetch, user):
-        self.fetch, self.user = fetch, user
-
-    async def call(self, method, path, body=None, headers=None, **params):
-        kwargs = {"method": method, "raise_error": False, "headers": {"X-Test-User": self.user, **(headers or {})}}
-        if body is not None:
-            kwargs["body"] = json.dumps(body)
-        elif method in ("POST", "PATCH", "PUT"):
-            kwargs["body"] = b""
-        if params:
-            kwargs["params"] = params
-        resp = await self.fetch("notebook-dag", "api", *path.split("/"), **kwargs)
-        return resp.code, (json.loads(resp.body) if resp.body else None)
+    return named_users_config(db_url)
 
 
 @pytest.fixture
