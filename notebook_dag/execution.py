@@ -390,11 +390,15 @@ class RunService:
         task.add_done_callback(lambda _t, rid=run_id: (self._tasks.pop(rid, None), self._project_of.pop(rid, None)))
         return {"id": run_id, "status": "queued"}
 
-    def block_states(self, project: Project, dag: BuiltDag, ever_run: set[str]) -> dict[str, str]:
-        """Per code block: ``up_to_date``, ``stale`` or ``never_run`` in the project kernel."""
+    def block_states(self, project: Project, dag: BuiltDag, ever_run: set[str], kernel_id: str | None = None) -> dict[str, str]:
+        """Per code block: ``up_to_date``, ``stale`` or ``never_run`` in ``kernel_id``
+        (default: the project kernel). Raises :class:`NotFound` for a kernel that is not
+        running."""
+        if kernel_id is not None and kernel_id not in self.kernel_manager:
+            raise NotFound(f"no running kernel {kernel_id!r}")
         fps = fingerprints(dag.graph, dag.cells, dag.order())
         code = {b: fp for b, fp in fps.items() if dag.is_code(b)}
-        return self.states.states(self.kernels.current(project.id), code, ever_run, dag.graph)
+        return self.states.states(kernel_id or self.kernels.current(project.id), code, ever_run, dag.graph)
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project

@@ -28,12 +28,13 @@ class Services:
     def project_dict(p: Any) -> dict[str, Any]:
         return project_dict(p)
 
-    async def describe_dag(self, project: Any) -> dict[str, Any]:
+    async def describe_dag(self, project: Any, kernel_id: str | None = None) -> dict[str, Any]:
         """``GET /projects/{id}/dag``: the DAG with each block's last run status and its
-        state (up to date / stale / never run) in the project kernel."""
+        state (up to date / stale / never run) in the project kernel, or in the running
+        kernel ``kernel_id`` (e.g. the notebook's session that runs go to)."""
         built, doc = await self.dag.describe(project)
         ever = {n["id"] for n in doc["nodes"] if n["status"] in ("succeeded", "up_to_date", "failed", "cancelled")}
-        states = self.runs.block_states(project, built, ever)
+        states = self.runs.block_states(project, built, ever, kernel_id)
         for node in doc["nodes"]:
             node["state"] = states.get(node["id"], "never_run")
         return doc

@@ -132,6 +132,13 @@ async def test_run_on_an_existing_kernel(api, jp_root_dir, jp_fetch, jp_serverap
     assert stdout_of(run["blocks"][0]) == "42\n"
     code, body = await api.call("POST", f"projects/{p['id']}/runs", {"mode": "all", "kernel_id": "nope"})
     assert code == 404 and "kernel" in body["message"]
+    # block states are per kernel: up to date in that kernel, not in the project's own
+    there = await api.ok("GET", f"projects/{p['id']}/dag", kernel_id=kid)
+    here = await api.ok("GET", f"projects/{p['id']}/dag")
+    assert [n["state"] for n in there["nodes"]] == ["up_to_date"]
+    assert [n["state"] for n in here["nodes"]] == ["stale"], "it ran, but never in the project kernel"
+    code, body = await api.call("GET", f"projects/{p['id']}/dag", kernel_id="nope")
+    assert code == 404 and "nope" in body["message"]
 
 
 async def test_rich_outputs_are_stored(api, jp_root_dir):

@@ -187,8 +187,20 @@ export class DagApi {
   /**
    * The DAG of a project (with dataset nodes on request).
    */
-  async getDag(projectId: string, datasets = false): Promise<IDag> {
-    const query = datasets ? '?datasets=true' : '';
+  async getDag(
+    projectId: string,
+    datasets = false,
+    kernelId?: string | null
+  ): Promise<IDag> {
+    const params = new URLSearchParams();
+    if (datasets) {
+      params.set('datasets', 'true');
+    }
+    if (kernelId) {
+      // block states (up to date / stale) in that kernel instead of the project's
+      params.set('kernel_id', kernelId);
+    }
+    const query = params.toString() ? `?${params.toString()}` : '';
     const dag = await this._request<IDag>(
       `projects/${enc(projectId)}/dag${query}`
     );

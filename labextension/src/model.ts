@@ -91,7 +91,7 @@ export class DagModel implements IDisposable {
     this.history = new RunHistory(this.projectId, this._api);
     this.editor = new DagEditor(this, this._api);
     this.runner = new DagRunner(this, this._api);
-    this.runner.changed.connect(this._emit, this);
+    this.runner.changed.connect(this._onRunnerChanged, this);
     this._events?.connect(this._onEvent, this);
   }
 
@@ -231,19 +231,21 @@ export class DagModel implements IDisposable {
           .getProject(this.projectId)
           .catch(() => null);
       }
+      const getDag = (datasets: boolean) =>
+        this._api.getDag(this.projectId, datasets, this.runner.kernelId);
       let dag: IDag;
       if (this.viewState.options.showDatasets) {
         try {
-          dag = await this._api.getDag(this.projectId, true);
+          dag = await getDag(true);
         } catch (error) {
           this.notify(
             'error',
             `Datasets cannot be shown: ${describeError(error)}`
           );
-          dag = await this._api.getDag(this.projectId);
+          dag = await getDag(false);
         }
       } else {
-        dag = await this._api.getDag(this.projectId);
+        dag = await getDag(false);
       }
       if (this._isDisposed) {
         return;
@@ -434,6 +436,18 @@ export class DagModel implements IDisposable {
     }
   }
 
+  /**
+   * Block states are per kernel: choosing another kernel reloads the DAG.
+   */
+  private _onRunnerChanged(): void {
+    const kernelId = this.runner.kernelId;
+    if (kernelId !== this._statesKernel) {
+      this._statesKernel = kernelId;
+      void this.refresh();
+    }
+    this._emit();
+  }
+
   private _emit(): void {
     if (!this._isDisposed) {
       this._changed.emit();
@@ -549,6 +563,7 @@ export class DagModel implements IDisposable {
   private _project: IProject | null;
   private _dag: IDag | null = null;
   private _dagAt = 0;
+  private _statesKernel: string | null = null;
   private _statuses: IStatusState = INITIAL_STATUS_STATE;
   private _run: IRun | null = null;
   private _runCache = new RunCache();

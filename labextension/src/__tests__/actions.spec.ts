@@ -62,6 +62,20 @@ describe('DagModel actions', () => {
       expect(model.isRunning).toBe(true);
     });
 
+    it('shows block states in the chosen kernel', async () => {
+      model.runner.kernelId = 'kernel-7';
+      await new Promise(resolve => setTimeout(resolve, 0));
+      expect(api.getDag).toHaveBeenLastCalledWith('p1', false, 'kernel-7');
+      model.runner.force = true; // not a kernel change: no reload
+      const calls = api.getDag.mock.calls.length;
+      await new Promise(resolve => setTimeout(resolve, 0));
+      expect(api.getDag.mock.calls.length).toBe(calls);
+      model.runner.force = false;
+      model.runner.kernelId = null;
+      await new Promise(resolve => setTimeout(resolve, 0));
+      expect(api.getDag).toHaveBeenLastCalledWith('p1', false, null);
+    });
+
     it('asks for parallel runs on the project kernel only', async () => {
       model.runner.parallel = 2;
       await model.runner.run('all');
@@ -323,14 +337,14 @@ describe('DagModel actions', () => {
     it('shows datasets, falling back to the plain DAG when they fail', async () => {
       model.setShowDatasets(true);
       await flush();
-      expect(api.getDag).toHaveBeenLastCalledWith('p1', true);
+      expect(api.getDag).toHaveBeenLastCalledWith('p1', true, null);
       api.getDag.mockRejectedValueOnce(
         new ApiError(503, 'the datasets service is not configured', {
           message: 'the datasets service is not configured'
         })
       );
       await model.refresh();
-      expect(api.getDag).toHaveBeenLastCalledWith('p1');
+      expect(api.getDag).toHaveBeenLastCalledWith('p1', false, null);
       expect(model.notice?.text).toBe(
         'Datasets cannot be shown: the datasets service is not configured (HTTP 503)'
       );

@@ -80,6 +80,9 @@ describe('DagApi', () => {
       )
       .mockResolvedValueOnce(
         fakeResponse(200, { nodes: [], edges: [], order: [] })
+      )
+      .mockResolvedValueOnce(
+        fakeResponse(200, { nodes: [], edges: [], order: [] })
       );
     const api = new DagApi(settings);
     await expect(api.startRun('p 1')).resolves.toEqual({
@@ -94,10 +97,12 @@ describe('DagApi', () => {
       edges: [],
       order: []
     });
+    await api.getDag('p 1', false, 'k 1');
     expect(spy.mock.calls.map(call => call[0])).toEqual([
       'http://h/notebook-dag/api/projects/p%201/runs',
       'http://h/notebook-dag/api/runs/r1',
-      'http://h/notebook-dag/api/projects/p%201/dag'
+      'http://h/notebook-dag/api/projects/p%201/dag',
+      'http://h/notebook-dag/api/projects/p%201/dag?kernel_id=k+1'
     ]);
     expect(JSON.parse(spy.mock.calls[0][1].body)).toEqual({ mode: 'all' });
   });
