@@ -137,6 +137,45 @@ async def interleaved(server: Server, project_id: str, nb: nbformat.NotebookNode
     return api, ref
 
 
+async def engine_only(nb: nbformat.NotebookNode, cwd: str, repeat: int) -> tuple[list[float], list[float]]:
+    """notebook_dag's :class:`~notebook_dag.engine.Engine` in this process (no server,
+    no database, no events) against nbclient, interleaved on two warm kernels: the
+    engine's own cost, apart from what running inside jupyter_server adds."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from jupyter_core.utils import ensure_async
+
+    from notebook_dag.dag import build_dag, plan_blocks
+    from notebook_dag.engine import Engine, new_client
+
+    class Quiet:
+        async def block_started(self, block_id: str) -> None: ...
+
+        async def block_finished(self, block_id: str, result: object) -> None: ...
+
+    dag = build_dag(nb, [])
+    plan = plan_blocks(dag, "all")
+    client = NotebookClient(nbformat.from_dict(nb), kernel_name="python3", resources={"metadata": {"path": cwd}})
+    ours, ref = [], []
+    async with client.async_setup_kernel():
+        mine = NotebookClient(nbformat.from_dict(nb), kernel_name="python3", resources={"metadata": {"path": cwd}})
+        async with mine.async_setup_kernel():
+            kc = new_client(mine.km)
+            await ensure_async(kc.start_channels())
+            await kc.wait_for_ready(timeout=60)
+            try:
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    await Engine(mine.km, nb, dag.graph).run(plan, Quiet(), asyncio.Event(), kc)
+                    ours.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
+                    for i, cell in enumerate(client.nb.cells):
+                        await client.async_execute_cell(cell, i)
+                    ref.append(time.perf_counter() - t0)
+            finally:
+                kc.stop_channels()
+    return ours, ref
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cells", type=int, default=20)
@@ -160,6 +199,11 @@ def main() -> None:
     print(f"  warm (kernel already up):     notebook_dag {w_api:7.3f} s   nbclient {w_nb:7.3f} s   ratio {w_api / w_nb:5.2f}  (target <= 1.2)")
     print(f"  pairwise ratios: min {ratios[0]:.2f}  median {statistics.median(ratios):.2f}  max {ratios[-1]:.2f}")
     print(f"  per block overhead over nbclient: {(w_api - w_nb) / args.cells * 1000:6.1f} ms")
+    ours, ref = asyncio.run(engine_only(nb, tempfile.gettempdir(), args.repeat))
+    e, r = statistics.median(ours), statistics.median(ref)
+    print(f"  engine alone (no server), interleaved: Engine {e:7.3f} s   nbclient {r:7.3f} s   ratio {e / r:5.2f}")
+    print("  (the rest is the server's: POST /runs, jupyter_server's kernel activity watcher decoding every")
+    print("   iopub message, run events written to the event websocket, progress stored in the database)")
 
 
 if __name__ == "__main__":
