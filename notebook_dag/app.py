@@ -55,6 +55,23 @@ class NotebookDagApp(ExtensionApp):
         help="Directory of uploaded dataset files and reports. Default: datasets/ next to an "
         "SQLite database, else <jupyter data dir>/notebook_dag/datasets.",
     ).tag(config=True)
+    datasets_storage_url = Unicode(
+        "",
+        help="Where dataset files and reports are stored: empty for datasets_dir; a file:// URL or a "
+        "directory for that directory; any fsspec URL such as s3://bucket/prefix (s3fs) for object "
+        "storage, where datasets_dir then keeps only partial uploads and a local read cache.",
+    ).tag(config=True)
+    datasets_storage_options = Dict(
+        help="Keyword arguments of the fsspec filesystem of datasets_storage_url, e.g. for S3 "
+        "{'endpoint_url': 'https://minio.example.org', 'key': ..., 'secret': ...}. Credentials may "
+        "instead come from the AWS environment variables, ~/.aws or an instance role. Kernels get "
+        "these options as JSON in NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS for notebook_dag.load().",
+    ).tag(config=True)
+    datasets_cache_bytes = Int(
+        10 << 30,
+        help="Size limit in bytes of the local read cache of datasets on object storage (least "
+        "recently used files are evicted first); 0 means no limit.",
+    ).tag(config=True)
     profile_in_subprocess = Bool(
         True, help="Compute quick dataset profiles in a worker process (else in a thread)."
     ).tag(config=True)

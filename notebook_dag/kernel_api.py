@@ -13,8 +13,16 @@ synchronous for the user):
    name exists in several projects, ``project=`` (a project id or name) or the
    ``NOTEBOOK_DAG_PROJECT_ID`` environment variable chooses, a dataset of that project
    winning over a project-less one.
-3. The version's file (an uploaded copy under ``datasets_dir`` or the registered file
-   under the server root) is read with pandas, the same way the server previews it.
+3. The version's file (an uploaded copy under ``datasets_dir``, the registered file
+   under the server root, or an object on object storage) is read with pandas, the same
+   way the server previews it. An object (``s3://...``) is first downloaded into a local
+   cache where it is named by its SHA-256 and verified against it (so each content is
+   downloaded once): the filesystem is opened with the options in
+   ``NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS`` (JSON) when its protocol is the one of
+   ``NOTEBOOK_DAG_DATASETS_URL``, and the cache is ``NOTEBOOK_DAG_DATASETS_CACHE`` (at
+   most ``NOTEBOOK_DAG_DATASETS_CACHE_BYTES``), all set by the server like the database
+   URL. Credentials not in those options come from the environment the usual way (for
+   S3: ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``~/.aws``, instance roles).
 
 Nothing here imports pandas or SQLAlchemy until it is called.
 """
@@ -26,9 +34,14 @@ import warnings
 from typing import Any
 
 from ._threads import run_in_thread
+from .datasets.objectstore import is_url
 
 ENV_DB_URL = "NOTEBOOK_DAG_DB_URL"
 ENV_PROJECT = "NOTEBOOK_DAG_PROJECT_ID"
+ENV_STORAGE_URL = "NOTEBOOK_DAG_DATASETS_URL"
+ENV_STORAGE_OPTIONS = "NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS"
+ENV_CACHE_DIR = "NOTEBOOK_DAG_DATASETS_CACHE"
+ENV_CACHE_BYTES = "NOTEBOOK_DAG_DATASETS_CACHE_BYTES"
 
 
 def default_db_url() -> str:
@@ -46,7 +59,9 @@ def _run_async(coro_factory: Any) -> Any:
 
 def dataset_file(name: str, version: int | None = None, project: str | None = None,
                  db_url: str | None = None) -> tuple[str, str]:
-    """``(absolute file path, format)`` of a dataset version; see :func:`load`."""
+    """``(absolute local file path, format)`` of a dataset version; an object on object
+    storage is downloaded into the local cache first (see the module docstring). Raises
+    what :func:`load` raises."""
     from sqlalchemy import or_, select
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -71,7 +86,7 @@ def dataset_file(name: str, version: int | None = None, project: str | None = No
                 number = version or chosen.current_version
                 found = (await conn.execute(
                     select(DatasetVersion.file_path, DatasetVersion.format, DatasetVersion.size_bytes,
-                           DatasetVersion.source, DatasetVersion.mtime)
+                           DatasetVersion.source, DatasetVersion.mtime, DatasetVersion.sha256)
                     .where(DatasetVersion.dataset_id == chosen.id, DatasetVersion.version == number)
                 )).first()
                 return chosen, found, number
@@ -81,6 +96,8 @@ def dataset_file(name: str, version: int | None = None, project: str | None = No
     _, found, number = _run_async(query)
     if found is None:
         raise LookupError(f"dataset {name!r} has no version {number}")
+    if is_url(found.file_path):
+        return fetch_object(found.file_path, found.sha256, f"dataset {name!r} version {number}"), found.format
     if not os.path.isfile(found.file_path):
         raise FileNotFoundError(f"the file of dataset {name!r} version {number} is gone: {found.file_path}")
     if found.source == "path":
@@ -89,6 +106,47 @@ def dataset_file(name: str, version: int | None = None, project: str | None = No
             warnings.warn(f"{found.file_path} changed since version {number} of {name!r} was registered",
                           stacklevel=3)
     return found.file_path, found.format
+
+
+def _cache_dir() -> str:
+    configured = os.environ.get(ENV_CACHE_DIR)
+    if configured:
+        try:
+            os.makedirs(configured, exist_ok=True)
+            if os.access(configured, os.W_OK):
+                return configured
+        except OSError:
+            pass
+    from jupyter_core.paths import jupyter_data_dir
+
+    return os.path.join(jupyter_data_dir(), "notebook_dag", "datasets", "cache")
+
+
+def fetch_object(url: str, sha256: str, what: str = "the dataset") -> str:
+    """A local path holding the object at ``url`` whose SHA-256 is ``sha256``: a copy in
+    the cache, downloaded and verified the first time. Raises ``FileNotFoundError`` when
+    the object (or its bucket) is gone and ``OSError`` when the store cannot be read
+    (unreachable, refused credentials) or the bytes do not match the hash."""
+    import json
+
+    from .datasets.objectstore import DEFAULT_CACHE_BYTES, cached_copy, open_fs, protocol, redact, storage_errors
+
+    options: dict[str, Any] = {}
+    if protocol(url) == protocol(os.environ.get(ENV_STORAGE_URL, "")):
+        options = json.loads(os.environ.get(ENV_STORAGE_OPTIONS) or "{}")
+    try:
+        limit = int(os.environ.get(ENV_CACHE_BYTES) or DEFAULT_CACHE_BYTES)
+    except ValueError:
+        limit = DEFAULT_CACHE_BYTES
+    fs, path = open_fs(url, options)
+    try:
+        return str(cached_copy(fs, path, sha256, _cache_dir(), limit if limit > 0 else None))
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"the file of {what} is gone: {redact(url)} ({e})") from None
+    except OSError:
+        raise
+    except storage_errors() as e:
+        raise OSError(f"could not read {what} from {redact(url)}: {type(e).__name__}: {e}") from e
 
 
 def _choose(name: str, rows: list[Any], project: str | None) -> Any:
@@ -119,8 +177,9 @@ def load(name: str, version: int | None = None, project: str | None = None, db_u
 
     ``project`` (a project id or name) picks among datasets of the same name in several
     projects. ``db_url`` overrides the database (see the module docstring). Raises
-    ``LookupError`` when no dataset or version matches (or the name is ambiguous) and
-    ``FileNotFoundError`` when the version's file is gone.
+    ``LookupError`` when no dataset or version matches (or the name is ambiguous),
+    ``FileNotFoundError`` when the version's file is gone, and ``OSError`` when object
+    storage cannot be read.
 
     >>> import notebook_dag
     >>> df = notebook_dag.load("iris.csv")             # doctest: +SKIP

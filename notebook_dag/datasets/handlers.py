@@ -239,12 +239,18 @@ class DatasetReportHandler(DatasetBase):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        path = await self.datasets.report_file(dataset_id, self.user, self.version_arg())
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        with open(path, "rb") as f:
-            while chunk := await asyncio.to_thread(f.read, 1 << 18):
+        svc = self.datasets
+        location = await svc.report_file(dataset_id, self.user, self.version_arg())
+        f = await asyncio.to_thread(svc.files.open_report, location)
+        try:
+            chunk = await asyncio.to_thread(f.read, 1 << 18)  # a store failing here still answers 503
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            while chunk:
                 self.write(chunk)
                 await self.flush()
+                chunk = await asyncio.to_thread(f.read, 1 << 18)
+        finally:
+            await asyncio.to_thread(f.close)
         self.finish(set_content_type="text/html; charset=UTF-8")
 
     @web.authenticated

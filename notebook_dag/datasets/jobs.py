@@ -3,7 +3,13 @@
 
 Both are keyed by ``(sha256, format)``: the same content is profiled and reported once,
 whichever dataset or version asks. A job in flight is tracked in memory, so a second
-request for the same content joins it instead of starting another.
+request for the same content joins it instead of starting another. Its record names the
+server running it (``NotebookDagApp.server_id``), so that on a database shared by several
+servers a starting server fails only its own interrupted jobs (:func:`recover_interrupted`).
+
+Jobs read a local copy of the dataset's file (:meth:`DatasetFiles.local_copy
+<notebook_dag.datasets.store.DatasetFiles.local_copy>`: the file itself, or an object
+downloaded into the read cache); reports are written locally and then stored.
 """
 
 from __future__ import annotations
@@ -61,12 +67,14 @@ class DatasetJobs:
     server's memory stays small whatever the file size); otherwise in a thread.
     ``report_max_rows``: larger tables are sampled for reports. ``report_timeout``: seconds
     before a report process is killed. At most ``report_concurrency`` reports run at once.
+    ``server_id`` is recorded on the profiles and reports this server computes.
     """
 
     def __init__(self, db: Database, files: DatasetFiles, events: DatasetEvents, log: logging.Logger, *,
                  profile_in_subprocess: bool = True, report_max_rows: int = 100_000,
-                 report_timeout: float | None = 900.0, report_concurrency: int = 1) -> None:
+                 report_timeout: float | None = 900.0, report_concurrency: int = 1, server_id: str = "") -> None:
         self.db = db
+        self.server_id = server_id
         self.files = files
         self.events = events
         self.log = log
@@ -92,7 +100,8 @@ class DatasetJobs:
     async def ensure_profile(self, key: Key, path: str, dataset_id: str, version: int, force: bool = False) -> str:
         """Make sure a profile of ``key`` exists or is being computed; returns its status
         (``ready``, ``pending`` or ``failed``). A ready or failed profile is kept unless
-        ``force``; the stored one is the hash-lookup fast path (a few milliseconds)."""
+        ``force``; the stored one is the hash-lookup fast path (a few milliseconds).
+        ``path`` is the version's file location (OS path or object URL)."""
         if key in self.profiles:
             return "pending"
         row = await self.profile_row(key)
@@ -101,9 +110,10 @@ class DatasetJobs:
         async with self.db.session() as s:
             row = await s.get(DatasetProfile, key)
             if row is None:
-                s.add(DatasetProfile(sha256=key[0], format=key[1], status="pending"))
+                s.add(DatasetProfile(sha256=key[0], format=key[1], status="pending", server=self.server_id))
             else:
                 row.status, row.error, row.profile, row.finished_at = "pending", None, None, None
+                row.server = self.server_id
         if key not in self.profiles:  # another request may have started it meanwhile
             self.profiles[key] = asyncio.create_task(self._profile(key, path, dataset_id, version))
         return "pending"
@@ -121,7 +131,8 @@ class DatasetJobs:
         t0 = time.perf_counter()
         try:
             try:
-                result = await self._compute_profile(path, key[1])
+                local = await asyncio.to_thread(self.files.local_copy, path, key[0])
+                result = await self._compute_profile(local, key[1])
                 index = result.pop("row_index", None)
                 values: dict[str, Any] = {"status": "ready", "profile": result, "row_index": index, "error": None}
                 status, message = "succeeded", f"{result['rows']} rows × {result['columns']} columns"
@@ -161,20 +172,22 @@ class DatasetJobs:
     async def start_report(self, key: Key, path: str, title: str, dataset_id: str, version: int,
                            force: bool = False) -> bool:
         """Queue a report of ``key`` unless one is running, or one succeeded and its HTML is
-        on disk (and not ``force``). Returns True when a new report was queued."""
+        stored (and not ``force``). Returns True when a new report was queued. Raises
+        :class:`~notebook_dag.errors.Unavailable` when the object store cannot be asked."""
         if key in self.reports:
             return False
         row = await self.report_row(key)
         if row is not None and not force and row.status == "succeeded" and row.html_path \
-                and self.files.report_path(*key).exists():
+                and await asyncio.to_thread(self.files.report_exists, *key):
             return False
         async with self.db.session() as s:
             row = await s.get(DatasetReport, key)
             if row is None:
-                s.add(DatasetReport(sha256=key[0], format=key[1], status="queued"))
+                s.add(DatasetReport(sha256=key[0], format=key[1], status="queued", server=self.server_id))
             else:
                 row.status, row.progress, row.message, row.error = "queued", 0.0, "", None
                 row.started_at = row.finished_at = None
+                row.server = self.server_id
         if key in self.reports:
             return False
         self.reports[key] = asyncio.create_task(self._report(key, path, title, dataset_id, version))
@@ -201,11 +214,13 @@ class DatasetJobs:
                         last = time.monotonic()
                         await self._update_report(key, progress=progress, message=message)
 
-                output = self.files.report_path(*key)
-                result = await run_report(path, key[1], str(output), title, self.report_max_rows,
+                local = await asyncio.to_thread(self.files.local_copy, path, sha)
+                output = self.files.report_output(*key)
+                result = await run_report(local, key[1], str(output), title, self.report_max_rows,
                                           on_progress, self.report_timeout)
+                location = await asyncio.to_thread(self.files.save_report, output, *key)
             await self._update_report(key, status="succeeded", progress=1.0, message="report ready",
-                                      html_path=str(output), finished_at=utcnow(), **result)
+                                      html_path=location, finished_at=utcnow(), **result)
             self.events.emit(dataset_id, "report", "succeeded", version, sha, 1.0,
                              f"profiled {result['sample_rows']} of {result['rows']} rows")
         except asyncio.CancelledError:
@@ -233,15 +248,19 @@ class DatasetJobs:
             self._pool = None
 
 
-async def recover_interrupted(url: str) -> tuple[int, int]:
+async def recover_interrupted(url: str, server_id: str = "") -> tuple[int, int]:
     """At server start: mark profiles and reports left ``pending``/``queued``/``running`` by
-    a previous process as failed. Returns ``(profiles, reports)`` changed."""
+    a previous process of this server (``server_id``, ``NotebookDagApp.server_id``) as
+    failed. Those of other servers sharing the database are theirs and are left alone.
+    Returns ``(profiles, reports)`` changed."""
     db = Database(url)
     try:
         async with db.session() as s:
-            p = await s.execute(update(DatasetProfile).where(DatasetProfile.status == "pending")
+            p = await s.execute(update(DatasetProfile).where(DatasetProfile.status == "pending",
+                                                             DatasetProfile.server == server_id)
                                 .values(status="failed", error=INTERRUPTED, finished_at=utcnow()))
-            r = await s.execute(update(DatasetReport).where(DatasetReport.status.in_(("queued", "running")))
+            r = await s.execute(update(DatasetReport).where(DatasetReport.status.in_(("queued", "running")),
+                                                            DatasetReport.server == server_id)
                                 .values(status="failed", error=INTERRUPTED, finished_at=utcnow()))
             return p.rowcount or 0, r.rowcount or 0
     finally:

@@ -12,9 +12,9 @@ constants, or a name bound to one of those anywhere in the notebook (its last bi
 in notebook order). Anything computed at run time is not followed.
 
 A path matches a dataset when, resolved against the notebook's directory, it is the
-contents path a dataset version was registered from, when it is the absolute path of a
-stored version, or when its file name equals an uploaded dataset's name (or its original
-file name) and that dataset belongs to the same project or to none.
+contents path a dataset version was registered from, when it is the absolute path (or
+the object URL) of a stored version, or when its file name equals an uploaded dataset's
+name (or its original file name) and that dataset belongs to the same project or to none.
 """
 
 from __future__ import annotations
@@ -242,7 +242,11 @@ def match(ref: Ref, notebook_path: str, project_id: str, candidates: list[Candid
         return mine or own
     target = ref.target.replace("\\", "/")
     found: dict[str, Candidate] = {}
-    if os.path.isabs(target):
+    if "://" in target:  # an object URL (s3://bucket/prefix/blobs/...) is matched as written
+        for c in candidates:
+            if ref.target in c.file_paths:
+                found[c.id] = c
+    elif os.path.isabs(target):
         norm = os.path.normpath(target)
         for c in candidates:
             if norm in c.file_paths:

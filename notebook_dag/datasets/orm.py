@@ -4,13 +4,18 @@
   (``ON DELETE SET NULL``: deleting a project keeps its data). Identity for versioning
   is ``(owner, project_id, name)``.
 - ``dataset_versions``: the immutable versions of a dataset (1, 2, ...). Each points at a
-  file: an uploaded blob under ``datasets_dir`` (content-addressed, shared between versions
-  with the same SHA-256) or a registered file under the server root (``api_path``).
+  file: an uploaded blob (content-addressed, shared between versions with the same
+  SHA-256) under ``datasets_dir`` or on object storage (``file_path`` is then its URL,
+  ``s3://...``), or a registered file under the server root (``api_path``).
 - ``dataset_profiles``: quick profiles, keyed by ``(sha256, format)``: computed once per
   content, whichever dataset or version it belongs to.
 - ``dataset_reports``: ydata-profiling HTML reports, keyed the same way.
 
-The schema is created by the Alembic migration ``0002_datasets`` (branch ``datasets``).
+Profiles and reports record the ``server`` computing them, so that a server starting on
+a shared database marks only its own unfinished ones as failed.
+
+The schema is created by the Alembic migrations ``0002_datasets`` (branch ``datasets``)
+and ``0202_dataset_jobs_server``.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ class DatasetVersion(Base):
     format: Mapped[str] = mapped_column(String(16))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(16))  # "upload" | "path"
-    file_path: Mapped[str] = mapped_column(Text)  # absolute OS path of the file
+    file_path: Mapped[str] = mapped_column(Text)  # absolute OS path of the file, or its object URL
     api_path: Mapped[str | None] = mapped_column(Text, default=None)  # registered files only
     original_name: Mapped[str] = mapped_column(String(255), default="")
     mtime: Mapped[float | None] = mapped_column(Float, default=None)  # registered files only
@@ -77,6 +82,8 @@ class DatasetProfile(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     format: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|ready|failed
+    #: the ``NotebookDagApp.server_id`` of the server computing it ("" for a personal server)
+    server: Mapped[str] = mapped_column(String(200), default="", server_default="")
     profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # CSV/TSV/JSON lines: byte offsets of every 65536th row (formats.row_index), for previews
     row_index: Mapped[dict[str, Any] | None] = mapped_column(default=None)
@@ -92,6 +99,8 @@ class DatasetReport(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     format: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|succeeded|failed
+    #: the ``NotebookDagApp.server_id`` of the server building it ("" for a personal server)
+    server: Mapped[str] = mapped_column(String(200), default="", server_default="")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -13,18 +13,18 @@ import asyncio
 import os
 import posixpath
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, Unavailable
 from ..storage import Database
 from .formats import SUFFIX, detect_format, preview, validate
 from .jobs import DatasetJobs
 from .lineage import Candidate, match, notebook_refs
 from .models import DatasetRegister, DatasetUpdate
 from .orm import Dataset, DatasetProfile, DatasetReport, DatasetVersion
+from .objectstore import is_url
 from .store import DatasetFiles, UploadSink, api_to_os_path, check_name, sha256_file
 
 _SORTS = {
@@ -121,8 +121,10 @@ class DatasetService:
             return d, v
 
     async def _readable(self, dataset_id: str, user: str, version: int | None) -> tuple[Dataset, DatasetVersion]:
+        """:meth:`version`, checking that its file is there (an object on object storage:
+        :class:`~notebook_dag.errors.Unavailable` when the store cannot be asked)."""
         d, v = await self.version(dataset_id, user, version)
-        if not os.path.isfile(v.file_path):
+        if not await asyncio.to_thread(self.files.exists, v.file_path, v.sha256):
             raise NotFound(f"the file of version {v.version} is gone: {v.api_path or v.original_name}")
         if _changed_on_disk(v):
             raise Conflict(f"{v.api_path} changed since version {v.version} was registered; "
@@ -213,7 +215,9 @@ class DatasetService:
         """Finish a streamed upload: detect and validate the format (the partial file is
         removed on :class:`~notebook_dag.errors.Unprocessable`), move it into the blob store
         (or drop it when the content is stored already) and record the version.
-        Returns ``(UploadOut dict, created)`` where ``created`` says a dataset or version was added."""
+        Returns ``(UploadOut dict, created)`` where ``created`` says a dataset or version was added.
+        Raises :class:`~notebook_dag.errors.Unavailable` when the object store fails (the
+        partial file is then left for the caller's :meth:`UploadSink.abort`)."""
         path, size, sha = await asyncio.to_thread(sink.finish)
         try:
             found = await asyncio.to_thread(detect_format, str(path), name, fmt)
@@ -222,7 +226,7 @@ class DatasetService:
             path.unlink(missing_ok=True)
             raise
         stored, dedup = await asyncio.to_thread(self.files.commit, path, sha, name, SUFFIX[found])
-        content = NewContent(name, project_id, description, tags or [], sha, found, size, "upload", str(stored),
+        content = NewContent(name, project_id, description, tags or [], sha, found, size, "upload", stored,
                              original_name=name, deduplicated=dedup)
         try:
             return await self._add_version(content, user)
@@ -317,7 +321,9 @@ class DatasetService:
 
     async def delete(self, dataset_id: str, user: str) -> None:
         """Delete a dataset and its versions. Uploaded bytes no other version uses are
-        deleted with their reports; registered files are never touched."""
+        deleted with their reports; registered files are never touched. When the object
+        store fails meanwhile, the dataset is still deleted and the bytes left behind are
+        logged."""
         async with self._lock, self.db.session() as s:
             d = await self._get(s, dataset_id, user)
             rows = list((await s.execute(select(DatasetVersion).where(DatasetVersion.dataset_id == d.id))).scalars())
@@ -333,23 +339,32 @@ class DatasetService:
             if used is not None:
                 return
             reports = list((await s.execute(select(DatasetReport).where(DatasetReport.sha256 == sha))).scalars())
+            gone = []
             for r in reports:
                 if r.status not in ("queued", "running"):
                     if r.html_path:
-                        Path(r.html_path).unlink(missing_ok=True)
+                        gone.append(r.html_path)
                     await s.delete(r)
-        await asyncio.to_thread(self.files.remove_blob, path)
+        try:
+            for html in gone:
+                await asyncio.to_thread(self.files.remove_report, html)
+            await asyncio.to_thread(self.files.remove_blob, path)
+        except Unavailable as e:  # the records are gone already: the bytes are only orphaned
+            self.jobs.log.warning("notebook_dag: could not delete the unused dataset file %s (%s); "
+                                  "delete it by hand", path, e.message)
 
     # ---- reading ------------------------------------------------------------------
 
     async def preview(self, dataset_id: str, user: str, version: int | None, offset: int, limit: int) -> dict[str, Any]:
         """Rows ``offset..offset+limit`` (:func:`~notebook_dag.datasets.formats.preview`), read
         in a thread with the row index stored with the profile (CSV/TSV/JSON lines seek
-        instead of scanning). ``total_rows`` falls back to the profile's row count."""
+        instead of scanning). ``total_rows`` falls back to the profile's row count. An
+        object on object storage is read from the local read cache (downloaded once)."""
         d, v = await self._readable(dataset_id, user, version)
         prof = await self.jobs.profile_row((v.sha256, v.format))
         ready = prof is not None and prof.status == "ready"
-        out = await asyncio.to_thread(preview, v.file_path, v.format, offset, limit, prof.row_index if ready else None)
+        local = await asyncio.to_thread(self.files.local_copy, v.file_path, v.sha256)
+        out = await asyncio.to_thread(preview, local, v.format, offset, limit, prof.row_index if ready else None)
         if out["total_rows"] is None and ready:
             out["total_rows"] = prof.profile["rows"]
             out["has_more"] = offset + limit < out["total_rows"]
@@ -391,19 +406,22 @@ class DatasetService:
                 "rows": row.rows, "sample_rows": row.sample_rows, "started_at": row.started_at,
                 "finished_at": row.finished_at}, started
 
-    async def report_file(self, dataset_id: str, user: str, version: int | None) -> Path:
-        """Path of the finished HTML report. Raises :class:`NotFound` when none was built
-        (or it failed: the message carries the error) and :class:`Conflict` while it runs."""
+    async def report_file(self, dataset_id: str, user: str, version: int | None) -> str:
+        """Location of the finished HTML report (an OS path or an object URL; read it with
+        :meth:`DatasetFiles.open_report <notebook_dag.datasets.store.DatasetFiles.open_report>`).
+        Raises :class:`NotFound` when none was built (or it failed: the message carries the
+        error), :class:`Conflict` while it runs, :class:`~notebook_dag.errors.Unavailable`
+        when the object store cannot be asked."""
         record, _ = await self.report(dataset_id, user, version)
         status = record["status"]
         if status in ("queued", "running"):
             raise Conflict(f"the report is still {status} ({record['progress']:.0%})", status=status)
         if status == "failed":
             raise NotFound(f"the report failed: {record['error']}", status=status, error=record["error"])
-        path = self.files.report_path(record["sha256"], (await self.version(dataset_id, user, version))[1].format)
-        if status != "succeeded" or not path.exists():
+        fmt = (await self.version(dataset_id, user, version))[1].format
+        if status != "succeeded" or not await asyncio.to_thread(self.files.report_exists, record["sha256"], fmt):
             raise NotFound("no report was built for this version; POST to this URL to build one", status="none")
-        return path
+        return self.files.report_location(record["sha256"], fmt)
 
     # ---- lineage ------------------------------------------------------------------
 
@@ -415,7 +433,7 @@ class DatasetService:
         for d, v in rows:
             c = out.setdefault(d.id, Candidate(d.id, d.name, d.project_id, set(), set(), set()))
             c.original_names.add(v.original_name)
-            c.file_paths.add(os.path.normpath(v.file_path))
+            c.file_paths.add(v.file_path if is_url(v.file_path) else os.path.normpath(v.file_path))
             if v.api_path:
                 c.api_paths.add(v.api_path)
         return list(out.values())
