@@ -94,6 +94,24 @@ def test_cli_runs_a_notebook_and_reports(tmp_path):
     assert bad.returncode == 2 and "nope" in bad.stderr
 
 
+def test_cli_runs_independent_blocks_on_worker_kernels(tmp_path):
+    path = write_notebook(tmp_path, "wide.ipynb", [
+        "import time\nbase = 2",
+        "time.sleep(1)\nleft = base * 10",
+        "time.sleep(1)\nright = base * 100",
+        "print('total', left + right)",
+    ])
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "notebook_dag.cli", "run", str(path), "--max-parallel", "2", "--output", str(out)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    finished = {ln.split()[1]: ln for ln in proc.stdout.splitlines() if " ok (" in ln}
+    assert {finished["c1"].rsplit(" on ", 1)[1], finished["c2"].rsplit(" on ", 1)[1]} == {"project", "worker-1"}, proc.stdout
+    assert nbformat.read(out, as_version=4).cells[3].outputs[0]["text"] == "total 220\n"
+
+
 def test_migrations_downgrade_to_base_and_upgrade_again(db_url):
     """Every migration runs both ways on this pass's database (batch mode on SQLite,
     plain ALTERs on PostgreSQL), and the heads come back with the full schema."""
