@@ -135,8 +135,13 @@ def test_ai_context_from_a_gateway_kernel(tmp_path, db_url, gateway, stub, monke
     with Server(root, db_url, args=[f"--gateway-url={gateway.url}", f"--GatewayClient.auth_token={TOKEN}"],
                 name="gateway-ai") as server:
         p = server.call("POST", "projects", {"name": "ai", "notebook_path": "ai.ipynb"})
-        run = server.wait(server.call("POST", f"projects/{p['id']}/runs", {"mode": "all"})["id"], 120)
-        assert run["status"] == "succeeded", run
+        # a parallel run asked for on a gateway's kernel runs sequentially (handovers need a
+        # filesystem shared with the kernels): no worker kernels, every block on the project kernel
+        run = server.wait(server.call("POST", f"projects/{p['id']}/runs", {"mode": "all", "max_parallel": 2})["id"], 120)
+        assert run["status"] == "succeeded" and run["max_parallel"] == 2, run
+        assert [b["kernel"] for b in run["blocks"]] == [None, None]
+        code, kernels = http("GET", f"{server.url}/api/kernels", headers={"Authorization": f"token {server.token}"})
+        assert code == 200 and len(kernels) == 1, kernels
         stub.script("a", Reply(fenced("print(total)")))
         out = server.call("POST", "ai/generate", {"project_id": p["id"], "prompt": "show the total", "after_block_id": "c1"})
         assert out["context"]["names_source"] == "kernel", (out["context"], tail(server.log_path))
