@@ -48,6 +48,12 @@ class NotebookDagApp(ExtensionApp):
         "Remote (gateway) kernels always run sequentially.",
     ).tag(config=True)
 
+    worker_idle_timeout = Float(
+        600.0,
+        help="Seconds without a parallel run after which a project's worker kernels are shut down "
+        "(the next parallel run starts them again); 0 keeps them until the project is deleted.",
+    ).tag(config=True)
+
     max_upload_bytes = Int(
         2 << 30, help="Largest dataset upload accepted, in bytes (larger ones get 413)."
     ).tag(config=True)
@@ -153,6 +159,7 @@ class NotebookDagApp(ExtensionApp):
             projects=projects, max_parallel=max(1, self.max_parallel),
         )
         runs.server_id = self.server_id
+        runs.worker_idle_timeout = self.worker_idle_timeout
         on_kernel_reset(event_logger, runs.states.forget)
         self.services = Services(
             db=db, projects=projects, blocks=blocks, dag=dag, runs=runs,

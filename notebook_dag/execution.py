@@ -300,6 +300,9 @@ class RunService:
         self.max_parallel = max(1, int(max_parallel))
         #: warm worker kernels per project id, for parallel runs
         self.pools: dict[str, WorkerPool] = {}
+        #: seconds without a parallel run after which a project's workers are shut down (0: never)
+        self.worker_idle_timeout = 600.0
+        self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._engines: dict[str, Engine | ParallelEngine] = {}
         self._project_of: dict[str, str] = {}
@@ -441,6 +444,8 @@ class RunService:
                 finally:
                     await recorder.flush()
                     self._engines.pop(run_id, None)
+                    if isinstance(engine, ParallelEngine):
+                        self._arm_idle_shutdown(project.id)
                     for event in ("restart", "dead"):
                         try:
                             self.kernel_manager.remove_restart_callback(kid, on_dead, event)
@@ -468,6 +473,9 @@ class RunService:
         handle = self.kernel_manager.get_kernel(kid)
         if job.max_parallel <= 1 or blocks <= 1 or not own or is_remote(handle):
             return Engine(handle, nb, graph, self.block_timeout)
+        idle = self._idle_timers.pop(job.project.id, None)
+        if idle is not None:
+            idle.cancel()
         pool = self.pools.get(job.project.id)
         if pool is None:
             pool = self.pools[job.project.id] = WorkerPool(
@@ -478,7 +486,32 @@ class RunService:
         return ParallelEngine(self.kernel_manager, kid, nb, graph, pool=pool, max_parallel=job.max_parallel,
                               timeout=self.block_timeout, kernel_name=handle.kernel_name)
 
+    def _arm_idle_shutdown(self, project_id: str) -> None:
+        """Shut the project's worker kernels down after ``worker_idle_timeout`` seconds
+        without a parallel run (their memory is the user's); the next parallel run starts
+        them again."""
+        old = self._idle_timers.pop(project_id, None)
+        if old is not None:
+            old.cancel()
+        if self.worker_idle_timeout <= 0:
+            return
+
+        def fire() -> None:
+            self._idle_timers.pop(project_id, None)
+            asyncio.ensure_future(self._idle_shutdown(project_id))
+
+        self._idle_timers[project_id] = asyncio.get_running_loop().call_later(self.worker_idle_timeout, fire)
+
+    async def _idle_shutdown(self, project_id: str) -> None:
+        # checked and popped in one step: a run that took the pool meanwhile keeps it
+        if any(self._project_of.get(rid) == project_id for rid in self._engines):
+            return
+        await self._shutdown_pool(project_id)
+
     async def _shutdown_pool(self, project_id: str) -> None:
+        timer = self._idle_timers.pop(project_id, None)
+        if timer is not None:
+            timer.cancel()
         pool = self.pools.pop(project_id, None)
         if pool is not None:
             try:

@@ -127,6 +127,23 @@ async def test_cancel_stops_the_worker_too(api, jp_root_dir):
     assert blocks["c3"]["status"] in ("cancelled", "skipped")
 
 
+async def test_idle_workers_are_shut_down_and_come_back(api, jp_root_dir, jp_serverapp):
+    runs = jp_serverapp.web_app.settings["notebook_dag_services"].runs
+    runs.worker_idle_timeout = 1.0
+    write_notebook(jp_root_dir, "idle.ipynb", WIDE)
+    p = await api.project("idle.ipynb")
+    assert (await api.run(p["id"]))["status"] == "succeeded"
+    assert len(_kernels(jp_serverapp)) == 2
+    for _ in range(100):  # the worker goes after 1 s without a parallel run
+        if len(_kernels(jp_serverapp)) == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert len(_kernels(jp_serverapp)) == 1, "the idle worker kernel is still running"
+    again = await api.run(p["id"], force=True)
+    assert again["status"] == "succeeded"
+    assert {b["kernel"] for b in again["blocks"]} == {"project", "worker-1"}, "a new worker was started"
+
+
 async def test_max_parallel_bad_input(api, jp_root_dir):
     write_notebook(jp_root_dir, "bad.ipynb", ["a = 1"])
     p = await api.project("bad.ipynb")
