@@ -37,9 +37,9 @@ def tail(path: Path, lines: int = 40) -> str:
 
 def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
          timeout: float = 30) -> tuple[int, Any]:
-    """One JSON request; returns ``(status, decoded body or None)`` and never raises
-    for an HTTP error status."""
-    data = None if body is None else json.dumps(body).encode()
+    """One JSON request (``body`` as bytes: sent as is); returns ``(status, decoded body
+    or None)`` and never raises for an HTTP error status."""
+    data = body if isinstance(body, bytes) else None if body is None else json.dumps(body).encode()
     if data is None and method in ("POST", "PUT", "PATCH"):
         data = b""
     req = urllib.request.Request(url, method=method, data=data, headers=headers or {})

@@ -200,3 +200,23 @@ def test_a_server_starting_leaves_other_servers_runs_alone(two_servers, notebook
     done = b.wait(run["id"], 60, user="alice")
     assert done["status"] == "succeeded" and stdout_of(blocks_by_id(done)["c2"]) == "went\n"
     assert [r[0] for r in pg.fetch(pg_url, "SELECT server FROM runs WHERE id = ?", run["id"])] == ["a"]
+
+
+def test_uploads_of_one_name_on_two_servers_make_one_dataset_with_distinct_versions(two_servers):
+    """Twelve uploads of different bytes under one name, at once, half on each server:
+    one dataset, versions 1..12, every upload 201 (never a duplicate dataset, a
+    duplicate version number or a 500)."""
+    name = "race-across-servers"
+
+    def upload(i: int):
+        server = two_servers[i % 2]
+        return server.request("POST", f"datasets?name={name}", f"x,y\n{i},{i * 2}\n".encode(), user="alice",
+                              timeout=120)
+
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(upload, range(12)))
+    assert [code for code, _ in results] == [201] * 12, results
+    ids = {body["id"] for _, body in results}
+    assert len(ids) == 1, "one dataset, not one per server"
+    code, versions = two_servers[1].request("GET", f"datasets/{ids.pop()}/versions", user="alice")
+    assert code == 200 and sorted(v["version"] for v in versions["versions"]) == list(range(1, 13)), versions

@@ -231,3 +231,18 @@ async def test_database_conflicts_escaping_a_service_are_404_or_409(db_url):
         assert as_domain_error(ValueError("a bug")) is None, "anything else stays a 500"
     finally:
         await db.dispose()
+
+
+async def test_concurrent_profile_and_report_requests_of_one_dataset(api):
+    """Forced re-profiles and report requests of one dataset, all at once: each answers
+    2xx (one profile row and one report row, written by INSERT ... ON CONFLICT), none 500."""
+    from datasets_helpers import iris, upload, wait_profile, wait_report
+
+    _, d = await upload(api, iris().to_csv(index=False).encode(), "iris-race")
+    await wait_profile(api, d["id"])
+    answers = await _all(api.call("POST", f"datasets/{d['id']}/profile", force="true") for _ in range(N))
+    assert all(code < 300 for code, _ in answers), answers
+    assert (await wait_profile(api, d["id"]))["status"] == "ready"
+    answers = await _all(api.call("POST", f"datasets/{d['id']}/report") for _ in range(4))
+    assert all(code < 300 for code, _ in answers), answers
+    assert (await wait_report(api, d["id"]))["status"] == "succeeded"

@@ -107,13 +107,11 @@ class DatasetJobs:
         row = await self.profile_row(key)
         if row is not None and not force and (row.status == "ready" or row.status == "failed"):
             return row.status
+        # one statement, so requests racing to create the row (here or on another server) all succeed
+        pending = {"status": "pending", "error": None, "profile": None, "finished_at": None, "server": self.server_id}
         async with self.db.session() as s:
-            row = await s.get(DatasetProfile, key)
-            if row is None:
-                s.add(DatasetProfile(sha256=key[0], format=key[1], status="pending", server=self.server_id))
-            else:
-                row.status, row.error, row.profile, row.finished_at = "pending", None, None, None
-                row.server = self.server_id
+            await s.execute(self.db.insert(DatasetProfile).values(sha256=key[0], format=key[1], **pending)
+                            .on_conflict_do_update(index_elements=["sha256", "format"], set_=pending))
         if key not in self.profiles:  # another request may have started it meanwhile
             self.profiles[key] = asyncio.create_task(self._profile(key, path, dataset_id, version))
         return "pending"
@@ -180,14 +178,11 @@ class DatasetJobs:
         if row is not None and not force and row.status == "succeeded" and row.html_path \
                 and await asyncio.to_thread(self.files.report_exists, *key):
             return False
+        queued = {"status": "queued", "progress": 0.0, "message": "", "error": None, "started_at": None,
+                  "finished_at": None, "server": self.server_id}
         async with self.db.session() as s:
-            row = await s.get(DatasetReport, key)
-            if row is None:
-                s.add(DatasetReport(sha256=key[0], format=key[1], status="queued", server=self.server_id))
-            else:
-                row.status, row.progress, row.message, row.error = "queued", 0.0, "", None
-                row.started_at = row.finished_at = None
-                row.server = self.server_id
+            await s.execute(self.db.insert(DatasetReport).values(sha256=key[0], format=key[1], **queued)
+                            .on_conflict_do_update(index_elements=["sha256", "format"], set_=queued))
         if key in self.reports:
             return False
         self.reports[key] = asyncio.create_task(self._report(key, path, title, dataset_id, version))

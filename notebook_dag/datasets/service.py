@@ -256,7 +256,9 @@ class DatasetService:
 
     async def _add_version(self, c: NewContent, user: str) -> tuple[dict[str, Any], bool]:
         created = version_created = False
-        async with self._lock, self.db.session() as s:
+        # the lock is shared by every server on the database: two uploads of one name at once
+        # (here or on another user server) must not both create the dataset or one version number
+        async with self._lock, self.db.lock(f"datasets:{user}"), self.db.session() as s:
             stmt = select(Dataset).where(Dataset.owner == user, Dataset.name == c.name)
             stmt = stmt.where(Dataset.project_id.is_(None) if c.project_id is None else Dataset.project_id == c.project_id)
             d = (await s.execute(stmt)).scalars().first()
