@@ -12,7 +12,6 @@ Usage: python benchmarks/bench_planning.py [--nodes 10000] [--repeat 5]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp

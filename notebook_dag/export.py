@@ -10,7 +10,6 @@ import ast
 import copy
 import json
 import re
-from typing import Any
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
