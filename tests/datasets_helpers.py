@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 from typing import Any
 
@@ -81,3 +82,29 @@ async def wait_report(api: Any, dataset_id: str, timeout: float = 240) -> dict:
             return rep
         assert time.monotonic() < deadline, f"report still {rep['status']}"
         await asyncio.sleep(0.25)
+
+
+class PeakRSS:
+    """Samples this process's resident set size (bytes) every 5 ms in a thread, as a
+    context manager: ``base`` when entered, ``peak`` the largest seen."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.base = self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.005)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()

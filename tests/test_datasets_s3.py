@@ -14,7 +14,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import blocks_by_id, stdout_of, write_notebook
-from datasets_helpers import encode, iris, upload, wait_profile, wait_report, wine
+from datasets_helpers import PeakRSS, encode, iris, upload, wait_profile, wait_report, wine
 from notebook_dag.datasets.jobs import INTERRUPTED
 from notebook_dag.datasets.orm import DatasetProfile, DatasetReport
 from notebook_dag.datasets.store import server_dir
@@ -316,31 +315,6 @@ async def test_reads_tell_a_gone_object_from_a_gone_bucket(api, jp_serverapp, s3
 
 
 # ---- bounded memory ------------------------------------------------------------------
-
-
-class PeakRSS:
-    """Samples this process's resident set size every 5 ms in a thread."""
-
-    def __init__(self) -> None:
-        import psutil
-
-        self.proc = psutil.Process()
-        self.base = self.peak = self.proc.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            time.sleep(0.005)
-
-    def __enter__(self) -> PeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @pytest.fixture(scope="module")

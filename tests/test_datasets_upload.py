@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-import time
 
-import psutil
 import pytest
 
-from datasets_helpers import encode, iris, upload
+from datasets_helpers import PeakRSS, encode, iris, upload
 
 
 def _svc(jp_serverapp):
@@ -32,29 +29,6 @@ def _write_big_csv(path, target_bytes: int) -> int:
         while f.tell() < target_bytes:
             f.write(block)
     return os.path.getsize(path)
-
-
-class PeakRSS:
-    """Samples this process's resident set size every 5 ms in a thread."""
-
-    def __init__(self) -> None:
-        self.proc = psutil.Process()
-        self.base = self.peak = self.proc.memory_info().rss
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            time.sleep(0.005)
-
-    def __enter__(self) -> PeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 async def test_200mb_csv_uploads_in_bounded_memory(jp_fetch, jp_serverapp, tmp_path):
