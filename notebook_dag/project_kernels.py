@@ -1,0 +1,103 @@
+"""The persistent kernel of each project: started on first use in the notebook's
+directory through the server's kernel manager, kept between runs, with one reusable
+client per kernel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import posixpath
+from typing import Any
+
+from jupyter_core.utils import ensure_async
+
+from .engine import new_client
+from .staleness import KernelStates
+from .storage import Project
+
+
+class ProjectKernels:
+    """One persistent kernel per project, started on first use in the notebook's
+    directory and kept between runs (variables survive, as in a notebook)."""
+
+    def __init__(self, kernel_manager: Any, log: logging.Logger, states: KernelStates) -> None:
+        self.kernel_manager = kernel_manager
+        self.log = log
+        self.states = states
+        self._ids: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
+
+    def current(self, project_id: str) -> str | None:
+        """The project's kernel id if one was started (alive or not)."""
+        return self._ids.get(project_id)
+
+    async def alive(self, kernel_id: str) -> bool:
+        if kernel_id not in self.kernel_manager:
+            return False
+        return bool(await ensure_async(self.kernel_manager.get_kernel(kernel_id).is_alive()))
+
+    async def get(self, project: Project, kernel_name: str | None) -> str:
+        """The project's kernel id, starting a kernel when there is none or it died."""
+        kid = self._ids.get(project.id)
+        if kid is not None and await self.alive(kid):
+            return kid
+        if kid is not None:
+            await self.discard(project.id)
+        path = posixpath.dirname(project.notebook_path)
+        kwargs: dict[str, Any] = {"path": path}
+        name = project.kernel_name or kernel_name
+        if name and name in (await ensure_async(self.kernel_manager.kernel_spec_manager.get_all_specs())):
+            kwargs["kernel_name"] = name
+        kid = await ensure_async(self.kernel_manager.start_kernel(**kwargs))
+        self.log.info("notebook_dag: started kernel %s for project %s", kid, project.id)
+        self._ids[project.id] = kid
+        self.watch(kid)
+        return kid
+
+    def watch(self, kernel_id: str) -> None:
+        """Forget what ``kernel_id`` holds whenever it restarts or dies."""
+
+        def forget() -> None:
+            self.states.forget(kernel_id)
+
+        for event in ("restart", "dead"):
+            self.kernel_manager.add_restart_callback(kernel_id, forget, event)
+
+    async def client(self, kernel_id: str) -> Any:
+        """A ready kernel client for ``kernel_id``, kept between runs.
+        Raises ``asyncio.TimeoutError`` when the kernel is not ready within 120 s."""
+        kc = self._clients.get(kernel_id)
+        if kc is None:
+            kc = new_client(self.kernel_manager.get_kernel(kernel_id))
+            await ensure_async(kc.start_channels())  # a coroutine for gateway kernel clients
+            try:
+                await asyncio.wait_for(ensure_async(kc.wait_for_ready(timeout=120)), 130)
+            except BaseException:
+                kc.stop_channels()
+                raise
+            self._clients[kernel_id] = kc
+        return kc
+
+    def drop_client(self, kernel_id: str) -> None:
+        kc = self._clients.pop(kernel_id, None)
+        if kc is not None:
+            kc.stop_channels()
+
+    async def discard(self, project_id: str) -> None:
+        """Forget (and shut down, if still there) the project's kernel."""
+        kid = self._ids.pop(project_id, None)
+        if kid is not None:
+            self.drop_client(kid)
+            self.states.forget(kid)
+        if kid is not None and kid in self.kernel_manager:
+            try:
+                await ensure_async(self.kernel_manager.shutdown_kernel(kid, now=True))
+            except Exception as e:  # noqa: BLE001 - already gone
+                self.log.debug("notebook_dag: shutting down kernel %s: %s", kid, e)
+
+
+    async def discard_all(self) -> None:
+        for project_id in list(self._ids):
+            await self.discard(project_id)
+        for kernel_id in list(self._clients):
+            self.drop_client(kernel_id)
