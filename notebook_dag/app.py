@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
+from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
@@ -20,6 +22,22 @@ from .notebooks import NotebookStore
 from .projects import ProjectService
 from .services import Services
 from .storage import Database
+
+
+def notebook_os_dir(contents_manager: Any) -> Callable[[str], str | None]:
+    """The OS directory of a notebook's contents path, for a contents manager on the
+    local disk (``_get_os_path``, as ``FileContentsManager`` has); None elsewhere."""
+    get_os_path = getattr(contents_manager, "_get_os_path", None)
+
+    def directory(path: str) -> str | None:
+        if get_os_path is None:
+            return None
+        try:
+            return os.path.dirname(get_os_path(path))
+        except Exception:  # noqa: BLE001 - outside the root, or not a file system
+            return None
+
+    return directory
 
 
 class NotebookDagApp(ExtensionApp):
@@ -158,6 +176,7 @@ class NotebookDagApp(ExtensionApp):
             projects=projects, max_parallel=max(1, self.max_parallel),
         )
         runs.server_id = self.server_id
+        runs.notebook_dir = notebook_os_dir(self.serverapp.contents_manager)
         runs.worker_idle_timeout = self.worker_idle_timeout
         on_kernel_reset(event_logger, runs.states.forget)
         self.services = Services(

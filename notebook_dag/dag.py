@@ -23,11 +23,15 @@ import networkx as nx
 from sqlalchemy import delete, select
 
 from .errors import BadRequest, Conflict, CycleError, NotFound
-from .inference import DependencyIndex, analyze_cell, infer_edges
+from .inference import DependencyIndex, analyze_cell
+from .staleness import RESET, Versions, effects_with_inputs, versions
 from .storage import Database, Edge, Run, RunBlock
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 TITLE_LENGTH = 80
+#: calls that reset a global RNG (``np.random.seed``, ``random.seed``, ``torch.manual_seed``,
+#: ``tf.random.set_seed``): the cell's draws do not depend on earlier cells' draws
+SEEDS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "manual_seed_all"})
 
 
 def block_title(cell: dict[str, Any], override: str | None = None) -> str:
@@ -89,6 +93,11 @@ class BuiltDag:
     #: manual edges left out of ``graph``: with the edges inferred from the current code
     #: they would close a cycle (``DagEdge.cycle``); they stay stored
     conflicting: list[DagEdge] = field(default_factory=list)
+    #: code cell id -> {name: inference flags} (see :meth:`DependencyIndex.effects`),
+    #: with ``RESET`` on ``<random>`` for cells that seed the global RNG
+    effects: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: code cell id -> top-level modules it imports
+    imports: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def order(self) -> list[str]:
         """Cell ids in a topological order, notebook order wherever edges allow."""
@@ -131,11 +140,19 @@ def build_dag(
         edge = DagEdge(source, target, "hidden", [], edge_id)
         (hidden_edges if source in cells and target in cells else dropped).append(edge)
     off = {(e.source, e.target) for e in hidden_edges}
-    if dep_index is not None:
-        dep_index.sync(code)
-        inferred = dep_index.edges()
-    else:
-        inferred = infer_edges(code)
+    if dep_index is None:
+        dep_index = DependencyIndex()
+    dep_index.sync(code)
+    inferred = dep_index.edges()
+    effects: dict[str, dict[str, int]] = {}
+    imports: dict[str, frozenset[str]] = {}
+    for cid, _ in code:
+        a = dep_index.analysis(cid)
+        eff = dep_index.effects(cid)
+        if "<random>" in eff and any(c[-1] in SEEDS for c in a.attr_chains):
+            eff["<random>"] |= RESET
+        effects[cid] = eff
+        imports[cid] = a.imports
     for e in inferred:
         if (e.source, e.target) in off:
             for h in hidden_edges:
@@ -160,7 +177,7 @@ def build_dag(
             continue
         edges.append(edge)
         graph.add_edge(source, target, kinds={"manual"}, names=[])
-    return BuiltDag(nb, cells, index, graph, edges, dropped, hidden_edges, conflicting)
+    return BuiltDag(nb, cells, index, graph, edges, dropped, hidden_edges, conflicting, effects, imports)
 
 
 def cycle_through(graph: nx.DiGraph, source: str, target: str) -> list[str] | None:
@@ -196,7 +213,27 @@ def plan_blocks(dag: BuiltDag, mode: str, block_id: str | None = None) -> list[s
             wanted = nx.descendants(dag.graph, block_id) | {block_id}
         else:
             raise BadRequest(f"unknown run mode {mode!r}")
-    return [b for b in dag.order() if b in wanted and dag.is_code(b) and str(dag.cells[b].get("source", "")).strip()]
+    return [b for b in code_order(dag) if b in wanted]
+
+
+def code_order(dag: BuiltDag) -> list[str]:
+    """Ids of the code cells with code, in the DAG's topological order."""
+    return [b for b in dag.order() if dag.is_code(b) and str(dag.cells[b].get("source", "")).strip()]
+
+
+def block_versions(
+    dag: BuiltDag,
+    extra_reads: dict[str, set[str]] | None = None,
+    world: dict[str, str] | None = None,
+) -> Versions:
+    """:class:`~notebook_dag.staleness.Versions` of the DAG's code blocks: the
+    inference's effects, ``extra_reads`` (block → ``<module:m>``/``<dataset:d>`` names)
+    and the manual edges as inputs; ``world`` the content hashes of files, modules and
+    datasets. O(V + E)."""
+    order = code_order(dag)
+    manual = [(e.source, e.target) for e in dag.edges if e.kind == "manual"]
+    flags = effects_with_inputs(order, dag.effects, extra_reads or {}, manual)
+    return versions(order, {b: str(dag.cells[b].get("source", "")) for b in order}, flags, world or {})
 
 
 class DagService:

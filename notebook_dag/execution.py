@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import posixpath
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ import networkx as nx
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from .dag import BuiltDag, DagService, plan_blocks
+from .dag import BuiltDag, DagService, block_versions, plan_blocks
 from .engine import BlockResult, Engine, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
@@ -27,7 +28,9 @@ from .gateway import is_remote
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
 from .project_kernels import ProjectKernels
-from .staleness import KernelStates, fingerprints
+from .inputs import local_inputs
+from .planner import later_changes, plan_run
+from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
 
 ACTIVE_RUN_STATUSES = ("queued", "running")
@@ -95,14 +98,14 @@ class _Recorder:
     (0.05) are merged per block and stored in one transaction, one ``executemany`` per
     set of columns, in order. :meth:`flush` waits until everything is stored."""
 
-    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, fps: dict[str, str], graph: Any,
-                 delay: float = 0.05) -> None:
+    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, v: Versions,
+                 notes: dict[str, str] | None = None, delay: float = 0.05) -> None:
         self.service = service
         self.run_id = run_id
         self.project_id = project_id
         self.kernel_id = kernel_id
-        self.fps = fps
-        self.graph = graph
+        self.v = v
+        self.notes = notes or {}
         self.delay = delay
         self._pending: dict[str, dict[str, Any]] = {}
         self._writer: asyncio.Task[None] | None = None
@@ -145,15 +148,19 @@ class _Recorder:
         self.service.events.emit(self.run_id, self.project_id, "running", block_id)
 
     async def block_finished(self, block_id: str, result: BlockResult) -> None:
+        note = "; ".join(n for n in (self.notes.get(block_id), result.note) if n) or None
         if result.started_at is not None:  # it was executed (not skipped) in the kernel
-            fp = self.fps.get(block_id) if result.status == "succeeded" else None
-            self.service.states.executed(self.kernel_id, block_id, fp, self.graph)
+            state = self.service.states.of(self.kernel_id)
+            faithful = state.executed(block_id, self.v, result.status == "succeeded")
+            if result.status == "succeeded" and not faithful:
+                names = ", ".join(state.last_diverging) or "its inputs"
+                note = "; ".join(x for x in (note, f"may differ from a fresh run: {names} held a later cell's value") if x)
         self._write(
             block_id,
             kernel=result.kernel,
-            note=result.note,
+            note=note,
             status=result.status,
-            fingerprint=self.fps.get(block_id),
+            fingerprint=self.v.fp.get(block_id),
             outputs=result.outputs,
             execution_count=result.execution_count,
             error=result.error,
@@ -178,6 +185,8 @@ class _Job:
     skip_fresh: bool
     must_run: set[str]
     max_parallel: int = 1
+    mode: str = "all"
+    user: str | None = None
 
 
 class RunService:
@@ -222,6 +231,12 @@ class RunService:
         self._locks: dict[str, asyncio.Lock] = {}
         #: ``NotebookDagApp.server_id``, stored with every run this server executes
         self.server_id = ""
+        #: OS directory of a notebook's contents path (None: not on a local disk), for the
+        #: files and local modules blocks read
+        self.notebook_dir: Callable[[str], str | None] = lambda path: None
+        #: more inputs outside the code: async ``(project, dag, user) -> (extra_reads,
+        #: world)`` (the datasets feature adds the datasets blocks load)
+        self.input_sources: list[Callable[..., Awaitable[tuple[dict[str, set[str]], dict[str, str]]]]] = []
 
     async def start(self, project: Project, body: RunCreate, user: str) -> dict[str, Any]:
         """Plan and queue a run; returns ``{"id", "status"}`` immediately.
@@ -242,7 +257,7 @@ class RunService:
         if body.mode == "block" and not plan:
             raise Unprocessable(f"block {body.block_id!r} is not a code cell with code to run")
         return await self._queue(project, dag, plan, body.mode, body.block_id, body.kernel_id, user,
-                                 skip_fresh=not body.force and body.mode != "block",
+                                 skip_fresh=not body.force,
                                  max_parallel=body.max_parallel or self.max_parallel)
 
     async def retry(self, run_id: str, user: str, force: bool = False) -> dict[str, Any]:
@@ -298,22 +313,106 @@ class RunService:
                 ])
             run_id = run.id
         self.events.emit(run_id, project.id, "queued")
-        job = _Job(run_id, project, plan, dag, kernel_id, skip_fresh, must_run or set(), max_parallel)
+        job = _Job(run_id, project, plan, dag, kernel_id, skip_fresh, must_run or set(), max_parallel, mode, user)
         task = asyncio.create_task(self._execute(job))
         self._tasks[run_id] = task
         self._project_of[run_id] = project.id
         task.add_done_callback(lambda _t, rid=run_id: (self._tasks.pop(rid, None), self._project_of.pop(rid, None)))
         return {"id": run_id, "status": "queued"}
 
-    def block_states(self, project: Project, dag: BuiltDag, ever_run: set[str], kernel_id: str | None = None) -> dict[str, str]:
+    async def versions(self, project: Project, dag: BuiltDag, user: str | None = None) -> Versions:
+        """Value fingerprints of the DAG's code blocks with their inputs outside the code
+        (files and local modules beside the notebook, and what :attr:`input_sources`
+        add), computed off the event loop."""
+        extra, world = await asyncio.to_thread(
+            local_inputs, self.notebook_dir(project.notebook_path), dag.effects, dag.imports)
+        for source in self.input_sources:
+            try:
+                more_reads, more_world = await source(project, dag, user)
+            except Exception as e:  # noqa: BLE001 - an input source must not break runs or the view
+                self.log.warning("notebook_dag: input source %r failed: %s", source, e)
+                continue
+            for b, names in more_reads.items():
+                extra.setdefault(b, set()).update(names)
+            world.update(more_world)
+        return await asyncio.to_thread(block_versions, dag, extra, world)
+
+    def block_states(self, project: Project, v: Versions, ever_run: set[str],
+                     kernel_id: str | None = None) -> tuple[dict[str, str], dict[str, list[str]]]:
         """Per code block: ``up_to_date``, ``stale`` or ``never_run`` in ``kernel_id``
-        (default: the project kernel). Raises :class:`NotFound` for a kernel that is not
-        running."""
+        (default: the project kernel); and per block the names whose value in that kernel
+        is not the one a fresh run gives it (see :func:`notebook_dag.planner.later_changes`).
+        Raises :class:`NotFound` for a kernel that is not running."""
         if kernel_id is not None and kernel_id not in self.kernel_manager:
             raise NotFound(f"no running kernel {kernel_id!r}")
-        fps = fingerprints(dag.graph, dag.cells, dag.order())
-        code = {b: fp for b, fp in fps.items() if dag.is_code(b)}
-        return self.states.states(kernel_id or self.kernels.current(project.id), code, ever_run, dag.graph)
+        state = self.states.of(kernel_id or self.kernels.current(project.id))
+        return state.states(v, ever_run), later_changes(v, state)
+
+    async def _plan(self, job: _Job, kid: str, own: bool) -> tuple[list[str], Versions, dict[str, str]]:
+        """The blocks a run executes in kernel ``kid`` (see :func:`plan_run`), with the
+        versions they were planned with and a note per block executed for a reason of
+        its own. Restarts the project's kernel when its state cannot be repaired, deletes
+        names no cell binds any more, and makes edited local modules import afresh."""
+        v = await self.versions(job.project, job.dag, job.user)
+        state = self.states.of(kid)
+        if job.mode == "block":
+            return job.plan, v, {}
+        label = self._labeller(job.dag)
+        complete = job.mode in ("all", "stale")
+        targets = v.order if complete else job.plan
+        force = job.plan if not job.skip_fresh else job.must_run
+        plan = plan_run(v, state, targets, force=force, complete=complete, label=label)
+        notes = dict(plan.notes)
+        if plan.restart is not None:
+            why = plan.restart
+            if own:
+                self.log.info("notebook_dag: restarting kernel %s: %s", kid, why)
+                await self.kernels.restart(kid)
+                state = self.states.of(kid)
+                plan = plan_run(v, state, v.order, complete=True, label=label)
+                notes = {b: f"the kernel was restarted first: {why}" for b in plan.blocks[:1]}
+            else:
+                notes = {b: f"may differ from a fresh run: {plan.restart}; restart the kernel for an exact run"
+                         for b in plan.blocks}
+        code = []
+        if plan.cleanup:
+            code.append(f"[globals().pop(_n, None) for _n in {plan.cleanup!r}]")
+        changed = sorted(n[len("<module:"):-1] for n, h in v.world.items()
+                         if n.startswith("<module:") and state.world_seen.get(n, h) != h)
+        if changed:
+            code.append("import sys as _nbdag_sys\n"
+                        f"[_nbdag_sys.modules.pop(_k) for _k in list(_nbdag_sys.modules) if _k.split('.')[0] in {changed!r}]\n"
+                        "del _nbdag_sys")
+            job.max_parallel = 1  # worker kernels would keep the old module
+        if code and await self.kernels.execute_silently(kid, "\n".join(code)):
+            state.forget_names(plan.cleanup)
+        return plan.blocks, v, notes
+
+    @staticmethod
+    def _labeller(dag: BuiltDag) -> Callable[[str], str]:
+        numbers = {b: i + 1 for i, b in enumerate(c["id"] for c in dag.nb.cells)}
+        return lambda b: f"cell {numbers.get(b, '?')}"
+
+    async def _sync_rows(self, run_id: str, queued: list[str], plan: list[str], order: list[str]) -> list[str]:
+        """Make the run's block rows the queued blocks plus those the planner added, in
+        run order; returns the queued blocks that will not execute (up to date)."""
+        added = [b for b in plan if b not in set(queued)]
+        if added:
+            pos = {b: i for i, b in enumerate(order)}
+            rows = sorted({*queued, *added}, key=lambda b: pos.get(b, len(pos)))
+            async with self.db.session() as s:
+                await s.execute(insert(RunBlock.__table__), [
+                    {"run_id": run_id, "block_id": b, "seq": len(queued) + i, "status": "queued", "source": "", "outputs": []}
+                    for i, b in enumerate(added)
+                ])
+                table = RunBlock.__table__
+                await s.execute(
+                    update(table).where(table.c.run_id == run_id, table.c.block_id == bindparam("_block"))
+                    .values(seq=bindparam("_seq")),
+                    [{"_block": b, "_seq": i} for i, b in enumerate(rows)],
+                )
+        chosen = set(plan)
+        return [b for b in queued if b not in chosen]
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project
@@ -330,12 +429,8 @@ class RunService:
                 kid = job.kernel_id or await self.kernels.get(project, kernel_name)
                 if job.kernel_id is not None:
                     self.kernels.watch(kid)
-                fps = fingerprints(graph, job.dag.cells, job.dag.order())
-                plan = job.plan
-                if job.skip_fresh:
-                    fresh = self.states.up_to_date(kid, fps, graph) - job.must_run
-                    plan = [b for b in job.plan if b not in fresh]
-                    await self._mark_up_to_date(run_id, project.id, [b for b in job.plan if b in fresh], fps)
+                plan, v, notes = await self._plan(job, kid, own)
+                await self._mark_up_to_date(run_id, project.id, await self._sync_rows(run_id, job.plan, plan, v.order), v)
                 async with self.db.session() as s:
                     await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
                 self.events.emit(run_id, project.id, "running")
@@ -350,7 +445,7 @@ class RunService:
                 self._engines[run_id] = engine
                 if run_id in self._cancelled:
                     engine.cancel_requested.set()
-                recorder = _Recorder(self, run_id, project.id, kid, fps, graph)
+                recorder = _Recorder(self, run_id, project.id, kid, v, notes)
                 try:
                     outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
                 finally:
@@ -431,7 +526,7 @@ class RunService:
             except Exception as e:  # noqa: BLE001 - the kernels may be gone already
                 self.log.debug("notebook_dag: shutting down the workers of %s: %s", project_id, e)
 
-    async def _mark_up_to_date(self, run_id: str, project_id: str, blocks: list[str], fps: dict[str, str]) -> None:
+    async def _mark_up_to_date(self, run_id: str, project_id: str, blocks: list[str], v: Versions) -> None:
         if not blocks:
             return
         async with self.db.session() as s:
@@ -439,7 +534,7 @@ class RunService:
                 await s.execute(
                     update(RunBlock)
                     .where(RunBlock.run_id == run_id, RunBlock.block_id == b)
-                    .values(status="up_to_date", fingerprint=fps.get(b))
+                    .values(status="up_to_date", fingerprint=v.fp.get(b))
                 )
         for b in blocks:
             self.events.emit(run_id, project_id, "up_to_date", b)

@@ -348,7 +348,7 @@ class DagHandler(DagAPIHandler):
     @authorized
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
-        doc = await self.services.describe_dag(p, self.get_query_argument("kernel_id", None) or None)
+        doc = await self.services.describe_dag(p, self.get_query_argument("kernel_id", None) or None, self.user)
         if self.get_query_argument("datasets", None) is not None:  # ?datasets=true adds dataset nodes
             from .datasets.handlers import dag_with_datasets
 

@@ -194,7 +194,16 @@ class DagNode(BlockOut):
         default="never_run", description="status of the block in its most recent run"
     )
     state: BlockState = Field(
-        default="never_run", description="whether the project kernel holds this block's current results"
+        default="never_run",
+        description="up_to_date: the block's latest outputs are those a fresh top-to-bottom run gives it now; "
+                    "stale: it ran, but an edit, a changed input (file, module, dataset) or a run that saw other "
+                    "values changed that; never_run: it never succeeded",
+    )
+    later_changes: list[str] = Field(
+        default_factory=list,
+        description="names (variables, <config:LIB>, <random>...) whose value in the kernel is not the one a fresh "
+                    "run gives this block: running it alone (mode block) may not reproduce a fresh run; runs of "
+                    "other modes restore them first",
     )
     last_run_id: str | None = None
     duration: float | None = Field(default=None, description="seconds the block took in its most recent run")

@@ -78,6 +78,30 @@ class ProjectKernels:
             self._clients[kernel_id] = kc
         return kc
 
+    async def restart(self, kernel_id: str) -> None:
+        """Restart the kernel (it then holds nothing) and wait until it is ready again.
+        Raises ``asyncio.TimeoutError`` when it is not ready within 120 s."""
+        await ensure_async(self.kernel_manager.restart_kernel(kernel_id))
+        self.states.forget(kernel_id)
+        self.drop_client(kernel_id)  # a fresh handshake with the new process
+        await self.client(kernel_id)
+
+    async def execute_silently(self, kernel_id: str, code: str, timeout: float = 30) -> bool:
+        """Execute ``code`` in the kernel without outputs or history (``silent``);
+        returns whether it ran without error. Never raises."""
+        try:
+            kc = await self.client(kernel_id)
+            msg_id = kc.execute(code, silent=True, store_history=False)
+            deadline = asyncio.get_running_loop().time() + timeout
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                reply = await asyncio.wait_for(ensure_async(kc.get_shell_msg(timeout=max(left, 0.1))), max(left, 0.1) + 5)
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return reply.get("content", {}).get("status") == "ok"
+        except Exception as e:  # noqa: BLE001 - the run goes on; its blocks then say what they saw
+            self.log.warning("notebook_dag: silent execution in kernel %s failed: %s", kernel_id, e)
+            return False
+
     def drop_client(self, kernel_id: str) -> None:
         kc = self._clients.pop(kernel_id, None)
         if kc is not None:

@@ -1,23 +1,45 @@
-"""Staleness: which blocks are up to date in a kernel.
+"""Staleness: which blocks are up to date in a kernel, by the versions of what they read.
 
-Every code block has a fingerprint: SHA-256 over its normalised source, the
-fingerprints of its direct upstream blocks (so an edit propagates to exactly the
-descendants) and the content hashes of the datasets it reads. A block is *up to date*
-in a kernel when its last successful execution there had the same fingerprint, and no
-upstream block has been executed there since. The scheme is the one build systems use
-for content-addressed caching (e.g. Bazel's action keys, Nix derivation hashes), applied
-to notebook cells.
+Every code block reads some *names* (variables, hidden state such as ``<random>``,
+library configuration ``<config:LIB>``, files ``<file:path>``, local modules
+``<module:m>``, datasets ``<dataset:name>``) and writes some (binds, deletes or mutates
+them). Following the notebook's order, the *version* of a name at a block is the value
+fingerprint of the last block before it that writes the name; with no such block, the
+name's world version (the content hash of a file, module or dataset; empty otherwise).
+
+A block's **value fingerprint** is SHA-256 over its normalised source and the
+``(name, version)`` pairs it reads. It identifies the results the block gives in a fresh
+top-to-bottom run: two executions with one fingerprint read the same versions of the
+same inputs and, cells being deterministic functions of their inputs, give the same
+outputs. This is content-addressed caching as build systems do it (Bazel action keys,
+Nix derivation hashes), keyed on the reaching definitions of classic data-flow analysis
+(Aho, Lam, Sethi & Ullman, *Compilers*, 2nd ed., §9.2.4) rather than on all upstream
+blocks: an edit propagates only along true (read-after-write) dependences, so a cell
+that merely rebinds a name an edited cell read is not stale.
+
+:class:`KernelState` records, per kernel, which version of every name the kernel holds
+and, per block, the fingerprint of its last *faithful* execution there (one whose inputs
+in the kernel were exactly the versions a top-to-bottom run would give it). A block is
+**up to date** when that fingerprint equals its current one. Recording is O(reads +
+writes) per execution; states are decided per request in O(V + E).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from typing import Any
-
-import networkx as nx
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 UP_TO_DATE, STALE, NEVER_RUN = "up_to_date", "stale", "never_run"
+
+# Flags of one name in one block (the inference's, see notebook_dag.inference.index)
+R, M, W, TAG = 1, 2, 4, 8
+#: the block resets the hidden state before using it (``np.random.seed(0)``): it does not
+#: read the state earlier blocks left
+RESET = 16
+#: the version of a name no block has written (unbound, library defaults, fresh process)
+INITIAL = ""
 
 
 def normalize_source(source: str) -> str:
@@ -26,91 +48,215 @@ def normalize_source(source: str) -> str:
     return "\n".join(line.rstrip() for line in source.strip("\n").splitlines()).strip("\n")
 
 
-def fingerprints(
-    graph: nx.DiGraph,
-    cells: Mapping[str, Any],
-    order: Iterable[str],
-    inputs: Mapping[str, Iterable[str]] | None = None,
-) -> dict[str, str]:
-    """Fingerprints (hex SHA-256) of every cell in ``order`` (a topological order of
-    ``graph``). ``inputs`` maps a cell id to extra content hashes it depends on (the
-    datasets it reads)."""
-    inputs = inputs or {}
-    out: dict[str, str] = {}
-    for cid in order:
-        h = hashlib.sha256()
-        h.update(str(cells[cid].get("cell_type", "code")).encode())
-        h.update(b"\0")
-        h.update(normalize_source(str(cells[cid].get("source", ""))).encode())
-        for parent in sorted(graph.predecessors(cid)):
-            h.update(b"\0p")
-            h.update(out[parent].encode())
-        for extra in sorted(inputs.get(cid, ())):
-            h.update(b"\0d")
-            h.update(str(extra).encode())
-        out[cid] = h.hexdigest()
+def reads_of(flags: Mapping[str, int]) -> list[str]:
+    """Names a block with per-name ``flags`` reads: plain reads, mutations (a mutator
+    reads the value it changes) and hidden-state touches that do not reset the state."""
+    return [n for n, f in flags.items() if f & (R | M) or (f & TAG and not f & RESET)]
+
+
+def writes_of(flags: Mapping[str, int]) -> list[str]:
+    """Names a block with per-name ``flags`` binds, deletes, mutates or touches."""
+    return [n for n, f in flags.items() if f & (W | M | TAG)]
+
+
+def is_tag(name: str) -> bool:
+    """Hidden process state (``<random>``, ``<matplotlib>``...), not a variable."""
+    return name.startswith("<") and ":" not in name
+
+
+def is_world(name: str) -> bool:
+    """A name whose versions live outside the kernel: files, local modules, datasets."""
+    return name.startswith(("<file:", "<module:", "<dataset:"))
+
+
+@dataclass
+class Versions:
+    """Value fingerprints of a notebook's code blocks and the name versions they read.
+
+    Built by :func:`versions`. ``order``: code block ids in run order; ``pos``: id →
+    index in ``order``; ``flags``: id → {name: flags}; ``fp``: id → value fingerprint
+    (hex SHA-256); ``writers``: name → positions (in ``order``) of the blocks writing it,
+    ascending; ``world``: name → world version of names nothing in the notebook writes
+    (file, module and dataset content hashes).
+    """
+
+    order: list[str]
+    pos: dict[str, int]
+    flags: dict[str, dict[str, int]]
+    fp: dict[str, str]
+    writers: dict[str, list[int]]
+    world: dict[str, str] = field(default_factory=dict)
+
+    def writer_before(self, name: str, position: int) -> int:
+        """Index into ``writers[name]`` of the last writer before ``position``; -1: none."""
+        lst = self.writers.get(name)
+        if not lst:
+            return -1
+        return bisect_left(lst, position) - 1
+
+    def expected(self, name: str, block_id: str) -> str:
+        """The version of ``name`` a top-to-bottom run gives ``block_id`` to read."""
+        j = self.writer_before(name, self.pos[block_id])
+        if j < 0:
+            return self.world.get(name, INITIAL)
+        return self.fp[self.order[self.writers[name][j]]]
+
+    def final(self, name: str) -> str:
+        """The version of ``name`` at the end of a top-to-bottom run."""
+        lst = self.writers.get(name)
+        return self.fp[self.order[lst[-1]]] if lst else self.world.get(name, INITIAL)
+
+
+def versions(
+    order: Sequence[str],
+    sources: Mapping[str, str],
+    flags: Mapping[str, Mapping[str, int]],
+    world: Mapping[str, str] | None = None,
+) -> Versions:
+    """Value fingerprints of the code blocks ``order`` (ids in run order).
+
+    ``sources``: id → source; ``flags``: id → {name: R/M/W/TAG/RESET bits} (the
+    inference's effects, plus ``<module:m>``, ``<dataset:d>`` reads and one
+    ``<edge:id>`` name per manual edge); ``world``: name → content hash of the files,
+    modules and datasets read (names absent are unversioned). O(V + reads·log V).
+    """
+    world = dict(world or {})
+    order = list(order)
+    pos = {b: i for i, b in enumerate(order)}
+    fl = {b: dict(flags.get(b, {})) for b in order}
+    writers: dict[str, list[int]] = {}
+    for i, b in enumerate(order):
+        for n in writes_of(fl[b]):
+            writers.setdefault(n, []).append(i)
+    out = Versions(order, pos, fl, {}, writers, world)
+    latest: dict[str, str] = {}  # name -> version so far, in order
+    for b in order:
+        h = hashlib.sha256(normalize_source(str(sources.get(b, ""))).encode())
+        for n in sorted(reads_of(fl[b])):
+            h.update(b"\0")
+            h.update(n.encode())
+            h.update(b"=")
+            h.update(latest.get(n, world.get(n, INITIAL)).encode())
+        fp = out.fp[b] = h.hexdigest()
+        for n in writes_of(fl[b]):
+            latest[n] = fp
     return out
 
 
-class KernelStates:
-    """What each kernel holds: kernel id → {block id → (fingerprint of its last
-    execution there, or None when that execution failed; a sequence number of that
-    execution)}. Kept in memory: kernels do not outlive the server process that started
-    them, and a restart empties a kernel anyway.
-
-    Recording an execution is O(1); whether a block is up to date is decided when asked,
-    in one pass over the DAG in topological order (O(V + E)): a block is up to date when
-    its last execution succeeded with its current fingerprint and every upstream block
-    executed in the kernel is itself up to date and executed before it. (Popping every
-    descendant at each execution instead costs O(V) per block, O(V²) for a run of a
-    2,000-cell chain.)"""
+class KernelState:
+    """What one kernel holds: the version of each name written there (name → fingerprint
+    of the block whose faithful execution wrote it, or a ``!N`` token for a value no
+    top-to-bottom run gives), and per block the fingerprint of its last execution there
+    (None when it failed or was not faithful)."""
 
     def __init__(self) -> None:
-        self._state: dict[str, dict[str, tuple[str | None, int]]] = {}
+        self.names: dict[str, str] = {}
+        self.blocks: dict[str, str | None] = {}
+        #: world name (``<module:m>``...) -> the version the kernel last read
+        self.world_seen: dict[str, str] = {}
+        #: the names that made the last recorded execution unfaithful
+        self.last_diverging: list[str] = []
         self._seq = 0
 
-    def executed(self, kernel_id: str, block_id: str, fingerprint: str | None, graph: nx.DiGraph | None = None) -> None:
-        """Record an execution of ``block_id`` in ``kernel_id``: its fingerprint when it
-        succeeded (None when it failed or was interrupted). Its descendants are then no
-        longer up to date there (they were computed from the block's previous results);
-        ``graph`` is accepted for compatibility and not needed."""
+    def holds(self, name: str, v: Versions) -> str:
+        """The version of ``name`` in the kernel; world names are the world's."""
+        if is_world(name) and name not in self.names:
+            return v.world.get(name, INITIAL)
+        return self.names.get(name, INITIAL)
+
+    def diverging(self, block_id: str, v: Versions) -> list[str]:
+        """Names ``block_id`` reads whose version in the kernel is not the one a
+        top-to-bottom run gives it: executing the block alone now would not reproduce a
+        fresh run. Hidden state that no earlier block touched is not counted (a fresh
+        process's RNG or figure state is no better defined)."""
+        out = []
+        for n in reads_of(v.flags.get(block_id, {})):
+            want, have = v.expected(n, block_id), self.holds(n, v)
+            if want != have and not (want == INITIAL and is_tag(n)):
+                out.append(n)
+        return sorted(out)
+
+    def executed(self, block_id: str, v: Versions, succeeded: bool) -> bool:
+        """Record an execution of ``block_id`` (with the fingerprints ``v`` it was
+        planned with). Returns whether it was faithful: succeeded, with every input at
+        its expected version. Names it writes then hold its fingerprint when faithful,
+        else a fresh ``!N`` token that matches nothing."""
+        flags = v.flags.get(block_id, {})
+        self.last_diverging = self.diverging(block_id, v) if block_id in v.pos else []
+        faithful = succeeded and block_id in v.pos and not self.last_diverging
+        for n in flags:
+            if is_world(n):
+                self.world_seen[n] = v.world.get(n, INITIAL)
         self._seq += 1
-        self._state.setdefault(kernel_id, {})[block_id] = (fingerprint, self._seq)
+        token = v.fp[block_id] if faithful else f"!{self._seq}"
+        for n in writes_of(flags):
+            self.names[n] = token
+        self.blocks[block_id] = v.fp[block_id] if faithful else None
+        return faithful
+
+    def forget_names(self, names: Iterable[str]) -> None:
+        """The names were deleted from the kernel."""
+        for n in names:
+            self.names.pop(n, None)
+
+    def up_to_date(self, v: Versions) -> set[str]:
+        """Blocks whose last execution here was faithful with their current fingerprint."""
+        return {b for b in v.order if self.blocks.get(b) is not None and self.blocks[b] == v.fp[b]}
+
+    def states(self, v: Versions, ever_run: Iterable[str]) -> dict[str, str]:
+        """Per block of ``v``: ``up_to_date``, ``stale`` (ran before, but its results are
+        not a fresh run's now) or ``never_run`` (never succeeded in any run)."""
+        fresh = self.up_to_date(v)
+        ran = set(ever_run)
+        return {b: UP_TO_DATE if b in fresh else STALE if b in ran else NEVER_RUN for b in v.order}
+
+
+class KernelStates:
+    """:class:`KernelState` per kernel id, kept in memory: kernels do not outlive the
+    server process that started them, and a restart empties a kernel anyway."""
+
+    def __init__(self) -> None:
+        self._kernels: dict[str, KernelState] = {}
+
+    def of(self, kernel_id: str | None) -> KernelState:
+        """The state of ``kernel_id`` (an empty one for a kernel never used)."""
+        if not kernel_id:
+            return KernelState()
+        return self._kernels.setdefault(kernel_id, KernelState())
 
     def forget(self, kernel_id: str) -> None:
-        """The kernel restarted or died: nothing is up to date in it any more."""
-        self._state.pop(kernel_id, None)
+        """The kernel restarted or died: it holds nothing any more."""
+        self._kernels.pop(kernel_id, None)
 
-    def up_to_date(self, kernel_id: str | None, fps: Mapping[str, str], graph: nx.DiGraph | None = None) -> set[str]:
-        """Block ids (of ``fps``) up to date in ``kernel_id``: their last execution there
-        succeeded with their current fingerprint, and every upstream block in ``graph``
-        that was executed in the kernel is up to date and ran before them. Without
-        ``graph`` only fingerprints are compared."""
-        state = self._state.get(kernel_id or "", {})
-        if not state:
-            return set()
-        if graph is None:
-            return {b for b, fp in fps.items() if b in state and state[b][0] == fp}
-        fresh: set[str] = set()
-        for b in nx.topological_sort(graph):
-            mine = state.get(b)
-            if mine is None or mine[0] is None or mine[0] != fps.get(b):
-                continue
-            ok = True
-            for p in graph.predecessors(b):
-                theirs = state.get(p)
-                if theirs is not None and (p not in fresh or theirs[1] > mine[1]):
-                    ok = False
-                    break
-            if ok:
-                fresh.add(b)
-        return fresh
+    def states(self, kernel_id: str | None, v: Versions, ever_run: Iterable[str]) -> dict[str, str]:
+        """:meth:`KernelState.states` in ``kernel_id``."""
+        return self.of(kernel_id).states(v, ever_run)
 
-    def states(
-        self, kernel_id: str | None, fps: Mapping[str, str], ever_run: Iterable[str], graph: nx.DiGraph | None = None
-    ) -> dict[str, str]:
-        """Per block: ``up_to_date``, ``stale`` (ran before, but not up to date now) or
-        ``never_run`` (no successful execution recorded in any run of the project)."""
-        fresh = self.up_to_date(kernel_id, fps, graph)
-        ran = set(ever_run)
-        return {b: UP_TO_DATE if b in fresh else STALE if b in ran else NEVER_RUN for b in fps}
+
+def effects_with_inputs(
+    order: Sequence[str],
+    effects: Mapping[str, Mapping[str, int]],
+    extra_reads: Mapping[str, Iterable[str]] = (),
+    manual: Iterable[tuple[str, str]] = (),
+) -> dict[str, dict[str, int]]:
+    """Per block, the inference's name flags plus ``extra_reads`` (block → names read
+    outside the code's variables: ``<module:m>``, ``<dataset:d>``, ``<file:p>``) and one
+    name per manual edge ``(source, target)``: ``source`` writes ``<edge:source>`` and
+    ``target`` reads it, so a hand-drawn dependency propagates like a variable."""
+    extra_reads = dict(extra_reads or {})
+    out: dict[str, dict[str, int]] = {}
+    for b in order:
+        f = dict(effects.get(b, {}))
+        for n in extra_reads.get(b, ()):
+            f[n] = f.get(n, 0) | R
+        out[b] = f
+    for s, t in manual:
+        if s in out and t in out:
+            out[s][f"<edge:{s}>"] = out[s].get(f"<edge:{s}>", 0) | W
+            out[t][f"<edge:{s}>"] = out[t].get(f"<edge:{s}>", 0) | R
+    return out
+
+
+def world_names(flags: Mapping[str, Mapping[str, int]]) -> set[str]:
+    """The file, module and dataset names any block reads."""
+    return {n for f in flags.values() for n in f if is_world(n)}

@@ -103,5 +103,7 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
         report_timeout=app.report_timeout or None, server_id=server_id,
     )
     store = NotebookStore(app.serverapp.contents_manager)
-    return DatasetService(services.db, files, jobs, services.projects, store, app.serverapp.root_dir,
-                          app.max_upload_bytes)
+    service = DatasetService(services.db, files, jobs, services.projects, store, app.serverapp.root_dir,
+                             app.max_upload_bytes)
+    services.runs.input_sources.append(service.block_inputs)  # a new dataset version makes its readers stale
+    return service

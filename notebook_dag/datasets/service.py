@@ -451,6 +451,33 @@ class DatasetService:
         return [(cand, cid, ref) for cid, rs in refs.items() for ref in rs
                 for cand in match(ref, project.notebook_path, project.id, candidates)]
 
+    async def block_inputs(self, project: Any, dag: Any, user: str | None) -> tuple[dict[str, set[str]], dict[str, str]]:
+        """The datasets each code block of ``dag`` (a :class:`~notebook_dag.dag.BuiltDag`)
+        reads, for staleness: ``({block id: {"<dataset:ID>", ...}}, {"<dataset:ID>":
+        "sha256:<content hash of its current version>"})``. A new current version thus
+        makes exactly its readers (and what depends on them) stale."""
+        candidates = await self._candidates(user or project.owner)
+        if not candidates:
+            return {}, {}
+        cells = [(b, str(dag.cells[b].get("source", ""))) for b in dag.effects]
+        refs = await asyncio.to_thread(notebook_refs, cells)
+        reads: dict[str, set[str]] = {}
+        ids: set[str] = set()
+        for cid, rs in refs.items():
+            for ref in rs:
+                if ref.kind == "read":
+                    for cand in match(ref, project.notebook_path, project.id, candidates):
+                        reads.setdefault(cid, set()).add(f"<dataset:{cand.id}>")
+                        ids.add(cand.id)
+        if not ids:
+            return {}, {}
+        async with self.db.session() as s:
+            rows = (await s.execute(
+                select(Dataset.id, DatasetVersion.sha256)
+                .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+                .where(Dataset.id.in_(ids), DatasetVersion.version == Dataset.current_version))).all()
+        return reads, {f"<dataset:{i}>": f"sha256:{sha}" for i, sha in rows}
+
     async def lineage(self, dataset_id: str, user: str) -> dict[str, Any]:
         """Blocks of the user's projects that read or write the dataset
         (:class:`~notebook_dag.datasets.models.LineageOut`)."""

@@ -478,6 +478,13 @@ class DependencyIndex:
         """The cell's :class:`CellAnalysis`."""
         return self._an[self._key[cell_id]]
 
+    def effects(self, cell_id: str) -> dict[str, int]:
+        """The cell's effective flags per name (a copy): ``R`` read, ``M`` mutated,
+        ``W`` bound or deleted, ``TAG`` hidden state touched (module constants of this
+        module), with the functions it calls included, ``<config:LIB>``,
+        ``<file:path>`` and ``<tag>`` names as in the edges."""
+        return dict(self._eff.get(self._key[cell_id], {}))
+
     def source(self, cell_id: str) -> str:
         """The cell's current source text (as last given)."""
         return self._sources[cell_id]
