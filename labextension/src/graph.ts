@@ -56,6 +56,10 @@ export type DagNodeData = {
   source: string;
   parseError: string;
   /**
+   * Names the kernel holds at a later cell's value (see `IDagNode.later_changes`).
+   */
+  laterChanges: string[];
+  /**
    * Seconds of the block's most recent run.
    */
   duration: number | null;
@@ -181,6 +185,7 @@ function viewNodeData(
       display: 'dataset',
       source: '',
       parseError: '',
+      laterChanges: [],
       duration: null,
       direction,
       heading: null,
@@ -219,6 +224,7 @@ function viewNodeData(
     display,
     source: cell.source ?? '',
     parseError: cell.parse_error ?? '',
+    laterChanges: options.useStates === false ? [] : (cell.later_changes ?? []),
     duration: typeof cell.duration === 'number' ? cell.duration : null,
     direction,
     heading,

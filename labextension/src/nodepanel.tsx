@@ -8,7 +8,7 @@ import { SourceEditor } from './editorview';
 import { displayStatus, nodeTitle } from './graph';
 import { IMountContext } from './mounts';
 import { DagModel } from './model';
-import { statusLabel } from './nodes';
+import { laterChangesHint, statusLabel } from './nodes';
 import { OutputView } from './outputview';
 import { formatDuration, stripAnsi } from './outputs';
 import { IDagViewServices } from './services';
@@ -272,6 +272,11 @@ export function NodePanel(props: {
           error: failure.error,
           traceback: failure.traceback
         })}
+      {!!node.later_changes?.length && !model.runner.kernelId && (
+        <div className="jp-NotebookDag-note" data-testid="dag-later-changes">
+          {laterChangesHint(node.later_changes)}
+        </div>
+      )}
       {node.parse_error && (
         <pre className="jp-NotebookDag-output jp-NotebookDag-output-error">
           Cannot parse this cell: {node.parse_error}

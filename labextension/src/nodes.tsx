@@ -154,6 +154,18 @@ function NodeButtons(props: { cellId: string; code: boolean }): JSX.Element {
 }
 
 /**
+ * Why running a block alone now may not reproduce a fresh top-to-bottom run.
+ */
+export function laterChangesHint(names: readonly string[]): string {
+  const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? '…' : '');
+  return (
+    `Depends on later changes: the kernel holds ${shown} as a later cell left ` +
+    'it. Running this cell alone may differ from a fresh run; Run stale, ' +
+    'upstream or downstream restore it first.'
+  );
+}
+
+/**
  * A DAG node: one notebook cell, coloured by its status.
  */
 export const DagCellNode = React.memo(function DagCellNode(
@@ -215,6 +227,16 @@ export const DagCellNode = React.memo(function DagCellNode(
         {showStatus && (
           <span className="jp-NotebookDag-nodeStatus">
             {statusLabel(display)}
+          </span>
+        )}
+        {code && data.laterChanges.length > 0 && (
+          <span
+            className="jp-NotebookDag-laterBadge"
+            data-testid={`dag-later-${cellId}`}
+            title={laterChangesHint(data.laterChanges)}
+            aria-label={laterChangesHint(data.laterChanges)}
+          >
+            ↻
           </span>
         )}
       </div>

@@ -142,6 +142,12 @@ export interface IDagNode {
    */
   state?: BlockState | string;
   /**
+   * Names whose value in the kernel is not the one a fresh top-to-bottom run
+   * gives this block: running it alone may not reproduce a fresh run (other
+   * run modes restore them first).
+   */
+  later_changes?: string[];
+  /**
    * Tag of the current source (sent as `If-Match` when editing it).
    */
   version?: string;

@@ -12,6 +12,7 @@ import {
   viewToFlowEdges,
   viewToFlowNodes
 } from '../graph';
+import { laterChangesHint } from '../nodes';
 import { buildViewGraph } from '../viewgraph';
 import { sampleDag } from './fixtures';
 
@@ -35,6 +36,29 @@ describe('nodeTitle', () => {
     expect(nodeTitle(dag.nodes[1])).toBe('Load data');
     expect(nodeTitle(dag.nodes[3])).toBe('print(clean)');
     expect(nodeTitle({ ...dag.nodes[3], source: '' })).toBe('code cell 4');
+  });
+});
+
+describe('later changes', () => {
+  it('carries the names a block would read at a later value, unless another kernel is chosen', () => {
+    const dag = sampleDag();
+    dag.nodes = dag.nodes.map(n =>
+      n.id === 'clean' ? { ...n, later_changes: ['df', '<random>'] } : n
+    );
+    const view = buildViewGraph(dag);
+    const byId = Object.fromEntries(
+      viewToFlowNodes(view).map(n => [n.id, n.data])
+    );
+    expect(byId.clean.laterChanges).toEqual(['df', '<random>']);
+    expect(byId.load.laterChanges).toEqual([]);
+    const other = viewToFlowNodes(view, { useStates: false });
+    expect(other.every(n => n.data.laterChanges.length === 0)).toBe(true);
+  });
+
+  it('explains them in words', () => {
+    const hint = laterChangesHint(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(hint).toContain('Depends on later changes');
+    expect(hint).toContain('a, b, c, d, e…');
   });
 });
 
