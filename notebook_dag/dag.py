@@ -32,6 +32,9 @@ TITLE_LENGTH = 80
 #: calls that reset a global RNG (``np.random.seed``, ``random.seed``, ``torch.manual_seed``,
 #: ``tf.random.set_seed``): the cell's draws do not depend on earlier cells' draws
 SEEDS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "manual_seed_all"})
+#: pyplot calls that open a new figure: the cell draws on its own figure, not on the
+#: current one earlier cells left (``plt.figure``, ``plt.subplots``, ``plt.subplot_mosaic``)
+FIGURE_MAKERS = frozenset({"figure", "subplots", "subplot_mosaic"})
 
 
 def block_title(cell: dict[str, Any], override: str | None = None) -> str:
@@ -151,6 +154,8 @@ def build_dag(
         eff = dep_index.effects(cid)
         if "<random>" in eff and any(c[-1] in SEEDS for c in a.attr_chains):
             eff["<random>"] |= RESET
+        if "<matplotlib>" in eff and any(c[-1] in FIGURE_MAKERS for c in a.attr_chains):
+            eff["<matplotlib>"] |= RESET
         effects[cid] = eff
         imports[cid] = a.imports
     for e in inferred:

@@ -34,6 +34,16 @@ from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
 
 ACTIVE_RUN_STATUSES = ("queued", "running")
+#: Run before a run's first block, silently: warnings the previous run showed are shown
+#: again (Python shows a warning once per code location; a fresh run shows it the first
+#: time), by invalidating every module's ``__warningregistry__``.
+PREPARE = ("import warnings as _nbdag_w\n"
+           "getattr(_nbdag_w, '_filters_mutated', getattr(_nbdag_w, '_filters_mutated_lock_held', lambda: None))()\n"
+           "del _nbdag_w")
+#: pyplot's figures back to a fresh process's: none open (see ``planner.RESETTABLE``)
+CLOSE_FIGURES = ("import sys as _nbdag_sys\n"
+                 "_nbdag_sys.modules['matplotlib.pyplot'].close('all') if 'matplotlib.pyplot' in _nbdag_sys.modules else None\n"
+                 "del _nbdag_sys")
 
 
 def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
@@ -374,9 +384,11 @@ class RunService:
             else:
                 notes = {b: f"may differ from a fresh run: {plan.restart}; restart the kernel for an exact run"
                          for b in plan.blocks}
-        code = []
+        code = [PREPARE] if plan.blocks else []
         if plan.cleanup:
             code.append(f"[globals().pop(_n, None) for _n in {plan.cleanup!r}]")
+        if "<matplotlib>" in plan.reset:
+            code.append(CLOSE_FIGURES)
         changed = sorted(n[len("<module:"):-1] for n, h in v.world.items()
                          if n.startswith("<module:") and state.world_seen.get(n, h) != h)
         if changed:
@@ -385,7 +397,7 @@ class RunService:
                         "del _nbdag_sys")
             job.max_parallel = 1  # worker kernels would keep the old module
         if code and await self.kernels.execute_silently(kid, "\n".join(code)):
-            state.forget_names(plan.cleanup)
+            state.forget_names([*plan.cleanup, *plan.reset])
         return plan.blocks, v, notes
 
     @staticmethod

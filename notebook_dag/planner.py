@@ -41,7 +41,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .staleness import INITIAL, KernelState, Versions, is_tag, reads_of, writes_of
+from .staleness import INITIAL, TAG, M, W, KernelState, Versions, is_tag, reads_of, writes_of
 
 
 @dataclass
@@ -52,12 +52,23 @@ class Plan:
     requested ones is executed. ``restart``: why the kernel must be restarted (then
     ``blocks`` is every code block), else None. ``cleanup``: plain names the kernel holds
     that a top-to-bottom run does not leave bound (delete them before the run).
+    ``reset``: hidden-state tags to bring back to a fresh process's state before the run
+    (see :data:`RESETTABLE`).
     """
 
     blocks: list[str]
     notes: dict[str, str] = field(default_factory=dict)
     restart: str | None = None
     cleanup: list[str] = field(default_factory=list)
+    reset: list[str] = field(default_factory=list)
+
+
+#: Hidden state a run can bring back to a fresh process's (``INITIAL``) when it
+#: re-executes blocks touching it: pyplot's figures (``plt.close("all")``). Re-run
+#: figures then open on an empty registry, as in a fresh run, instead of adding to the
+#: figures the previous run left open (which changes ``plt.gcf()`` and raises
+#: matplotlib's "More than 20 figures" warning where a fresh run does not).
+RESETTABLE = ("<matplotlib>",)
 
 
 def _shown(name: str) -> str:
@@ -119,7 +130,7 @@ def plan_run(
 
     if complete:
         for name, lst in writers.items():
-            if kernel.holds(name, v) != v.final(name):
+            if not is_tag(name) and kernel.holds(name, v) != v.final(name):
                 lower(name, len(lst) - 1, f"so that {_shown(name)} ends as a fresh run leaves it")
 
     while queue:

@@ -50,8 +50,11 @@ def normalize_source(source: str) -> str:
 
 def reads_of(flags: Mapping[str, int]) -> list[str]:
     """Names a block with per-name ``flags`` reads: plain reads, mutations (a mutator
-    reads the value it changes) and hidden-state touches that do not reset the state."""
-    return [n for n, f in flags.items() if f & (R | M) or (f & TAG and not f & RESET)]
+    reads the value it changes) and hidden-state touches that do not reset the state.
+    A block setting a library's configuration (``<config:LIB>`` written) does not read
+    it: setters assign options, so applying them again gives the same configuration."""
+    return [n for n, f in flags.items()
+            if (f & (R | M) and not (f & W and n.startswith("<config:"))) or (f & TAG and not f & RESET)]
 
 
 def writes_of(flags: Mapping[str, int]) -> list[str]:
@@ -193,6 +196,15 @@ class KernelState:
             self.names[n] = token
         self.blocks[block_id] = v.fp[block_id] if faithful else None
         return faithful
+
+    def with_names(self, names: Mapping[str, str]) -> KernelState:
+        """A copy whose names are overridden by ``names`` (what the kernel will hold once
+        the run's preparation, e.g. closing every figure, has run)."""
+        other = KernelState()
+        other.names = {**self.names, **names}
+        other.blocks = self.blocks
+        other.world_seen = self.world_seen
+        return other
 
     def forget_names(self, names: Iterable[str]) -> None:
         """The names were deleted from the kernel."""

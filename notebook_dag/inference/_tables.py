@@ -59,7 +59,8 @@ idxmax idxmin argmax argmin argsort clip where mask isin between equals memory_u
 rank first last nth size asfreq interpolate align combine combine_first compare eval assign loc iloc
 get_loc get_indexer xs describe_option plot hist boxplot
 predict predict_proba predict_log_proba decision_function score score_samples get_params
-get_feature_names_out inverse_transform summary conf_int
+get_feature_names_out inverse_transform summary conf_int log_marginal_likelihood
+pdf logpdf cdf logcdf ppf sf logsf isf pmf logpmf interval moment entropy expect support
 format format_map split rsplit splitlines strip lstrip rstrip lower upper title capitalize casefold
 startswith endswith find rfind index rindex encode decode zfill center ljust rjust partition rpartition
 isdigit isalpha isalnum isspace isnumeric islower isupper swapcase expandtabs translate maketrans
