@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 
 from .errors import BadRequest, Conflict, CycleError, NotFound
 from .inference import DependencyIndex, analyze_cell
-from .staleness import RESET, Versions, effects_with_inputs, versions
+from .staleness import RESET, M, R, W, Versions, effects_with_inputs, versions
 from .storage import Database, Edge, Run, RunBlock
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -32,6 +32,10 @@ TITLE_LENGTH = 80
 #: calls that reset a global RNG (``np.random.seed``, ``random.seed``, ``torch.manual_seed``,
 #: ``tf.random.set_seed``): the cell's draws do not depend on earlier cells' draws
 SEEDS = frozenset({"seed", "manual_seed", "set_seed", "set_random_seed", "manual_seed_all"})
+#: library configuration that applies to every cell's outputs, whether or not the cell
+#: names the library: warning filters, pandas' and numpy's display options, sklearn's
+#: estimator display
+GLOBAL_CONFIG = frozenset({"<config:warnings>", "<config:pandas>", "<config:numpy>", "<config:sklearn>"})
 #: pyplot calls that open a new figure: the cell draws on its own figure, not on the
 #: current one earlier cells left (``plt.figure``, ``plt.subplots``, ``plt.subplot_mosaic``)
 FIGURE_MAKERS = frozenset({"figure", "subplots", "subplot_mosaic"})
@@ -101,6 +105,8 @@ class BuiltDag:
     effects: dict[str, dict[str, int]] = field(default_factory=dict)
     #: code cell id -> top-level modules it imports
     imports: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: code cell id -> {name: dotted module path} of its import bindings
+    modules: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def order(self) -> list[str]:
         """Cell ids in a topological order, notebook order wherever edges allow."""
@@ -149,6 +155,7 @@ def build_dag(
     inferred = dep_index.edges()
     effects: dict[str, dict[str, int]] = {}
     imports: dict[str, frozenset[str]] = {}
+    modules: dict[str, dict[str, str]] = {}
     for cid, _ in code:
         a = dep_index.analysis(cid)
         eff = dep_index.effects(cid)
@@ -158,6 +165,7 @@ def build_dag(
             eff["<matplotlib>"] |= RESET
         effects[cid] = eff
         imports[cid] = a.imports
+        modules[cid] = dict(a.module_bindings)
     for e in inferred:
         if (e.source, e.target) in off:
             for h in hidden_edges:
@@ -182,7 +190,7 @@ def build_dag(
             continue
         edges.append(edge)
         graph.add_edge(source, target, kinds={"manual"}, names=[])
-    return BuiltDag(nb, cells, index, graph, edges, dropped, hidden_edges, conflicting, effects, imports)
+    return BuiltDag(nb, cells, index, graph, edges, dropped, hidden_edges, conflicting, effects, imports, modules)
 
 
 def cycle_through(graph: nx.DiGraph, source: str, target: str) -> list[str] | None:
@@ -238,7 +246,37 @@ def block_versions(
     order = code_order(dag)
     manual = [(e.source, e.target) for e in dag.edges if e.kind == "manual"]
     flags = effects_with_inputs(order, dag.effects, extra_reads or {}, manual)
-    return versions(order, {b: str(dag.cells[b].get("source", "")) for b in order}, flags, world or {})
+    # process-wide configuration shapes every cell's outputs, named or not: a warning
+    # filter decides what any cell prints on stderr, display options how any DataFrame
+    # or array is shown
+    set_here = {n for f in flags.values() for n, bits in f.items() if n in GLOBAL_CONFIG and bits & W}
+    for name in set_here:
+        for f in flags.values():
+            f[name] = f.get(name, 0) | R
+    return versions(order, {b: str(dag.cells[b].get("source", "")) for b in order}, flags, world or {},
+                    import_constants(order, flags, dag.modules, world or {}))
+
+
+def import_constants(order: list[str], flags: dict[str, dict[str, int]],
+                     modules: dict[str, dict[str, str]], world: dict[str, str]) -> dict[str, str]:
+    """Names that every cell binding them binds by ``import`` to one module, and that
+    no cell mutates: name -> ``module:<dotted path>`` (with the source hash of a local
+    module from ``world``). Importing again gives the same module object, so re-running
+    such a cell changes nothing for later readers."""
+    paths: dict[str, set[str | None]] = {}
+    for b in order:
+        for name, bits in flags[b].items():
+            if bits & M:
+                paths.setdefault(name, set()).add(None)
+            elif bits & W:
+                paths.setdefault(name, set()).add(modules.get(b, {}).get(name))
+    out = {}
+    for n, p in paths.items():
+        if len(p) == 1 and None not in p:
+            path = next(iter(p))
+            local = world.get(f"<module:{path.partition('.')[0]}>")
+            out[n] = f"module:{path}" + (f"@{local}" if local else "")
+    return out
 
 
 class DagService:

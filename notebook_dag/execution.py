@@ -9,6 +9,7 @@ runs. Kernels come from the server's kernel manager, so a server started with
 from __future__ import annotations
 
 import asyncio
+import os
 import contextlib
 import logging
 import posixpath
@@ -384,7 +385,7 @@ class RunService:
             else:
                 notes = {b: f"may differ from a fresh run: {plan.restart}; restart the kernel for an exact run"
                          for b in plan.blocks}
-        code = [PREPARE] if plan.blocks else []
+        code = [PREPARE] if plan.blocks and not os.environ.get("NBDAG_NO_PREPARE") else []
         if plan.cleanup:
             code.append(f"[globals().pop(_n, None) for _n in {plan.cleanup!r}]")
         if "<matplotlib>" in plan.reset:

@@ -94,6 +94,18 @@ def plan_run(
     every name the kernel holds must end at its final version. ``label`` names a block in
     notes (``"cell 5"``). Raises nothing; unknown ids in ``targets`` are ignored.
     """
+    targets, force = list(targets), list(force)
+    plan = _plan(v, kernel, targets, force, complete, label)
+    reset = [t for t in RESETTABLE if kernel.holds(t, v) != INITIAL
+             and any(v.flags[b].get(t, 0) & (W | M | TAG) for b in plan.blocks)]
+    if reset and plan.restart is None:
+        plan = _plan(v, kernel.with_names(dict.fromkeys(reset, INITIAL)), targets, force, complete, label)
+        plan.reset = reset
+    return plan
+
+
+def _plan(v: Versions, kernel: KernelState, targets: list[str], force: list[str], complete: bool,
+          label: Callable[[str], str]) -> Plan:
     order, pos, writers = v.order, v.pos, v.writers
     fresh = kernel.up_to_date(v)
     in_s: set[str] = set()
@@ -130,7 +142,7 @@ def plan_run(
 
     if complete:
         for name, lst in writers.items():
-            if not is_tag(name) and kernel.holds(name, v) != v.final(name):
+            if not is_tag(name) and kernel.holds(name, v) != v.final(name) and name not in v.constant:
                 lower(name, len(lst) - 1, f"so that {_shown(name)} ends as a fresh run leaves it")
 
     while queue:
@@ -146,10 +158,15 @@ def plan_run(
                 continue
             if first.get(name, len(writers[name])) <= j:
                 continue  # its reaching writer is re-executed before it
-            want = v.fp[order[writers[name][j]]]
+            want = v.written(name, order[writers[name][j]])
             if kernel.holds(name, v) != want:
-                lower(name, j, f"to restore {_shown(name)} for {label(b)}")
+                if name in v.constant:  # any writer gives the value; no later one changes it
+                    add(order[writers[name][j]], f"to restore {_shown(name)} for {label(b)}")
+                else:
+                    lower(name, j, f"to restore {_shown(name)} for {label(b)}")
         for name in writes_of(flags):
+            if name in v.constant:
+                continue
             lst = writers[name]
             i = bisect_left(lst, p)
             lower(name, i, f"{label(b)} re-runs and changes {_shown(name)}; later cells change it again")

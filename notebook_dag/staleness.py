@@ -89,6 +89,13 @@ class Versions:
     fp: dict[str, str]
     writers: dict[str, list[int]]
     world: dict[str, str] = field(default_factory=dict)
+    #: names every writer binds to the same value (``import numpy as np`` in several
+    #: cells): name -> that value's version (``module:numpy``); re-binding them changes nothing
+    constant: dict[str, str] = field(default_factory=dict)
+
+    def written(self, name: str, block_id: str) -> str:
+        """The version of ``name`` that ``block_id`` (a writer of it) leaves."""
+        return self.constant.get(name) or self.fp[block_id]
 
     def writer_before(self, name: str, position: int) -> int:
         """Index into ``writers[name]`` of the last writer before ``position``; -1: none."""
@@ -102,12 +109,12 @@ class Versions:
         j = self.writer_before(name, self.pos[block_id])
         if j < 0:
             return self.world.get(name, INITIAL)
-        return self.fp[self.order[self.writers[name][j]]]
+        return self.written(name, self.order[self.writers[name][j]])
 
     def final(self, name: str) -> str:
         """The version of ``name`` at the end of a top-to-bottom run."""
         lst = self.writers.get(name)
-        return self.fp[self.order[lst[-1]]] if lst else self.world.get(name, INITIAL)
+        return self.written(name, self.order[lst[-1]]) if lst else self.world.get(name, INITIAL)
 
 
 def versions(
@@ -115,6 +122,7 @@ def versions(
     sources: Mapping[str, str],
     flags: Mapping[str, Mapping[str, int]],
     world: Mapping[str, str] | None = None,
+    constant: Mapping[str, str] | None = None,
 ) -> Versions:
     """Value fingerprints of the code blocks ``order`` (ids in run order).
 
@@ -131,7 +139,7 @@ def versions(
     for i, b in enumerate(order):
         for n in writes_of(fl[b]):
             writers.setdefault(n, []).append(i)
-    out = Versions(order, pos, fl, {}, writers, world)
+    out = Versions(order, pos, fl, {}, writers, world, dict(constant or {}))
     latest: dict[str, str] = {}  # name -> version so far, in order
     for b in order:
         h = hashlib.sha256(normalize_source(str(sources.get(b, ""))).encode())
@@ -142,7 +150,7 @@ def versions(
             h.update(latest.get(n, world.get(n, INITIAL)).encode())
         fp = out.fp[b] = h.hexdigest()
         for n in writes_of(fl[b]):
-            latest[n] = fp
+            latest[n] = out.constant.get(n) or fp
     return out
 
 
@@ -191,9 +199,8 @@ class KernelState:
             if is_world(n):
                 self.world_seen[n] = v.world.get(n, INITIAL)
         self._seq += 1
-        token = v.fp[block_id] if faithful else f"!{self._seq}"
         for n in writes_of(flags):
-            self.names[n] = token
+            self.names[n] = v.written(n, block_id) if faithful else f"!{self._seq}"
         self.blocks[block_id] = v.fp[block_id] if faithful else None
         return faithful
 

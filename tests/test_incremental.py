@@ -135,7 +135,8 @@ async def test_a_changed_file_or_local_module_makes_its_readers_stale(api, jp_ro
     assert executed(run) == ["c1", "c2"] and stdout_of(blocks_by_id(run)["c2"]) == "sum 6\n"
 
     (jp_root_dir / "helpers.py").write_text("def scale(v):\n    return v * 100\n")
-    assert {k for k, v in (await states(api, p["id"])).items() if v == "stale"} == {"c0", "c1", "c2", "c3"}
+    # only the importer and the cell calling the module; c1 and c2 use pandas, not helpers
+    assert {k for k, v in (await states(api, p["id"])).items() if v == "stale"} == {"c0", "c3"}
     run = await api.run(p["id"], mode="stale")
     assert stdout_of(blocks_by_id(run)["c3"]) == "scaled 200\n", "the edited module is imported afresh"
     assert set((await states(api, p["id"])).values()) == {"up_to_date"}
@@ -156,3 +157,19 @@ async def test_stale_run_in_parallel_repairs_like_a_sequential_one(api, jp_root_
     assert run["status"] == "succeeded", run["reason"]
     assert stdout_of(blocks_by_id(run)["c4"]) == "[1, 2, 4] 23\n"
     assert set(executed(run)) == {"c0", "c1", "c4"}, "c2 and c3 read only base, which did not change"
+
+
+async def test_re_drawn_figures_open_on_an_empty_figure_registry(api, jp_root_dir, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # figures stay open between cells, as in scripts
+    write_notebook(jp_root_dir, "fig.ipynb", [
+        "import matplotlib.pyplot as plt",
+        "fig = plt.figure()\nplt.plot([1, 2])",
+        "print('open', len(plt.get_fignums()))",
+        "print('unrelated')",
+    ])
+    p = await api.project("fig.ipynb")
+    first = blocks_by_id(await api.run(p["id"]))
+    assert stdout_of(first["c2"]) == "open 1\n"
+    await edit(api, p["id"], "c1", "fig = plt.figure()\nplt.plot([1, 3])")
+    run = await api.run(p["id"], mode="stale")
+    assert executed(run) == ["c1", "c2"] and stdout_of(blocks_by_id(run)["c2"]) == "open 1\n"
