@@ -262,7 +262,7 @@ class ProjectService:
             await self.store.write(path, await self.store.read(src.notebook_path))
         async with self.db.session() as s:
             p = Project(
-                name=name or f"{src.name} (copy)",
+                name=name.strip() if name else f"{src.name} (copy)",
                 description=src.description,
                 tags=list(src.tags or []),
                 notebook_path=path,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..models import DagNode, DagOut, EdgeOut, _clean_tags, _Input
+from ..models import DagNode, DagOut, EdgeOut, _clean_tags, _Input, _not_blank
 
 DatasetFormat = Literal["csv", "tsv", "parquet", "json", "jsonl", "excel"]
 DatasetSort = Literal["name", "-name", "created", "-created", "updated", "-updated", "size", "-size"]
@@ -29,13 +29,15 @@ class DatasetRegister(_Input):
 
 
 class DatasetUpdate(_Input):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-    tags: list[str] | None = Field(default=None, max_length=50)
+    # absent: unchanged; null is refused except for project_id (see notebook_dag.models)
+    name: str = Field(default=None, min_length=1, max_length=255)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
+    tags: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
     project_id: str | None = Field(default=None, description="a project id, or null to detach")
-    current_version: int | None = Field(default=None, ge=1, description="make an older version current")
+    current_version: int = Field(default=None, ge=1, description="make an older version current")  # type: ignore[assignment]
 
     _tags = field_validator("tags")(_clean_tags)
+    _name = field_validator("name")(_not_blank)
 
 
 class VersionOut(BaseModel):

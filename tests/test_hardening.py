@@ -1,0 +1,100 @@
+"""Regression tests of defects found by fuzzing the REST API: bad input is answered with
+a JSON 4xx error (never a 500, never silently accepted), and dataset previews show the
+file's own values and dtypes. Each test names the defect it covers."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+
+import nbformat
+import pandas as pd
+import pytest
+
+from conftest import write_notebook
+from datasets_helpers import upload, wait_profile
+
+from notebook_dag.datasets import formats
+
+
+def _services(jp_serverapp):
+    return jp_serverapp.web_app.settings["notebook_dag_services"]
+
+
+async def _json_error(api, method, path, body=None, raw=None, expect=422, **params):
+    code, err = await api.call(method, path, body, raw=raw, **params)
+    assert code == expect, (method, path, body, raw, params, code, err)
+    assert isinstance(err, dict) and err["message"] and err["reason"], err
+    return err
+
+
+# ---- 1. nulls and wrong types in PATCH bodies -------------------------------------
+
+
+async def test_null_or_wrong_type_in_a_patch_body_is_422(api, jp_root_dir):
+    write_notebook(jp_root_dir, "n.ipynb", ["x = 1"])
+    p = await api.project("n.ipynb", name="N", description="d", tags=["t"])
+    pid = p["id"]
+
+    err = await _json_error(api, "PATCH", f"projects/{pid}/blocks/c0", {"source": None})
+    assert err["reason"] == "unprocessable" and err["errors"][0]["loc"] == ["source"]
+    nb = nbformat.read(jp_root_dir / "n.ipynb", as_version=4)
+    assert nb.cells[0].source == "x = 1", "nothing was written"
+    for body in [{"source": 5}, {"source": ["x"]}, {"title": 3}, {"position": "here"}, {"position": {"x": "1", "y": 2}}]:
+        await _json_error(api, "PATCH", f"projects/{pid}/blocks/c0", body)
+
+    for body in [{"name": None}, {"description": None}, {"tags": None}, {"favorite": None}, {"visibility": None},
+                 {"name": "  "}, {"name": "\t\n"}, {"name": 5}, {"description": 5}, {"favorite": "true"},
+                 {"favorite": 1}, {"tags": "a"}, {"kernel_name": 5}]:
+        await _json_error(api, "PATCH", f"projects/{pid}", body)
+    still = await api.ok("GET", f"projects/{pid}")
+    assert (still["name"], still["description"], still["tags"], still["version"]) == ("N", "d", ["t"], p["version"])
+    for body in [{"name": "  "}, {"name": None}, {"name": "x", "notebook_path": None}]:
+        await _json_error(api, "POST", "projects", {"notebook_path": "other.ipynb", **body})
+    await _json_error(api, "POST", f"projects/{pid}/duplicate", {"name": " "})
+
+    # null where it means something is still accepted
+    assert (await api.ok("PATCH", f"projects/{pid}", {"kernel_name": None}))["kernel_name"] is None
+    assert (await api.ok("PATCH", f"projects/{pid}", {"name": "  Trimmed "}))["name"] == "Trimmed"
+    block = await api.ok("PATCH", f"projects/{pid}/blocks/c0", {"title": None, "position": None})
+    assert block["position"] is None and block["source"] == "x = 1"
+
+    _, ds = await upload(api, b"a,b\n1,2\n", "small.csv")
+    for body in [{"current_version": None}, {"name": None}, {"description": None}, {"tags": None},
+                 {"name": "   "}, {"current_version": "1"}, {"current_version": 1.0}, {"current_version": True}]:
+        err = await _json_error(api, "PATCH", f"datasets/{ds['id']}", body)
+        assert err["reason"] == "unprocessable"
+    assert (await api.ok("PATCH", f"datasets/{ds['id']}", {"project_id": None}))["project_id"] is None
+    assert (await api.ok("PATCH", f"datasets/{ds['id']}", {"current_version": 1}))["current_version"] == 1
+
+
+# ---- 2. strict run bodies --------------------------------------------------------
+
+
+async def test_run_body_types_are_strict(api, jp_root_dir):
+    write_notebook(jp_root_dir, "r.ipynb", ["x = 1"])
+    pid = (await api.project("r.ipynb"))["id"]
+    for body in [{"max_parallel": "2"}, {"force": "yes"}, {"force": 1}, {"force": "true"}, {"max_parallel": 2.0},
+                 {"max_parallel": True}, {"mode": 1}, {"block_id": 5}]:
+        err = await _json_error(api, "POST", f"projects/{pid}/runs", body)
+        assert err["reason"] == "unprocessable" and err["errors"], err
+    assert (await api.ok("GET", f"projects/{pid}/runs"))["total"] == 0, "no run was started"
+
+
+# ---- 3. non-finite positions -----------------------------------------------------
+
+
+async def test_nan_and_infinite_positions_are_422(api, jp_root_dir):
+    write_notebook(jp_root_dir, "pos.ipynb", ["x = 1", "y = x"])
+    pid = (await api.project("pos.ipynb"))["id"]
+    for value in (b"NaN", b"Infinity", b"-Infinity", b"1e999"):
+        raw = b'{"positions": {"c0": {"x": ' + value + b', "y": 1}}}'
+        await _json_error(api, "PUT", f"projects/{pid}/positions", raw=raw)
+        raw = b'{"position": {"x": 1, "y": ' + value + b"}}"
+        await _json_error(api, "PATCH", f"projects/{pid}/blocks/c1", raw=raw)
+    blocks = await api.ok("GET", f"projects/{pid}/blocks")
+    assert [b["position"] for b in blocks["blocks"]] == [None, None]
+    saved = await api.ok("PUT", f"projects/{pid}/positions", {"positions": {"c0": {"x": 1, "y": 2.5}}})
+    assert saved["blocks"][0]["position"] == {"x": 1.0, "y": 2.5}
