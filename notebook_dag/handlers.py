@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import posixpath
+import re
 from typing import Any, TypeVar
 
 from jupyter_server.auth.decorator import authorized
@@ -31,6 +32,13 @@ M = TypeVar("M", bound=BaseModel)
 
 API = r"/notebook-dag/api"
 ID = r"(?P<{}>[A-Za-z0-9_.\-]+)"
+
+#: query parameters of free text, which may hold a tab, CR or LF; no other parameter
+#: (paths, names, ids, numbers) nor URL path argument may hold any control character
+FREE_TEXT_PARAMETERS = frozenset({"q", "description"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+TRUE, FALSE = ("true", "1"), ("false", "0")
 
 
 class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
@@ -73,6 +81,18 @@ class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
             raise Unprocessable("the request body does not match the schema: " + "; ".join(
                 f"{'.'.join(map(str, x['loc'])) or 'body'}: {x['msg']}" for x in errors), errors=errors) from None
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """Every URL path argument and query parameter passes here (tornado decodes them
+        with this method). Tornado would then silently turn control characters into
+        spaces and strip them, so that ``?notebook_path=%00`` became no filter at all;
+        a NUL or another control character is refused instead (400). Only the free-text
+        parameters (:data:`FREE_TEXT_PARAMETERS`) may hold a tab, CR or LF."""
+        text = super().decode_argument(value, name)
+        if (_CONTROL if name in FREE_TEXT_PARAMETERS else _ANY_CONTROL).search(text):
+            what = f"parameter {name!r}" if name else "the URL path"
+            raise BadRequest(f"{what} must not contain NUL bytes or other control characters")
+        return text
+
     async def record(self, project_id: str | None, action: str, **detail: Any) -> None:
         """Add to the activity feed what the current user just did."""
         await self.services.activity.record(project_id, self.user, action, **detail)
@@ -88,6 +108,24 @@ class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
         if not low <= value <= high:
             raise BadRequest(f"query parameter {name!r} must be between {low} and {high}, got {value}")
         return value
+
+    def query_bool(self, name: str, default: bool | None = False) -> bool | None:
+        """The boolean query parameter ``name``, the one parser of booleans for every
+        route: ``true``/``1`` or ``false``/``0`` (any case); ``default`` when absent;
+        anything else (``maybe``, ``yes``, an empty value) is a :class:`BadRequest`."""
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return default
+        value = raw.lower()
+        if value in TRUE:
+            return True
+        if value in FALSE:
+            return False
+        raise BadRequest(f"query parameter {name!r} must be true or false (or 1 or 0), got {raw!r}")
+
+    def query_list(self, name: str) -> list[str]:
+        """Every non-empty value of a repeated query parameter (``?tag=a&tag=b``), in order."""
+        return list(dict.fromkeys(v for v in self.get_query_arguments(name) if v))
 
     def reply(self, model: type[BaseModel], data: Any, status: int = 200) -> None:
         """Validate ``data`` against the response ``model`` and write it as JSON."""
@@ -136,16 +174,15 @@ class ProjectsHandler(DagAPIHandler):
         sort = self.get_query_argument("sort", "-updated")
         if sort not in m.ProjectSort.__args__:
             raise BadRequest(f"sort must be one of {', '.join(m.ProjectSort.__args__)}")
-        fav = self.get_query_argument("favorite", None)
         scope = self.get_query_argument("scope", "all")
         if scope not in ("all", "mine", "shared"):
             raise BadRequest("scope must be one of all, mine, shared")
         rows, total = await self.services.projects.list(
             self.user,
             q=self.get_query_argument("q", None),
-            tag=self.get_query_argument("tag", None),
+            tag=self.query_list("tag"),
             notebook_path=self.get_query_argument("notebook_path", None),
-            favorite=None if fav is None else fav.lower() in ("1", "true", "yes"),
+            favorite=self.query_bool("favorite", None),
             scope=scope,
             sort=sort,
             limit=self.query_int("limit", 50, 1, 1000),
@@ -349,7 +386,7 @@ class DagHandler(DagAPIHandler):
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
         doc = await self.services.describe_dag(p, self.get_query_argument("kernel_id", None) or None)
-        if self.get_query_argument("datasets", None) is not None:  # ?datasets=true adds dataset nodes
+        if self.query_bool("datasets"):  # ?datasets=true adds dataset nodes
             from .datasets.handlers import dag_with_datasets
 
             return await dag_with_datasets(self, p, doc)
@@ -408,7 +445,7 @@ class RunRetryHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, run_id: str) -> None:
-        force = self.get_query_argument("force", "false").lower() in ("1", "true", "yes")
+        force = self.query_bool("force")
         run = await self.services.runs.retry(run_id, self.user, force=force)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/runs/{run['id']}")
         self.reply(m.RunSummary, run, 202)

@@ -9,6 +9,7 @@ missing nbformat cell ids save them.
 from __future__ import annotations
 
 import posixpath
+import unicodedata
 from typing import Any
 
 import nbformat
@@ -27,8 +28,8 @@ def normalize_path(path: str) -> str:
     """
     if not isinstance(path, str) or not path.strip():
         raise BadRequest("notebook_path must be a non-empty string")
-    if "\x00" in path:
-        raise BadRequest("notebook_path must not contain NUL bytes")
+    if any(unicodedata.category(ch) == "Cc" for ch in path):
+        raise BadRequest("notebook_path must not contain NUL bytes or other control characters")
     raw = path.replace("\\", "/")
     if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
         raise BadRequest(f"notebook_path must be relative to the server root, got {path!r}")

@@ -98,3 +98,62 @@ async def test_nan_and_infinite_positions_are_422(api, jp_root_dir):
     assert [b["position"] for b in blocks["blocks"]] == [None, None]
     saved = await api.ok("PUT", f"projects/{pid}/positions", {"positions": {"c0": {"x": 1, "y": 2.5}}})
     assert saved["blocks"][0]["position"] == {"x": 1.0, "y": 2.5}
+
+
+# ---- 4. control characters in path parameters ------------------------------------
+
+
+async def test_control_characters_in_path_parameters_are_400(api, jp_root_dir):
+    await api.project("a.ipynb", name="A")
+    await api.project("b.ipynb", name="B")
+    for value in ("\x00", "a\x00.ipynb", "a.ipynb\x00", "\x01", "a\x1fb.ipynb", "a\x7f.ipynb", "a\nb.ipynb"):
+        err = await _json_error(api, "GET", "projects", expect=400, notebook_path=value)
+        assert err["reason"] == "bad_request"
+    assert [p["name"] for p in (await api.ok("GET", "projects", notebook_path="a.ipynb"))["projects"]] == ["A"]
+    pid = (await api.ok("GET", "projects", notebook_path="a.ipynb"))["projects"][0]["id"]
+    await _json_error(api, "DELETE", f"projects/{pid}/members/bob\x00", expect=400)
+    await _json_error(api, "GET", "datasets", expect=400, project_id="x\x00")
+    await _json_error(api, "POST", "datasets", raw=b"a\n1\n", expect=400, name="d\x00.csv")
+    # free text may hold a tab or a line break, never a NUL
+    assert (await api.ok("GET", "projects", q="A\tB"))["total"] == 0
+    await _json_error(api, "GET", "projects", expect=400, q="A\x00")
+
+
+# ---- 9. booleans and repeated tags --------------------------------------------------
+
+
+async def test_one_boolean_parser_everywhere(api, jp_root_dir):
+    write_notebook(jp_root_dir, "bo.ipynb", ["x = 1"])
+    p = await api.project("bo.ipynb")
+    await api.ok("PATCH", f"projects/{p['id']}", {"favorite": True})
+    for value, expected in [("true", 1), ("TRUE", 1), ("1", 1), ("false", 0), ("False", 0), ("0", 0)]:
+        assert (await api.ok("GET", "projects", favorite=value))["total"] == expected, value
+    _, ds = await upload(api, b"a,b\n1,2\n", "bools.csv")
+    for value in ("maybe", "yes", "no", "", "2", "on", "truee"):
+        await _json_error(api, "GET", "projects", expect=400, favorite=value)
+        await _json_error(api, "GET", f"projects/{p['id']}/dag", expect=400, datasets=value)
+        await _json_error(api, "POST", "runs/nope/retry", expect=400, force=value)
+        await _json_error(api, "POST", f"datasets/{ds['id']}/profile", expect=400, force=value)
+        await _json_error(api, "POST", f"datasets/{ds['id']}/report", expect=400, force=value)
+    plain = await api.ok("GET", f"projects/{p['id']}/dag", datasets="0")
+    assert plain == await api.ok("GET", f"projects/{p['id']}/dag")
+    assert await api.ok("GET", f"projects/{p['id']}/dag", datasets="1")
+    assert (await api.call("POST", "runs/nope/retry", force="1"))[0] == 404
+
+
+async def test_repeated_tag_parameters_all_apply(api):
+    for name, tags in [("ab", ["a", "b"]), ("a", ["a"]), ("b", ["b"]), ("abc", ["c", "b", "a"])]:
+        await api.project(f"{name}.ipynb", name=name, tags=tags)
+        await upload(api, f"x\n{len(tags)}\n".encode(), f"{name}.csv", tags=",".join(tags))
+
+    async def names(path, key, *tags):
+        resp = await api.fetch("notebook-dag", "api", path, params=[("tag", t) for t in tags] + [("sort", "name")])
+        return [x["name"] for x in json.loads(resp.body)[key]]
+
+    assert await names("projects", "projects", "a", "b") == ["ab", "abc"]
+    assert await names("projects", "projects", "b", "a", "c") == ["abc"]
+    assert await names("projects", "projects", "a") == ["a", "ab", "abc"]
+    assert await names("projects", "projects", "a", "a") == ["a", "ab", "abc"]
+    assert await names("projects", "projects", "a", "nope") == []
+    assert await names("datasets", "datasets", "a", "b") == ["ab.csv", "abc.csv"]
+    assert await names("datasets", "datasets", "b") == ["ab.csv", "abc.csv", "b.csv"]

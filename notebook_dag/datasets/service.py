@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,10 +172,12 @@ class DatasetService:
             d = await self._get(s, dataset_id, user)
         return (await self._dicts([d]))[0]
 
-    async def list(self, user: str, q: str | None = None, tag: str | None = None, project_id: str | None = None,
+    async def list(self, user: str, q: str | None = None, tag: str | Sequence[str] | None = None,
+                   project_id: str | None = None,
                    sort: str = "-updated", limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Datasets of ``user`` matching the filters and the total before paging. ``q``
-        matches name, description or tags case-insensitively; ``tag`` is exact;
+        matches name, description or tags case-insensitively; ``tag`` (one or several)
+        requires each of them exactly;
         ``project_id`` ``"none"`` selects datasets without a project. ``sort``: name,
         created, updated or size (current version), ``-`` for descending."""
         stmt = select(Dataset).where(Dataset.owner == user)
@@ -189,8 +192,9 @@ class DatasetService:
         order = _SORTS.get(sort, Dataset.updated_at.desc())
         async with self.db.session() as s:
             rows = list((await s.execute(stmt.order_by(order, Dataset.id))).scalars())
-        if tag:
-            rows = [d for d in rows if tag in (d.tags or [])]
+        tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
+        if tags:
+            rows = [d for d in rows if all(t in (d.tags or []) for t in tags)]
         if sort.lstrip("-") == "size":
             dicts = await self._dicts(rows)
             dicts.sort(key=lambda x: x["latest"]["size_bytes"], reverse=sort.startswith("-"))
