@@ -468,6 +468,46 @@ class OpenAPIHandler(DagAPIHandler):
         self.finish(json.dumps(openapi_document()))
 
 
+class APINotFoundHandler(DagAPIHandler):
+    """Any path under ``/notebook-dag/api/`` that no route matches (an unknown route, or
+    an id with characters outside ``[A-Za-z0-9_.-]``): a JSON 404 ``{"message",
+    "reason"}`` like every other error of this API, instead of Jupyter's HTML page.
+    Authentication and authorization come first, as on every route (an anonymous
+    request gets the usual 403)."""
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # the unmatched rest of the path is only echoed: whatever it holds, the answer is 404
+        return value.decode("utf-8", "replace")
+
+    def _not_found(self) -> None:
+        raise NotFound(f"no such API route: {self.request.method} {self.request.path}")
+
+    @web.authenticated
+    @authorized
+    def get(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def post(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def patch(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def put(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def delete(self, rest: str = "") -> None:
+        self._not_found()
+
+
 def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
     """``(url pattern, handler)`` pairs, relative to the server's base URL."""
     pid, bid, eid, rid = ID.format("project_id"), ID.format("block_id"), ID.format("edge_id"), ID.format("run_id")
@@ -495,4 +535,8 @@ def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
         (rf"{API}/runs/{rid}/cancel", RunCancelHandler),
         (rf"{API}/runs/{rid}/(?:retry|resume)", RunRetryHandler),
         (rf"{API}/openapi.json", OpenAPIHandler),
-    ] + ai_routes() + dataset_routes()
+    ] + ai_routes() + dataset_routes() + [
+        # last: what no route above matched
+        (rf"{API}/?", APINotFoundHandler),
+        (rf"{API}/(?P<rest>.*)", APINotFoundHandler),
+    ]

@@ -119,6 +119,27 @@ async def test_control_characters_in_path_parameters_are_400(api, jp_root_dir):
     await _json_error(api, "GET", "projects", expect=400, q="A\x00")
 
 
+# ---- 8. JSON 404 for unmatched API paths -------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "PUT", "DELETE"])
+async def test_unmatched_api_paths_get_a_json_404(api, method):
+    for path in ["projects/x@y", "projects/a b", "projects/x@y/blocks", "projects/ok/blocks/c@1", "runs/ü",
+                 "datasets/a:b/preview", "nothing", "projects/ok/nothing/else", "ai/x@y"]:
+        body = {} if method in ("POST", "PATCH", "PUT") else None
+        err = await _json_error(api, method, path, body, expect=404)
+        assert err["reason"] == "not_found" and set(err) == {"message", "reason"}, (path, err)
+
+
+async def test_the_api_root_is_a_json_404_and_needs_authentication(http_server_client, jp_base_url, jp_auth_header):
+    for tail in ("notebook-dag/api", "notebook-dag/api/", "notebook-dag/api/projects/x%00y",
+                 "notebook-dag/api/projects/x%2Fy", "notebook-dag/api/projects/x/blocks/a%20b"):
+        resp = await http_server_client.fetch(f"{jp_base_url}{tail}", headers=jp_auth_header, raise_error=False)
+        assert resp.code == 404 and json.loads(resp.body)["reason"] == "not_found", (tail, resp.code, resp.body)
+    resp = await http_server_client.fetch(f"{jp_base_url}notebook-dag/api/projects/x@y", raise_error=False)
+    assert resp.code == 403, "no token: not even the 404 is answered"
+
+
 # ---- 9. booleans and repeated tags --------------------------------------------------
 
 
