@@ -119,6 +119,31 @@ async def test_control_characters_in_path_parameters_are_400(api, jp_root_dir):
     await _json_error(api, "GET", "projects", expect=400, q="A\x00")
 
 
+# ---- 5. file names too long for the OS --------------------------------------------
+
+
+async def test_too_long_notebook_name_is_400_without_server_paths(api, jp_root_dir):
+    (jp_root_dir / "d").mkdir()
+    for path in ["x" * 300 + ".ipynb", "d/" + "é" * 200 + ".ipynb", "/".join(["d" * 250] * 20) + ".ipynb"]:
+        body = {"name": "long", "notebook_path": path}
+        err = await _json_error(api, "POST", "projects", body, expect=400 if len(path) <= 1024 else 422)
+        assert str(jp_root_dir) not in err["message"] and os.path.realpath(jp_root_dir) not in err["message"]
+        assert "too long" in err["message"] or "at most 1024" in err["message"]
+        err = await _json_error(api, "GET", "projects", expect=400, notebook_path=path)
+        assert str(jp_root_dir) not in err["message"] and "too long" in err["message"]
+    src = await api.project("short.ipynb")
+    err = await _json_error(api, "POST", f"projects/{src['id']}/duplicate",
+                            {"notebook_path": "y" * 256 + ".ipynb"}, expect=400)
+    assert str(jp_root_dir) not in err["message"]
+    assert (await api.ok("GET", "projects"))["total"] == 1
+
+
+async def test_contents_manager_errors_do_not_leak_server_paths(api, jp_root_dir):
+    (jp_root_dir / "broken.ipynb").write_text("{not a notebook")
+    err = await _json_error(api, "POST", "projects", {"name": "b", "notebook_path": "broken.ipynb"}, expect=422)
+    assert str(jp_root_dir) not in err["message"] and os.path.realpath(jp_root_dir) not in err["message"]
+
+
 # ---- 8. JSON 404 for unmatched API paths -------------------------------------------
 
 
