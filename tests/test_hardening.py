@@ -144,6 +144,28 @@ async def test_contents_manager_errors_do_not_leak_server_paths(api, jp_root_dir
     assert str(jp_root_dir) not in err["message"] and os.path.realpath(jp_root_dir) not in err["message"]
 
 
+# ---- 6. hidden files -----------------------------------------------------------
+
+
+async def test_registering_a_hidden_file_respects_allow_hidden(api, jp_root_dir, jp_serverapp):
+    hidden = jp_root_dir / ".hidden"
+    hidden.mkdir()
+    (hidden / "secret.csv").write_text("a,b\n1,2\n")
+    (jp_root_dir / ".dotfile.csv").write_text("a,b\n1,2\n")
+    (jp_root_dir / "visible.csv").symlink_to(hidden / "secret.csv")
+    cm = jp_serverapp.contents_manager
+    assert not cm.allow_hidden, "Jupyter's default"
+    for path in [".hidden/secret.csv", ".dotfile.csv", "visible.csv", "./.hidden/../.hidden/secret.csv"]:
+        err = await _json_error(api, "POST", "datasets", {"path": path}, expect=403)
+        assert err["reason"] == "forbidden" and "hidden" in err["message"]
+    assert (await api.ok("GET", "datasets"))["total"] == 0
+    cm.allow_hidden = True
+    try:
+        await api.ok("POST", "datasets", {"path": ".hidden/secret.csv"}, expect=201)
+    finally:
+        cm.allow_hidden = False
+
+
 # ---- 8. JSON 404 for unmatched API paths -------------------------------------------
 
 

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_core.paths import is_hidden
 from sqlalchemy import String, cast, func, or_, select
 
-from ..errors import BadRequest, Conflict, NotFound, Unavailable
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from ..storage import Database
 from .formats import SUFFIX, detect_format, preview, validate
 from .jobs import DatasetJobs
@@ -244,6 +245,7 @@ class DatasetService:
         :class:`BadRequest` for a path outside the root, :class:`NotFound` when there is no
         file, :class:`~notebook_dag.errors.Unprocessable` when it is not a readable dataset."""
         api_path, full = api_to_os_path(self.root_dir, body.path)
+        self._check_not_hidden(api_path, full)
         name = check_name(body.name or posixpath.basename(api_path))
         await self.check_project(body.project_id, user)
         found = await asyncio.to_thread(detect_format, full, posixpath.basename(api_path), body.format)
@@ -257,6 +259,20 @@ class DatasetService:
                              full, api_path=api_path, original_name=posixpath.basename(api_path),
                              mtime=st.st_mtime, deduplicated=shared is not None)
         return await self._add_version(content, user)
+
+    def _check_not_hidden(self, api_path: str, full: str) -> None:
+        """Raise :class:`Forbidden` for a hidden file (one whose name, or a directory's on
+        its way from the root, starts with ``.``, or which the OS marks hidden), as
+        written or where a symlink leads, unless the contents manager allows hidden
+        files (``ContentsManager.allow_hidden``, false by default): what Jupyter's file
+        browser and contents API do not show cannot be registered either."""
+        cm = getattr(self.store, "contents_manager", None)
+        if getattr(cm, "allow_hidden", False):
+            return
+        written = os.path.join(os.path.abspath(self.root_dir), *api_path.split("/"))
+        if is_hidden(written, os.path.abspath(self.root_dir)) or is_hidden(full, os.path.realpath(self.root_dir)):
+            raise Forbidden(f"{api_path!r} is a hidden file or in a hidden directory, and this server does not "
+                            "allow access to hidden files (ContentsManager.allow_hidden)")
 
     async def _add_version(self, c: NewContent, user: str) -> tuple[dict[str, Any], bool]:
         created = version_created = False
