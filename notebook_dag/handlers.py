@@ -16,6 +16,7 @@ import posixpath
 import re
 from typing import Any, TypeVar
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -24,7 +25,7 @@ from tornado import web
 
 from . import export
 from . import models as m
-from .errors import BadRequest, NotFound, Unprocessable, as_domain_error, status_for
+from .errors import BadRequest, NotebookDagError, NotFound, Unavailable, Unprocessable, as_domain_error, status_for
 from .openapi import openapi_document
 from .services import Services
 
@@ -127,6 +128,23 @@ class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
         """Every non-empty value of a repeated query parameter (``?tag=a&tag=b``), in order."""
         return list(dict.fromkeys(v for v in self.get_query_arguments(name) if v))
 
+    async def check_kernel_name(self, kernel_name: str | None) -> None:
+        """Raise :class:`Unprocessable` unless ``kernel_name`` is None or names a kernel
+        spec of this server (its kernel spec manager: local kernelspecs, or those of
+        the gateway); a project must never fall back silently to another kernel."""
+        if kernel_name is None:
+            return
+        try:
+            specs = await ensure_async(self.kernel_spec_manager.get_all_specs())
+        except NotebookDagError:
+            raise
+        except Exception as e:  # noqa: BLE001 - e.g. an unreachable gateway
+            raise Unavailable(f"the kernel specs cannot be listed to check kernel_name: {e}") from None
+        if kernel_name not in specs:
+            msg = f"{kernel_name!r} is not an installed kernel; installed: {', '.join(sorted(specs)) or 'none'}"
+            raise Unprocessable(f"the request body does not match the schema: kernel_name: {msg}",
+                                errors=[{"loc": ["kernel_name"], "msg": msg, "type": "unknown_kernel"}])
+
     def reply(self, model: type[BaseModel], data: Any, status: int = 200) -> None:
         """Validate ``data`` against the response ``model`` and write it as JSON."""
         self.set_status(status)
@@ -193,7 +211,9 @@ class ProjectsHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        p = await self.services.projects.create(self.body(m.ProjectCreate), self.user)
+        body = self.body(m.ProjectCreate)
+        await self.check_kernel_name(body.kernel_name)
+        p = await self.services.projects.create(body, self.user)
         await self.record(p.id, "create_project", name=p.name)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/projects/{p.id}")
         self.reply(m.ProjectOut, self.services.project_dict(p), 201)
@@ -210,6 +230,7 @@ class ProjectHandler(DagAPIHandler):
     @authorized
     async def patch(self, project_id: str) -> None:
         body = self.body(m.ProjectUpdate)
+        await self.check_kernel_name(body.kernel_name)
         version = self.request.headers.get("If-Match")
         p = await self.services.projects.update(
             project_id, body, self.user, int(version) if version and version.isdigit() else None

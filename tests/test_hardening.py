@@ -166,6 +166,27 @@ async def test_registering_a_hidden_file_respects_allow_hidden(api, jp_root_dir,
         cm.allow_hidden = False
 
 
+# ---- 7. unknown kernels ------------------------------------------------------------
+
+
+async def test_kernel_name_must_be_an_installed_kernelspec(api, jp_root_dir, jp_serverapp):
+    specs = jp_serverapp.kernel_spec_manager.get_all_specs()
+    assert "python3" in specs and "no-such-kernel" not in specs
+    err = await _json_error(api, "POST", "projects", {"name": "k", "notebook_path": "k.ipynb",
+                                                       "kernel_name": "no-such-kernel"})
+    assert err["errors"][0]["loc"] == ["kernel_name"] and "python3" in err["message"]
+    assert not (jp_root_dir / "k.ipynb").exists(), "nothing was created"
+    await _json_error(api, "POST", "projects", {"name": "k", "notebook_path": "k.ipynb", "kernel_name": ""})
+    p = await api.project("k.ipynb", kernel_name="python3")
+    assert p["kernel_name"] == "python3"
+    err = await _json_error(api, "PATCH", f"projects/{p['id']}", {"kernel_name": "pyhton3"})
+    assert err["errors"][0]["loc"] == ["kernel_name"]
+    assert (await api.ok("GET", f"projects/{p['id']}"))["kernel_name"] == "python3"
+    other = sorted(set(specs) - {"python3"})
+    if other:
+        assert (await api.ok("PATCH", f"projects/{p['id']}", {"kernel_name": other[0]}))["kernel_name"] == other[0]
+
+
 # ---- 8. JSON 404 for unmatched API paths -------------------------------------------
 
 
