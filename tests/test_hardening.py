@@ -246,3 +246,86 @@ async def test_repeated_tag_parameters_all_apply(api):
     assert await names("projects", "projects", "a", "nope") == []
     assert await names("datasets", "datasets", "a", "b") == ["ab.csv", "abc.csv"]
     assert await names("datasets", "datasets", "b") == ["ab.csv", "abc.csv", "b.csv"]
+
+
+# ---- 10. previews: exact floats and whole-file dtypes ------------------------------
+
+FLOATS = [1.5e-11, 0.1 + 0.2, 1.2345678901234567, -2.5e-300, 1e308, 5e-324, 123456789.12345678, 1 / 3]
+
+
+def _mixed_csv() -> tuple[bytes, pd.DataFrame]:
+    n = 70
+    df = pd.DataFrame({
+        "late_float": [0] * 60 + [2.5] + [0] * (n - 61),
+        "exact": [FLOATS[i % len(FLOATS)] for i in range(n)],
+        "ints": list(range(n)),
+        "late_missing": [1] * 65 + [None] + [1] * (n - 66),
+    })
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, float_format=lambda v: repr(float(v)))
+    text = buf.getvalue().replace(".0,", ",").replace(".0\n", "\n")  # integers written as integers
+    return text.encode(), pd.read_csv(io.BytesIO(text.encode()), float_precision="round_trip")
+
+
+def _check_preview(prev, expected: pd.DataFrame, offset: int) -> None:
+    assert {c["name"]: c["dtype"] for c in prev["columns"]} == {c: str(t) for c, t in expected.dtypes.items()}
+    want = expected.iloc[offset: offset + prev["limit"]].astype(object).values.tolist()
+    for got_row, want_row in zip(prev["rows"], want, strict=True):
+        for got, value in zip(got_row, want_row, strict=True):
+            if isinstance(value, float) and math.isnan(value):
+                assert got is None
+            else:
+                assert got == value and type(got) is type(value), (got, value)
+
+
+async def test_previews_are_exact_and_typed_by_the_whole_file(api, jp_serverapp):
+    data, expected = _mixed_csv()
+    assert str(expected.dtypes["late_float"]) == "float64" and str(expected.dtypes["late_missing"]) == "float64"
+    _, ds = await upload(api, data, "mixed.csv")
+    for offset in (0, 55, 64):  # before the profile is stored (or not: the same answer)
+        _check_preview(await api.ok("GET", f"datasets/{ds['id']}/preview", offset=offset, limit=8), expected, offset)
+    prof = await wait_profile(api, ds["id"])
+    assert prof["status"] == "ready" and dict(prof["profile"]["pandas_dtypes"])["late_float"] == "float64"
+    for offset in (0, 55, 64):
+        _check_preview(await api.ok("GET", f"datasets/{ds['id']}/preview", offset=offset, limit=8), expected, offset)
+
+    # a large file without a profile is typed by the profile (in its worker process)
+    svc = _services(jp_serverapp).datasets
+    svc.preview_read_whole_bytes = 0
+    _, big = await upload(api, data.replace(b"late_float", b"late_f"), "big.csv")
+    prev = await api.ok("GET", f"datasets/{big['id']}/preview", offset=0, limit=5)
+    _check_preview(prev, expected.rename(columns={"late_float": "late_f"}), 0)
+
+    # Parquet: dtypes from its metadata; JSON lines: exact floats too
+    buf = io.BytesIO()
+    expected.to_parquet(buf, index=False, row_group_size=16)
+    _, pq = await upload(api, buf.getvalue(), "mixed.parquet")
+    _check_preview(await api.ok("GET", f"datasets/{pq['id']}/preview", offset=60, limit=8), expected, 60)
+    exact = "\n".join(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()})
+                      for r in expected.to_dict(orient="records")).encode()
+    _, jl = await upload(api, exact, "mixed.jsonl")
+    _check_preview(await api.ok("GET", f"datasets/{jl['id']}/preview", offset=0, limit=8), expected, 0)
+
+
+def test_frame_rows_keep_every_float_and_value():
+    import datetime
+    import decimal
+
+    frame = pd.DataFrame({
+        "f": FLOATS[:3],
+        "t": pd.to_datetime(["2020-01-01 00:00:01.123456", None, "2021-05-06 00:00:00.000000"]),
+        "o": [{"x": 0.1 + 0.2}, [1, 2.5e-11], None],
+        "b": [b"ab\xff", None, b"x"],
+        "d": [decimal.Decimal("1.10"), decimal.Decimal("3.14159265358979323846264338327950288"), None],
+        "i": pd.array([1, None, 3], dtype="Int64"),
+        "day": [datetime.date(2020, 1, 2), None, datetime.date(2020, 1, 3)],
+        "inf": [math.inf, -math.inf, math.nan],
+    })
+    rows = formats.frame_rows(frame)
+    assert [r[0] for r in rows] == FLOATS[:3]
+    assert rows[0][1] == "2020-01-01T00:00:01.123456" and rows[1][1] is None
+    assert rows[0][2] == {"x": 0.1 + 0.2} and rows[1][2] == [1, 2.5e-11]
+    assert rows[0][3] == "ab\ufffd" and rows[0][4] == 1.1 and rows[1][4] == "3.14159265358979323846264338327950288"
+    assert [r[5] for r in rows] == [1, None, 3] and rows[0][6] == "2020-01-02"
+    assert [r[7] for r in rows] == [None, None, None]
+    assert json.loads(json.dumps(rows)) == rows

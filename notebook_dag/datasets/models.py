@@ -89,7 +89,7 @@ class VersionList(BaseModel):
 
 class PreviewColumn(BaseModel):
     name: str
-    dtype: str
+    dtype: str = Field(description="the column's pandas dtype in the whole file (as notebook_dag.load() reads it)")
 
 
 class PreviewOut(BaseModel):
@@ -183,8 +183,9 @@ OPENAPI_ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, typ
      (200, DatasetOut), (404, 409, 422)),
     ("delete", _R, "Delete a dataset, its versions and uploaded bytes no other version uses", None, (204, None), (404,)),
     ("get", f"{_R}/versions", "Every version, oldest first", None, (200, VersionList), (404,)),
-    ("get", f"{_R}/preview", "Rows as JSON (limit, offset, version), reading only what is needed", None,
-     (200, PreviewOut), (400, 404, 409, 422)),
+    ("get", f"{_R}/preview", "Rows as JSON (limit, offset, version), reading only what is needed; column "
+     "dtypes of the whole file (503 while a large file's profile still reads them)", None,
+     (200, PreviewOut), (400, 404, 409, 422, 503)),
     ("get", f"{_R}/profile", "The quick profile (version, wait=seconds)", None, (200, ProfileOut), (400, 404)),
     ("post", f"{_R}/profile", "Compute the quick profile when not stored (force=true: again)", None,
      (202, ProfileOut), (400, 404, 409)),

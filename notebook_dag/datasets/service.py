@@ -56,6 +56,20 @@ class NewContent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+PREVIEW_READ_WHOLE_BYTES = 64 << 20
+
+
+def _profile_dtypes(profile: DatasetProfile | None) -> list[tuple[str, str]] | None:
+    """The whole file's pandas dtypes stored with a ready profile; None without them
+    (no profile, not ready, or computed before they were added)."""
+    if profile is None or profile.status != "ready" or not isinstance(profile.profile, dict):
+        return None
+    pairs = profile.profile.get("pandas_dtypes")
+    if not isinstance(pairs, list):
+        return None
+    return [(str(name), str(dtype)) for name, dtype in pairs]
+
+
 def _changed_on_disk(v: DatasetVersion) -> bool:
     if v.source != "path":
         return False
@@ -95,6 +109,11 @@ class DatasetService:
         self.store = store
         self.root_dir = root_dir
         self.max_upload_bytes = max_upload_bytes
+        #: without a profile, previews of files up to this size read them whole in a thread
+        #: for their dtypes; larger ones wait for the profile (its worker process) instead
+        self.preview_read_whole_bytes = PREVIEW_READ_WHOLE_BYTES
+        #: seconds a preview waits for that profile before answering 503
+        self.preview_profile_wait = 30.0
         self._lock = asyncio.Lock()
 
     # ---- lookups ------------------------------------------------------------------
@@ -381,12 +400,35 @@ class DatasetService:
         """Rows ``offset..offset+limit`` (:func:`~notebook_dag.datasets.formats.preview`), read
         in a thread with the row index stored with the profile (CSV/TSV/JSON lines seek
         instead of scanning). ``total_rows`` falls back to the profile's row count. An
-        object on object storage is read from the local read cache (downloaded once)."""
+        object on object storage is read from the local read cache (downloaded once).
+
+        Column dtypes are the whole file's: stored with the profile; without one, a
+        Parquet file's come from its metadata and a file up to
+        :attr:`preview_read_whole_bytes` is read whole in a thread. A larger one is read
+        by its quick profile in the worker process (started or, for a profile stored
+        without dtypes, recomputed), awaited up to :attr:`preview_profile_wait` seconds:
+        :class:`~notebook_dag.errors.Unavailable` (503, try again) when it takes longer.
+        A file whose profile failed (pandas cannot read it whole) shows its rows' dtypes."""
         d, v = await self._readable(dataset_id, user, version)
-        prof = await self.jobs.profile_row((v.sha256, v.format))
+        key = (v.sha256, v.format)
+        prof = await self.jobs.profile_row(key)
         ready = prof is not None and prof.status == "ready"
+        dtypes = _profile_dtypes(prof)
+        if dtypes is None and v.format != "parquet" and v.size_bytes > self.preview_read_whole_bytes:
+            if prof is not None and prof.status == "failed":
+                dtypes = []
+            else:
+                await self.jobs.ensure_profile(key, v.file_path, d.id, v.version, force=ready)
+                await self.jobs.wait_profile(key, self.preview_profile_wait)
+                prof = await self.jobs.profile_row(key)
+                ready = prof is not None and prof.status == "ready"
+                dtypes = _profile_dtypes(prof) if ready else [] if prof is not None and prof.status == "failed" else None
+                if dtypes is None:
+                    raise Unavailable(f"the column types of this {v.size_bytes}-byte file are still being read by its "
+                                      "profile; try again in a moment", retry_after=5)
         local = await asyncio.to_thread(self.files.local_copy, v.file_path, v.sha256)
-        out = await asyncio.to_thread(preview, local, v.format, offset, limit, prof.row_index if ready else None)
+        out = await asyncio.to_thread(preview, local, v.format, offset, limit, prof.row_index if ready else None,
+                                      dtypes)
         if out["total_rows"] is None and ready:
             out["total_rows"] = prof.profile["rows"]
             out["has_more"] = offset + limit < out["total_rows"]
