@@ -329,3 +329,21 @@ def test_frame_rows_keep_every_float_and_value():
     assert [r[5] for r in rows] == [1, None, 3] and rows[0][6] == "2020-01-02"
     assert [r[7] for r in rows] == [None, None, None]
     assert json.loads(json.dumps(rows)) == rows
+
+
+# ---- 11. header-only CSV ---------------------------------------------------------
+
+
+async def test_header_only_csv_is_an_empty_table_with_or_without_a_line_break(api):
+    answers = []
+    for name, data in [("h1.csv", b"a,b"), ("h2.csv", b"a,b\n"), ("h3.csv", b"a,b\r\n"), ("h4.tsv", b"a\tb")]:
+        code, ds = await upload(api, data, name, expect=None)
+        assert code == 201, (name, code, ds)
+        prev = await api.ok("GET", f"datasets/{ds['id']}/preview")
+        prof = await wait_profile(api, ds["id"])
+        assert prof["status"] == "ready", prof
+        answers.append((prev["columns"], prev["rows"], prev["has_more"], prof["profile"]["rows"],
+                        prof["profile"]["columns"]))
+    assert answers[0][0] == [{"name": "a", "dtype": "float64"}, {"name": "b", "dtype": "float64"}]
+    assert all(a == answers[0] for a in answers), answers
+    assert answers[0][1:] == ([], False, 0, 2)

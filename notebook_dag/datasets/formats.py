@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import io
 import itertools
 import json
 import math
@@ -183,6 +184,8 @@ def _validate_csv(path: str, delimiter: str) -> list[str]:
         complete = not f.read(1)
     if not complete:
         head = head[: head.rfind(b"\n") + 1] or head
+    elif not _has_line_break(head):
+        head += b"\n"  # only a header: pyarrow finds no complete line ("Empty CSV file") without one
     try:
         table = pacsv.read_csv(pa.py_buffer(head), read_options=pacsv.ReadOptions(use_threads=False),
                                parse_options=parse)
@@ -199,6 +202,22 @@ def _validate_csv(path: str, delimiter: str) -> list[str]:
         except StopIteration:
             pass
         return names
+
+
+def _has_line_break(data: bytes) -> bool:
+    return b"\n" in data or b"\r" in data
+
+
+def _csv_source(path: str) -> Any:
+    """What to give pyarrow's CSV reader for ``path``: the path itself, or for a file that
+    is one line without a line break (a header and no rows; pyarrow would call it empty)
+    its bytes with a line break added, so that it reads as the same table as with one."""
+    if os.path.getsize(path) <= HEAD_BYTES:
+        with open(path, "rb") as f:
+            data = f.read()
+        if not _has_line_break(data):
+            return io.BytesIO(data + b"\n")
+    return path
 
 
 def _clean(e: Exception) -> str:
@@ -300,7 +319,7 @@ def read_frame(path: str, fmt: str) -> Any:
         return pd.read_parquet(path)
     if fmt in DELIMITER:
         try:
-            return pd.read_csv(path, sep=DELIMITER[fmt], engine="pyarrow")
+            return pd.read_csv(_csv_source(path), sep=DELIMITER[fmt], engine="pyarrow")
         except Exception:  # noqa: BLE001 - type inference conflicts: the C engine is laxer
             return pd.read_csv(path, sep=DELIMITER[fmt], low_memory=False, float_precision="round_trip")
     if fmt == "jsonl":
@@ -328,7 +347,7 @@ def read_table(path: str, fmt: str) -> Any:
         import pyarrow.csv as pacsv
 
         try:
-            return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=DELIMITER[fmt]))
+            return pacsv.read_csv(_csv_source(path), parse_options=pacsv.ParseOptions(delimiter=DELIMITER[fmt]))
         except pa.ArrowInvalid as e:
             if "conversion error" not in str(e).lower():
                 raise Unprocessable(f"not a valid {fmt} file: {_clean(e)}") from None
