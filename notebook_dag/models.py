@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RunMode = Literal["all", "block", "upstream", "downstream", "stale"]
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
@@ -25,8 +25,34 @@ EdgeKind = Literal["manual", "inferred", "hidden"]
 ProjectSort = Literal["name", "-name", "created", "-created", "updated", "-updated"]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+#: body fields holding paths: the path checks refuse a NUL in them with a 400 of their own
+_PATH_FIELDS = frozenset({"notebook_path", "path"})
+
+
+def reject_nul(data: Any) -> Any:
+    """A ``mode="before"`` model validator of request bodies: no string anywhere in the
+    body may hold a NUL character (PostgreSQL cannot store one, which would be a 500,
+    and no name, tag or code needs one). Paths (:data:`_PATH_FIELDS`) are left to the
+    path checks, which answer 400 for NUL and other control characters."""
+    if isinstance(data, dict) and _has_nul({k: v for k, v in data.items() if k not in _PATH_FIELDS}):
+        raise ValueError("strings must not contain NUL characters (\\u0000)")
+    return data
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
+
+    _no_nul = model_validator(mode="before")(reject_nul)
 
 
 def _not_blank(value: str | None) -> str | None:

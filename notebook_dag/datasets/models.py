@@ -34,7 +34,8 @@ class DatasetUpdate(_Input):
     description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
     tags: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
     project_id: str | None = Field(default=None, description="a project id, or null to detach")
-    current_version: int = Field(default=None, ge=1, description="make an older version current")  # type: ignore[assignment]
+    current_version: int = Field(default=None, ge=1, le=2**31 - 1,  # type: ignore[assignment]
+                                 description="make an older version current")
 
     _tags = field_validator("tags")(_clean_tags)
     _name = field_validator("name")(_not_blank)
