@@ -386,3 +386,29 @@ async def test_no_route_answers_500_to_bad_bodies(api, jp_root_dir):
             code, body = await api.call(method, path, raw=raw)
             assert 400 <= code < 500 and body["reason"], (method, path, raw, code, body)
     assert (await api.ok("GET", f"projects/{pid}/runs"))["total"] == 0
+
+
+async def test_no_route_answers_500_to_bad_query_parameters(api, jp_root_dir):
+    write_notebook(jp_root_dir, "q.ipynb", ["x = 1"])
+    pid = (await api.project("q.ipynb"))["id"]
+    _, ds = await upload(api, b"a,b\n1,2\n", "q.csv")
+    did = ds["id"]
+    routes = {
+        "projects": ["q", "tag", "notebook_path", "favorite", "scope", "sort", "limit", "offset"],
+        "activity": ["limit", "offset"],
+        f"projects/{pid}/dag": ["kernel_id", "datasets"],
+        f"projects/{pid}/export": ["format"],
+        f"projects/{pid}/runs": ["limit", "offset"],
+        "datasets": ["q", "tag", "project_id", "sort", "limit", "offset"],
+        f"datasets/{did}/preview": ["version", "offset", "limit"],
+        f"datasets/{did}/profile": ["version", "wait"],
+        f"datasets/{did}/report/status": ["version"],
+    }
+    values = ["", " ", "-1", "1e999", "nan", "inf", "99999999999999999999999", "x" * 5000, "é", "\ud7ff", "%00",
+              "../../etc/passwd", "a/b.ipynb", "\t"]
+    for path, names in routes.items():
+        for name in names:
+            for value in values:
+                code, body = await api.call("GET", path, **{name: value})
+                assert code < 500, (path, name, value, code, body)
+                assert code < 300 or body["message"] and body["reason"], (path, name, value, code, body)
