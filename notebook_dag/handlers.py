@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import posixpath
+import re
 from typing import Any, TypeVar
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
@@ -23,7 +25,7 @@ from tornado import web
 
 from . import export
 from . import models as m
-from .errors import BadRequest, NotFound, Unprocessable, as_domain_error, status_for
+from .errors import BadRequest, NotebookDagError, NotFound, Unavailable, Unprocessable, as_domain_error, status_for
 from .openapi import openapi_document
 from .services import Services
 
@@ -31,6 +33,13 @@ M = TypeVar("M", bound=BaseModel)
 
 API = r"/notebook-dag/api"
 ID = r"(?P<{}>[A-Za-z0-9_.\-]+)"
+
+#: query parameters of free text, which may hold a tab, CR or LF; no other parameter
+#: (paths, names, ids, numbers) nor URL path argument may hold any control character
+FREE_TEXT_PARAMETERS = frozenset({"q", "description"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+TRUE, FALSE = ("true", "1"), ("false", "0")
 
 
 class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
@@ -73,6 +82,18 @@ class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
             raise Unprocessable("the request body does not match the schema: " + "; ".join(
                 f"{'.'.join(map(str, x['loc'])) or 'body'}: {x['msg']}" for x in errors), errors=errors) from None
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """Every URL path argument and query parameter passes here (tornado decodes them
+        with this method). Tornado would then silently turn control characters into
+        spaces and strip them, so that ``?notebook_path=%00`` became no filter at all;
+        a NUL or another control character is refused instead (400). Only the free-text
+        parameters (:data:`FREE_TEXT_PARAMETERS`) may hold a tab, CR or LF."""
+        text = super().decode_argument(value, name)
+        if (_CONTROL if name in FREE_TEXT_PARAMETERS else _ANY_CONTROL).search(text):
+            what = f"parameter {name!r}" if name else "the URL path"
+            raise BadRequest(f"{what} must not contain NUL bytes or other control characters")
+        return text
+
     async def record(self, project_id: str | None, action: str, **detail: Any) -> None:
         """Add to the activity feed what the current user just did."""
         await self.services.activity.record(project_id, self.user, action, **detail)
@@ -88,6 +109,41 @@ class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
         if not low <= value <= high:
             raise BadRequest(f"query parameter {name!r} must be between {low} and {high}, got {value}")
         return value
+
+    def query_bool(self, name: str, default: bool | None = False) -> bool | None:
+        """The boolean query parameter ``name``, the one parser of booleans for every
+        route: ``true``/``1`` or ``false``/``0`` (any case); ``default`` when absent;
+        anything else (``maybe``, ``yes``, an empty value) is a :class:`BadRequest`."""
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return default
+        value = raw.lower()
+        if value in TRUE:
+            return True
+        if value in FALSE:
+            return False
+        raise BadRequest(f"query parameter {name!r} must be true or false (or 1 or 0), got {raw!r}")
+
+    def query_list(self, name: str) -> list[str]:
+        """Every non-empty value of a repeated query parameter (``?tag=a&tag=b``), in order."""
+        return list(dict.fromkeys(v for v in self.get_query_arguments(name) if v))
+
+    async def check_kernel_name(self, kernel_name: str | None) -> None:
+        """Raise :class:`Unprocessable` unless ``kernel_name`` is None or names a kernel
+        spec of this server (its kernel spec manager: local kernelspecs, or those of
+        the gateway); a project must never fall back silently to another kernel."""
+        if kernel_name is None:
+            return
+        try:
+            specs = await ensure_async(self.kernel_spec_manager.get_all_specs())
+        except NotebookDagError:
+            raise
+        except Exception as e:  # noqa: BLE001 - e.g. an unreachable gateway
+            raise Unavailable(f"the kernel specs cannot be listed to check kernel_name: {e}") from None
+        if kernel_name not in specs:
+            msg = f"{kernel_name!r} is not an installed kernel; installed: {', '.join(sorted(specs)) or 'none'}"
+            raise Unprocessable(f"the request body does not match the schema: kernel_name: {msg}",
+                                errors=[{"loc": ["kernel_name"], "msg": msg, "type": "unknown_kernel"}])
 
     def reply(self, model: type[BaseModel], data: Any, status: int = 200) -> None:
         """Validate ``data`` against the response ``model`` and write it as JSON."""
@@ -136,16 +192,15 @@ class ProjectsHandler(DagAPIHandler):
         sort = self.get_query_argument("sort", "-updated")
         if sort not in m.ProjectSort.__args__:
             raise BadRequest(f"sort must be one of {', '.join(m.ProjectSort.__args__)}")
-        fav = self.get_query_argument("favorite", None)
         scope = self.get_query_argument("scope", "all")
         if scope not in ("all", "mine", "shared"):
             raise BadRequest("scope must be one of all, mine, shared")
         rows, total = await self.services.projects.list(
             self.user,
             q=self.get_query_argument("q", None),
-            tag=self.get_query_argument("tag", None),
+            tag=self.query_list("tag"),
             notebook_path=self.get_query_argument("notebook_path", None),
-            favorite=None if fav is None else fav.lower() in ("1", "true", "yes"),
+            favorite=self.query_bool("favorite", None),
             scope=scope,
             sort=sort,
             limit=self.query_int("limit", 50, 1, 1000),
@@ -156,7 +211,9 @@ class ProjectsHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        p = await self.services.projects.create(self.body(m.ProjectCreate), self.user)
+        body = self.body(m.ProjectCreate)
+        await self.check_kernel_name(body.kernel_name)
+        p = await self.services.projects.create(body, self.user)
         await self.record(p.id, "create_project", name=p.name)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/projects/{p.id}")
         self.reply(m.ProjectOut, self.services.project_dict(p), 201)
@@ -173,6 +230,7 @@ class ProjectHandler(DagAPIHandler):
     @authorized
     async def patch(self, project_id: str) -> None:
         body = self.body(m.ProjectUpdate)
+        await self.check_kernel_name(body.kernel_name)
         version = self.request.headers.get("If-Match")
         p = await self.services.projects.update(
             project_id, body, self.user, int(version) if version and version.isdigit() else None
@@ -349,7 +407,7 @@ class DagHandler(DagAPIHandler):
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
         doc = await self.services.describe_dag(p, self.get_query_argument("kernel_id", None) or None, self.user)
-        if self.get_query_argument("datasets", None) is not None:  # ?datasets=true adds dataset nodes
+        if self.query_bool("datasets"):  # ?datasets=true adds dataset nodes
             from .datasets.handlers import dag_with_datasets
 
             return await dag_with_datasets(self, p, doc)
@@ -408,7 +466,7 @@ class RunRetryHandler(DagAPIHandler):
     @web.authenticated
     @authorized
     async def post(self, run_id: str) -> None:
-        force = self.get_query_argument("force", "false").lower() in ("1", "true", "yes")
+        force = self.query_bool("force")
         run = await self.services.runs.retry(run_id, self.user, force=force)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/runs/{run['id']}")
         self.reply(m.RunSummary, run, 202)
@@ -429,6 +487,46 @@ class OpenAPIHandler(DagAPIHandler):
     async def get(self) -> None:
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(openapi_document()))
+
+
+class APINotFoundHandler(DagAPIHandler):
+    """Any path under ``/notebook-dag/api/`` that no route matches (an unknown route, or
+    an id with characters outside ``[A-Za-z0-9_.-]``): a JSON 404 ``{"message",
+    "reason"}`` like every other error of this API, instead of Jupyter's HTML page.
+    Authentication and authorization come first, as on every route (an anonymous
+    request gets the usual 403)."""
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        # the unmatched rest of the path is only echoed: whatever it holds, the answer is 404
+        return value.decode("utf-8", "replace")
+
+    def _not_found(self) -> None:
+        raise NotFound(f"no such API route: {self.request.method} {self.request.path}")
+
+    @web.authenticated
+    @authorized
+    def get(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def post(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def patch(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def put(self, rest: str = "") -> None:
+        self._not_found()
+
+    @web.authenticated
+    @authorized
+    def delete(self, rest: str = "") -> None:
+        self._not_found()
 
 
 def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
@@ -458,4 +556,8 @@ def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
         (rf"{API}/runs/{rid}/cancel", RunCancelHandler),
         (rf"{API}/runs/{rid}/(?:retry|resume)", RunRetryHandler),
         (rf"{API}/openapi.json", OpenAPIHandler),
-    ] + ai_routes() + dataset_routes()
+    ] + ai_routes() + dataset_routes() + [
+        # last: what no route above matched
+        (rf"{API}/?", APINotFoundHandler),
+        (rf"{API}/(?P<rest>.*)", APINotFoundHandler),
+    ]

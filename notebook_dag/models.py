@@ -1,13 +1,20 @@
 """Pydantic v2 models of the REST API: request bodies (strict, unknown fields refused)
 and response documents. The OpenAPI document (:mod:`notebook_dag.openapi`) is built
-from these classes."""
+from these classes.
+
+Request bodies are validated in strict mode: no string becomes a number or a boolean
+(``"2"`` is not ``2``, ``"yes"`` is not ``true``). In the PATCH bodies a field that is
+absent stays unchanged; ``null`` is accepted only where it means something (clear a
+title or position, detach from a project) and is a 422 elsewhere: those fields are
+typed without ``None`` and given a default of ``None`` that pydantic never validates,
+so only an explicit ``null`` is refused."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RunMode = Literal["all", "block", "upstream", "downstream", "stale"]
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
@@ -18,8 +25,41 @@ EdgeKind = Literal["manual", "inferred", "hidden"]
 ProjectSort = Literal["name", "-name", "created", "-created", "updated", "-updated"]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+#: body fields holding paths: the path checks refuse a NUL in them with a 400 of their own
+_PATH_FIELDS = frozenset({"notebook_path", "path"})
+
+
+def reject_nul(data: Any) -> Any:
+    """A ``mode="before"`` model validator of request bodies: no string anywhere in the
+    body may hold a NUL character (PostgreSQL cannot store one, which would be a 500,
+    and no name, tag or code needs one). Paths (:data:`_PATH_FIELDS`) are left to the
+    path checks, which answer 400 for NUL and other control characters."""
+    if isinstance(data, dict) and _has_nul({k: v for k, v in data.items() if k not in _PATH_FIELDS}):
+        raise ValueError("strings must not contain NUL characters (\\u0000)")
+    return data
+
+
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, strict=True)
+
+    _no_nul = model_validator(mode="before")(reject_nul)
+
+
+def _not_blank(value: str | None) -> str | None:
+    """A name must hold something besides white space (it is stored stripped)."""
+    if value is not None and not value.strip():
+        raise ValueError("must not be empty or only white space")
+    return value
 
 
 def _clean_tags(tags: list[str] | None) -> list[str] | None:
@@ -43,9 +83,11 @@ class ProjectCreate(_Input):
     notebook_path: str = Field(min_length=1, max_length=1024)
     description: str = Field(default="", max_length=10_000)
     tags: list[str] = Field(default_factory=list, max_length=50)
-    kernel_name: str | None = None
+    kernel_name: str | None = Field(default=None, min_length=1, max_length=200,
+                                    description="an installed kernelspec; the notebook's own when absent")
 
     _tags = field_validator("tags")(_clean_tags)
+    _name = field_validator("name")(_not_blank)
 
 
 Role = Literal["viewer", "editor", "owner"]
@@ -53,14 +95,17 @@ Visibility = Literal["private", "shared-with-all"]
 
 
 class ProjectUpdate(_Input):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
-    tags: list[str] | None = Field(default=None, max_length=50)
-    favorite: bool | None = Field(default=None, description="the requesting user's star")
-    kernel_name: str | None = None
-    visibility: Visibility | None = Field(default=None, description="owner only")
+    # absent: unchanged; null is refused (see the module docstring) except for kernel_name
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
+    tags: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
+    favorite: bool = Field(default=None, description="the requesting user's star")  # type: ignore[assignment]
+    kernel_name: str | None = Field(default=None, min_length=1, max_length=200,
+                                    description="an installed kernelspec; null: the notebook's own")
+    visibility: Visibility = Field(default=None, description="owner only")  # type: ignore[assignment]
 
     _tags = field_validator("tags")(_clean_tags)
+    _name = field_validator("name")(_not_blank)
 
 
 class ProjectOut(BaseModel):
@@ -123,6 +168,14 @@ class Position(BaseModel):
     y: float
 
 
+class PositionIn(_Input):
+    """A layout position sent by a client: finite numbers only (NaN and ±Infinity,
+    which Python's JSON parser accepts, could not be stored)."""
+
+    x: float = Field(allow_inf_nan=False)
+    y: float = Field(allow_inf_nan=False)
+
+
 class BlockOut(BaseModel):
     id: str = Field(description="nbformat cell id")
     cell_type: CellType
@@ -145,18 +198,20 @@ class BlockCreate(_Input):
 
 
 class PositionsUpdate(_Input):
-    positions: dict[str, Position | None] = Field(description="cell id → layout position (null clears it)")
+    positions: dict[str, PositionIn | None] = Field(description="cell id → layout position (null clears it)")
 
 
 class ProjectDuplicate(_Input):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     notebook_path: str | None = Field(default=None, description="where to copy the notebook; next to it by default")
 
+    _name = field_validator("name")(_not_blank)
+
 
 class BlockUpdate(_Input):
-    source: str | None = None
-    title: str | None = Field(default=None, max_length=300)
-    position: Position | None = None
+    source: str = Field(default=None, description="absent: unchanged; null is refused")  # type: ignore[assignment]
+    title: str | None = Field(default=None, max_length=300, description="null or empty: the default title")
+    position: PositionIn | None = Field(default=None, description="null clears it")
 
 
 # ---- edges and DAG ----------------------------------------------------------------

@@ -8,7 +8,10 @@ missing nbformat cell ids save them.
 
 from __future__ import annotations
 
+import errno
+import os
 import posixpath
+import unicodedata
 from typing import Any
 
 import nbformat
@@ -16,19 +19,20 @@ from jupyter_core.utils import ensure_async
 from nbformat.corpus.words import generate_corpus_id
 from tornado.web import HTTPError
 
-from .errors import BadRequest, NotFound, Unprocessable
+from .errors import BadRequest, Forbidden, NotFound, Unprocessable
 
 
 def normalize_path(path: str) -> str:
     """Return the canonical API path of ``path``.
 
-    Raises :class:`BadRequest` for an empty path, an absolute path, a NUL byte, a
-    path that leaves the server root (``../x``) or one that does not end in ``.ipynb``.
+    Raises :class:`BadRequest` for an empty path, an absolute path, a NUL byte or other
+    control character, a path that leaves the server root (``../x``), one that does not
+    end in ``.ipynb``, or one with a name too long for a file system.
     """
     if not isinstance(path, str) or not path.strip():
         raise BadRequest("notebook_path must be a non-empty string")
-    if "\x00" in path:
-        raise BadRequest("notebook_path must not contain NUL bytes")
+    if any(unicodedata.category(ch) == "Cc" for ch in path):
+        raise BadRequest("notebook_path must not contain NUL bytes or other control characters")
     raw = path.replace("\\", "/")
     if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
         raise BadRequest(f"notebook_path must be relative to the server root, got {path!r}")
@@ -37,7 +41,25 @@ def normalize_path(path: str) -> str:
         raise BadRequest(f"notebook_path {path!r} is outside the server root")
     if not norm.endswith(".ipynb"):
         raise BadRequest(f"notebook_path must name a .ipynb notebook, got {path!r}")
+    check_path_length(norm, "notebook_path")
     return norm
+
+
+#: longest file or directory name (bytes of UTF-8) and API path that file systems take
+NAME_MAX_BYTES = 255
+PATH_MAX_BYTES = 4000
+
+
+def check_path_length(path: str, what: str = "path") -> None:
+    """Raise :class:`BadRequest` when a name in ``path`` (an API path) is over
+    :data:`NAME_MAX_BYTES` or the path over :data:`PATH_MAX_BYTES`: the operating system
+    would refuse it with an error that names the server's own directories."""
+    if len(path.encode("utf-8", "surrogatepass")) > PATH_MAX_BYTES:
+        raise BadRequest(f"{what} is too long (at most {PATH_MAX_BYTES} bytes)")
+    for part in path.split("/"):
+        if len(part.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES:
+            raise BadRequest(f"{what} has a file or directory name that is too long (at most "
+                             f"{NAME_MAX_BYTES} bytes): {part[:40]}...")
 
 
 def ensure_cell_ids(nb: nbformat.NotebookNode) -> bool:
@@ -73,6 +95,16 @@ class NotebookStore:
     def __init__(self, contents_manager: Any) -> None:
         self.contents_manager = contents_manager
 
+    def _redact(self, message: str | None) -> str:
+        """``message`` of the contents manager without the server's root directory (its
+        messages name absolute paths; the client knows only API paths)."""
+        text = str(message or "")
+        root = getattr(self.contents_manager, "root_dir", None)
+        if isinstance(root, str) and root:
+            for prefix in {os.path.realpath(root), os.path.abspath(root)}:
+                text = text.replace(prefix.rstrip(os.sep) + os.sep, "").replace(prefix, "")
+        return text
+
     async def exists(self, path: str) -> bool:
         return bool(await ensure_async(self.contents_manager.file_exists(path)))
 
@@ -88,7 +120,7 @@ class NotebookStore:
             if e.status_code == 404:
                 raise NotFound(f"notebook {path!r} does not exist") from None
             if e.status_code == 400:
-                raise Unprocessable(f"{path!r} is not a readable notebook: {e.log_message}") from None
+                raise Unprocessable(f"{path!r} is not a readable notebook: {self._redact(e.log_message)}") from None
             raise
         nb = nbformat.from_dict(model["content"])
         if ensure_cell_ids(nb):
@@ -96,10 +128,24 @@ class NotebookStore:
         return nb
 
     async def write(self, path: str, nb: nbformat.NotebookNode) -> None:
-        """Save ``nb`` at ``path`` through the contents manager."""
-        await ensure_async(
-            self.contents_manager.save({"type": "notebook", "format": "json", "content": nb}, path)
-        )
+        """Save ``nb`` at ``path`` through the contents manager.
+
+        A path the operating system refuses as too long is a :class:`BadRequest` whose
+        message names only ``path`` (the contents manager's own error would give the
+        server's absolute path); a 400/403/404 of the contents manager (a hidden
+        directory, say) is the same error of ours, with the API path."""
+        try:
+            await ensure_async(
+                self.contents_manager.save({"type": "notebook", "format": "json", "content": nb}, path)
+            )
+        except HTTPError as e:
+            cause = e.__cause__ or e.__context__
+            if isinstance(cause, OSError) and cause.errno in (errno.ENAMETOOLONG, errno.EINVAL):
+                raise BadRequest(f"{path!r} cannot be saved: the file or path name is too long or invalid") from None
+            mapped = {400: BadRequest, 403: Forbidden, 404: NotFound}.get(e.status_code)
+            if mapped is not None:
+                raise mapped(f"{path!r} cannot be saved here (the server's contents manager refused it)") from None
+            raise
 
     async def create_if_missing(self, path: str, kernel_name: str | None = None) -> bool:
         """Create an empty notebook at ``path`` unless one exists; return True if created.

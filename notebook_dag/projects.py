@@ -4,6 +4,7 @@ user and shared with others as viewer, editor or owner; favourites are per user.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -121,7 +122,7 @@ class ProjectService:
         self,
         user: str,
         q: str | None = None,
-        tag: str | None = None,
+        tag: str | Sequence[str] | None = None,
         notebook_path: str | None = None,
         favorite: bool | None = None,
         scope: str = "all",
@@ -133,7 +134,8 @@ class ProjectService:
 
         ``scope``: ``all`` (visible to the user), ``mine`` (created by them) or ``shared``
         (someone else's, shared with them). ``q`` matches name, description or tags,
-        case-insensitively; ``tag`` requires an exact tag; ``favorite`` filters on the
+        case-insensitively; ``tag`` (one tag or several) requires each of them exactly;
+        ``favorite`` filters on the
         user's stars. ``sort`` is one of :data:`_SORTS`.
         """
         stmt = select(Project).where(_visible_to(user))
@@ -158,8 +160,9 @@ class ProjectService:
         async with self.db.session() as s:
             rows = list((await s.execute(stmt.order_by(_SORTS[sort], Project.id))).scalars())
             stars = set((await s.execute(starred_ids)).scalars())
-            if tag:
-                rows = [p for p in rows if tag in (p.tags or [])]
+            tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
+            if tags:
+                rows = [p for p in rows if all(t in (p.tags or []) for t in tags)]
             page = rows[offset : offset + limit]
             for p in page:
                 p.role = await _role(s, p, user)
@@ -262,7 +265,7 @@ class ProjectService:
             await self.store.write(path, await self.store.read(src.notebook_path))
         async with self.db.session() as s:
             p = Project(
-                name=name or f"{src.name} (copy)",
+                name=name.strip() if name else f"{src.name} (copy)",
                 description=src.description,
                 tags=list(src.tags or []),
                 notebook_path=path,

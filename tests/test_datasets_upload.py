@@ -100,11 +100,15 @@ async def test_traversal_and_absolute_names_are_refused(api, jp_serverapp, jp_ro
     assert not (jp_root_dir.parent / "x.csv").exists()
 
 
-async def test_control_characters_are_neutralised(api, jp_serverapp):
-    code, ds = await upload(api, b"a,b\n1,2\n", "we\x00ird\x07.csv")
-    assert ds["name"] == "we ird .csv", "tornado turns control characters of query arguments into spaces"
+async def test_control_characters_are_refused(api, jp_serverapp):
+    # tornado would turn them into spaces ("we ird .csv"); a name is never silently changed
+    for name in ["we\x00ird.csv", "bell\x07.csv", "del\x7f.csv", "tab\t.csv"]:
+        code, err = await upload(api, b"a,b\n1,2\n", name, expect=400)
+        assert err["reason"] == "bad_request" and "control characters" in err["message"]
+    assert not _stored(_svc(jp_serverapp)) and (await api.ok("GET", "datasets"))["total"] == 0
+    code, ds = await upload(api, b"a,b\n1,2\n", "we ird .csv")
     files = _stored(_svc(jp_serverapp))
-    assert len(files) == 1 and files[0].name == "we ird.csv"
+    assert ds["name"] == "we ird .csv" and len(files) == 1 and files[0].name == "we ird.csv"
     assert _svc(jp_serverapp).files.blobs in files[0].parents
 
 

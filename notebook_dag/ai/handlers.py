@@ -48,7 +48,7 @@ class AIHandler(DagAPIHandler):
         super().write_error(status_code, **kwargs)
 
     def wants_stream(self) -> bool:
-        return self.get_query_argument("stream", "0").lower() in ("1", "true", "yes")
+        return bool(self.query_bool("stream"))
 
     async def sse(self, event: str, data: dict[str, Any]) -> None:
         """Write one server-sent event and flush it."""

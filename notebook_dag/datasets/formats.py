@@ -12,8 +12,12 @@ with a message that says what is wrong.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import io
 import itertools
 import json
+import math
 import os
 import zipfile
 from collections.abc import Iterator
@@ -180,6 +184,8 @@ def _validate_csv(path: str, delimiter: str) -> list[str]:
         complete = not f.read(1)
     if not complete:
         head = head[: head.rfind(b"\n") + 1] or head
+    elif not _has_line_break(head):
+        head += b"\n"  # only a header: pyarrow finds no complete line ("Empty CSV file") without one
     try:
         table = pacsv.read_csv(pa.py_buffer(head), read_options=pacsv.ReadOptions(use_threads=False),
                                parse_options=parse)
@@ -196,6 +202,22 @@ def _validate_csv(path: str, delimiter: str) -> list[str]:
         except StopIteration:
             pass
         return names
+
+
+def _has_line_break(data: bytes) -> bool:
+    return b"\n" in data or b"\r" in data
+
+
+def _csv_source(path: str) -> Any:
+    """What to give pyarrow's CSV reader for ``path``: the path itself, or for a file that
+    is one line without a line break (a header and no rows; pyarrow would call it empty)
+    its bytes with a line break added, so that it reads as the same table as with one."""
+    if os.path.getsize(path) <= HEAD_BYTES:
+        with open(path, "rb") as f:
+            data = f.read()
+        if not _has_line_break(data):
+            return io.BytesIO(data + b"\n")
+    return path
 
 
 def _clean(e: Exception) -> str:
@@ -297,15 +319,15 @@ def read_frame(path: str, fmt: str) -> Any:
         return pd.read_parquet(path)
     if fmt in DELIMITER:
         try:
-            return pd.read_csv(path, sep=DELIMITER[fmt], engine="pyarrow")
+            return pd.read_csv(_csv_source(path), sep=DELIMITER[fmt], engine="pyarrow")
         except Exception:  # noqa: BLE001 - type inference conflicts: the C engine is laxer
-            return pd.read_csv(path, sep=DELIMITER[fmt], low_memory=False)
+            return pd.read_csv(path, sep=DELIMITER[fmt], low_memory=False, float_precision="round_trip")
     if fmt == "jsonl":
-        return pd.read_json(path, lines=True)
+        return pd.read_json(path, lines=True, precise_float=True)
     if fmt == "json":
         if _first_char(path) == "[":
             return pd.DataFrame.from_records(list(json_array_records(path)))
-        return pd.read_json(path)
+        return pd.read_json(path, precise_float=True)
     if fmt == "excel":
         return pd.read_excel(path, engine="openpyxl")
     raise BadRequest(f"unknown format {fmt!r}")
@@ -325,7 +347,7 @@ def read_table(path: str, fmt: str) -> Any:
         import pyarrow.csv as pacsv
 
         try:
-            return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=DELIMITER[fmt]))
+            return pacsv.read_csv(_csv_source(path), parse_options=pacsv.ParseOptions(delimiter=DELIMITER[fmt]))
         except pa.ArrowInvalid as e:
             if "conversion error" not in str(e).lower():
                 raise Unprocessable(f"not a valid {fmt} file: {_clean(e)}") from None
@@ -345,6 +367,73 @@ def read_table(path: str, fmt: str) -> Any:
             except (pa.ArrowInvalid, pa.ArrowTypeError):
                 frame[col] = frame[col].map(lambda v: None if v is None else str(v))
     return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def table_dtypes(table: Any, fmt: str, null_counts: list[int] | None = None) -> list[tuple[str, str]]:
+    """``(column name, pandas dtype)`` of the DataFrame that :func:`read_frame` makes of
+    the file that :func:`read_table` read as ``table`` (what ``notebook_dag.load()``
+    returns), in the frame's column order, without converting the data: the dtypes of
+    the empty table's conversion (pandas metadata, e.g. of Parquet, applies), with
+    integer columns holding nulls as ``float64`` and boolean ones as ``object``, as
+    pyarrow converts them, and all-null CSV columns as ``float64``, as pandas' pyarrow
+    CSV engine reads them. ``null_counts`` (per column of ``table``) replace the table's
+    own (when it is only a schema)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if fmt in DELIMITER:
+        for i, t in enumerate(table.schema.types):
+            if pa.types.is_null(t):
+                table = table.set_column(i, table.schema.field(i).with_type(pa.float64()),
+                                         table.column(i).cast(pa.float64()))
+    if null_counts is None:
+        null_counts = [table.column(i).null_count for i in range(table.num_columns)]
+    empty = table.slice(0, 0).to_pandas()
+    position = {name: i for i, name in reversed(list(enumerate(table.column_names)))}
+    out = []
+    for name, dtype in zip(empty.columns, empty.dtypes):
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub" and name in position:
+            if null_counts[position[name]]:
+                dtype = np.dtype("float64") if dtype.kind in "iu" else np.dtype("object")
+        out.append((str(name), str(dtype)))
+    return out
+
+
+def _parquet_dtypes(path: str) -> list[tuple[str, str]]:
+    """:func:`table_dtypes` of a Parquet file from its schema, with null counts from the
+    row groups' statistics; only integer and boolean columns without statistics are read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    schema = pf.schema_arrow
+    meta = pf.metadata
+    leaves = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
+    counts = []
+    for field in schema:
+        nulls: int | None = 0
+        if pa.types.is_integer(field.type) or pa.types.is_boolean(field.type):
+            j = leaves.get(field.name)
+            for g in range(meta.num_row_groups):
+                stats = meta.row_group(g).column(j).statistics if j is not None else None
+                if stats is None or not stats.has_null_count:
+                    nulls = None
+                    break
+                nulls += stats.null_count
+            if nulls is None:
+                nulls = pf.read(columns=[field.name]).column(0).null_count
+        counts.append(nulls)
+    return table_dtypes(schema.empty_table(), "parquet", counts)
+
+
+def column_dtypes(path: str, fmt: str) -> list[tuple[str, str]]:
+    """``(column name, pandas dtype)`` of the whole file as :func:`read_frame` reads it
+    (see :func:`table_dtypes`). Parquet needs only its metadata; the other formats are
+    read whole (:func:`read_table`), which the quick profile does anyway: the service
+    uses the dtypes stored with the profile and calls this only without one."""
+    if fmt == "parquet":
+        return _parquet_dtypes(path)
+    return table_dtypes(read_table(path, fmt), fmt)
 
 
 def _first_char(path: str) -> str:
@@ -418,8 +507,9 @@ def _only_whitespace(f: Any) -> bool:
 
 
 def preview(path: str, fmt: str, offset: int = 0, limit: int = 50,
-            index: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Rows ``offset .. offset+limit`` of the file, reading only what that needs.
+            index: dict[str, Any] | None = None, dtypes: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """Rows ``offset .. offset+limit`` of the file, reading only what that needs, with
+    each column's dtype in the whole file.
 
     Parquet reads only the row groups that hold those rows. CSV/TSV and JSON lines seek
     to the nearest indexed row before ``offset`` when given the file's ``index``
@@ -428,11 +518,22 @@ def preview(path: str, fmt: str, offset: int = 0, limit: int = 50,
     JSON arrays decode incrementally up to the last wanted row; Excel streams rows with
     openpyxl. Returns ``{"columns": [{"name", "dtype"}], "rows": [[value, ...]],
     "offset", "limit", "total_rows" (int or None when unknown without a full scan),
-    "has_more"}``; values are JSON-safe (NaN → null, timestamps → ISO 8601 text).
+    "has_more"}``; values are JSON-safe (:func:`frame_rows`: floats exact, NaN → null,
+    timestamps → ISO 8601 text).
+
+    The dtypes are those of the whole file as :func:`read_frame` reads it, not of the
+    rows shown (sixty ``0`` then ``2.5`` is ``float64`` at every offset): ``dtypes`` as
+    :func:`column_dtypes` gives them (stored with the profile), else computed here, which
+    reads the whole file unless it is Parquet (only when that fails, the file being
+    broken further on, are the dtypes those of the rows shown, as with ``dtypes=[]``).
+    The rows shown are converted to them where
+    that is exact (integers of a float column are shown as floats). CSV/TSV numbers are
+    parsed with Python's own float conversion (``float_precision="round_trip"``).
     """
     import pandas as pd
 
     total: int | None = None
+    whole = None
     if fmt == "parquet":
         frame, total = _parquet_slice(path, offset, limit)
     elif fmt in DELIMITER:
@@ -444,9 +545,9 @@ def preview(path: str, fmt: str, offset: int = 0, limit: int = 50,
                 if start:
                     f.seek(start)
                 frame = pd.read_csv(f, sep=sep, skiprows=skip if start else skip + 1, nrows=limit + 1,
-                                    header=None, names=names, low_memory=False)
+                                    header=None, names=names, low_memory=False, float_precision="round_trip")
         else:
-            frame = pd.read_csv(path, sep=sep, nrows=limit + 1, low_memory=False)
+            frame = pd.read_csv(path, sep=sep, nrows=limit + 1, low_memory=False, float_precision="round_trip")
     elif fmt == "jsonl":
         start, skip = _seek(index, offset)
         records = list(itertools.islice(_jsonl_records(path, start=start), skip, skip + limit + 1))
@@ -456,8 +557,9 @@ def preview(path: str, fmt: str, offset: int = 0, limit: int = 50,
             records = list(itertools.islice(json_array_records(path), offset, offset + limit + 1))
             frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
         else:
-            full = read_frame(path, fmt)
-            total, frame = len(full), full.iloc[offset : offset + limit + 1]
+            whole = read_frame(path, fmt)
+            total, frame = len(whole), whole.iloc[offset : offset + limit + 1]
+            dtypes = [(str(c), str(t)) for c, t in whole.dtypes.items()]
     elif fmt == "excel":
         frame = pd.read_excel(path, engine="openpyxl", skiprows=range(1, offset + 1) if offset else None,
                               nrows=limit + 1)
@@ -465,14 +567,50 @@ def preview(path: str, fmt: str, offset: int = 0, limit: int = 50,
         raise BadRequest(f"unknown format {fmt!r}")
     has_more = len(frame) > limit if total is None else offset + limit < total
     frame = frame.iloc[:limit]
+    if dtypes is None:
+        try:
+            dtypes = column_dtypes(path, fmt)
+        except Exception:  # noqa: BLE001 - pandas cannot read the whole file: the rows' own dtypes
+            dtypes = []
+    frame, types = _conform(frame, dtypes)
     return {
-        "columns": [{"name": str(c), "dtype": str(t)} for c, t in frame.dtypes.items()],
+        "columns": [{"name": str(c), "dtype": t} for c, t in zip(frame.columns, types)],
         "rows": frame_rows(frame),
         "offset": offset,
         "limit": limit,
         "total_rows": total,
         "has_more": bool(has_more),
     }
+
+
+def _conform(frame: Any, dtypes: list[tuple[str, str]]) -> tuple[Any, list[str]]:
+    """``frame`` (rows of a file) with the columns that hold integers or booleans where
+    the whole file has floats, or text where it has dates, converted to the whole file's
+    dtype, and the dtype of each of its columns in the whole file (matched by position
+    when the names agree, else by name; a column unknown to ``dtypes`` keeps its own)."""
+    import pandas as pd
+
+    names = [str(c) for c in frame.columns]
+    if [n for n, _ in dtypes] == names:
+        types = [t for _, t in dtypes]
+    else:
+        by_name = dict(dtypes)
+        types = [by_name.get(n, str(t)) for n, t in zip(names, frame.dtypes)]
+    if frame.empty:
+        return frame, types
+    frame = frame.copy()
+    for i, target in enumerate(types):
+        col = frame.iloc[:, i]
+        if str(col.dtype) == target:
+            continue
+        try:
+            if target.startswith("float") and col.dtype.kind in "iub":
+                frame.isetitem(i, col.astype(target))
+            elif target.startswith("datetime64") and col.dtype == object:
+                frame.isetitem(i, pd.to_datetime(col).astype(target))
+        except (TypeError, ValueError, OverflowError):
+            pass  # shown as read
+    return frame, types
 
 
 def _seek(index: dict[str, Any] | None, offset: int) -> tuple[int, int]:
@@ -506,10 +644,53 @@ def _parquet_slice(path: str, offset: int, limit: int) -> tuple[Any, int]:
 
 
 def frame_rows(frame: Any) -> list[list[Any]]:
-    """The rows of a DataFrame as JSON-safe lists (NaN/NaT → None, timestamps → ISO
-    text, bytes and other objects → ``str``)."""
+    """The rows of a DataFrame as JSON-safe lists of the values it holds: every float
+    exactly (a Python float, written in its shortest exact form; not through
+    ``DataFrame.to_json``, whose ``double_precision`` of at most 15 digits rounds
+    ``1.5e-11`` to ``0.0``), NaN/±inf/NaT/NA → None, timestamps, dates, times and
+    durations → ISO 8601 text with every digit, decimals → numbers when a float holds
+    them exactly (else text), bytes → UTF-8 text, lists and dicts element by element,
+    other objects → ``str``."""
     if frame.empty:
         return []
-    text = frame.to_json(orient="values", date_format="iso", default_handler=str)
-    return json.loads(text)
+    columns = [[_json_value(v) for v in frame.iloc[:, i].tolist()] for i in range(frame.shape[1])]
+    return [list(row) for row in zip(*columns)]
+
+
+def _json_value(v: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, np.datetime64):
+        return _json_value(pd.Timestamp(v))
+    if isinstance(v, np.timedelta64):
+        return _json_value(pd.Timedelta(v))
+    if isinstance(v, np.ndarray):
+        return [_json_value(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        return _json_value(v.item())
+    if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
+        return v.isoformat()
+    if isinstance(v, datetime.timedelta):
+        return pd.Timedelta(v).isoformat()
+    if isinstance(v, decimal.Decimal):
+        if v.is_finite():
+            f = float(v)
+            if math.isfinite(f) and decimal.Decimal(repr(f)) == v:
+                return f
+            return str(v)
+        return None
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).decode("utf-8", "replace")
+    if isinstance(v, dict):
+        return {str(k): _json_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_value(x) for x in v]
+    return str(v)
 

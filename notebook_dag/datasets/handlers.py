@@ -47,14 +47,6 @@ class DatasetBase(DagAPIHandler):
         v = self.query_int("version", 0, 1, 10**9)
         return v or None
 
-    def bool_arg(self, name: str) -> bool:
-        raw = (self.get_query_argument(name, "") or "").lower()
-        if raw in ("", "0", "false", "no"):
-            return False
-        if raw in ("1", "true", "yes"):
-            return True
-        raise BadRequest(f"query parameter {name!r} must be true or false, got {raw!r}")
-
     def float_arg(self, name: str, high: float) -> float:
         raw = self.get_query_argument(name, "") or ""
         if not raw:
@@ -142,7 +134,7 @@ class DatasetsHandler(DatasetBase):
         if sort not in dm.DatasetSort.__args__:
             raise BadRequest(f"sort must be one of {', '.join(dm.DatasetSort.__args__)}")
         rows, total = await self.datasets.list(
-            self.user, q=self.get_query_argument("q", None), tag=self.get_query_argument("tag", None),
+            self.user, q=self.get_query_argument("q", None), tag=self.query_list("tag"),
             project_id=self.get_query_argument("project_id", None), sort=sort,
             limit=self.query_int("limit", 50, 1, 1000), offset=self.query_int("offset", 0, 0, 10**9),
         )
@@ -224,7 +216,7 @@ class DatasetProfileHandler(DatasetBase):
     @authorized
     async def post(self, dataset_id: str) -> None:
         out = await self.datasets.profile(dataset_id, self.user, self.version_arg(), wait=self.float_arg("wait", 60),
-                                          start=True, force=self.bool_arg("force"))
+                                          start=True, force=self.query_bool("force"))
         self.reply(dm.ProfileOut, out, 202 if out["status"] == "pending" else 200)
 
 
@@ -257,7 +249,7 @@ class DatasetReportHandler(DatasetBase):
     @authorized
     async def post(self, dataset_id: str) -> None:
         out, started = await self.datasets.report(dataset_id, self.user, self.version_arg(), start=True,
-                                                  force=self.bool_arg("force"))
+                                                  force=self.query_bool("force"))
         self.reply(dm.ReportOut, out, 202 if started or out["status"] in ("queued", "running") else 200)
 
 
@@ -279,12 +271,9 @@ class DatasetLineageHandler(DatasetBase):
 async def dag_with_datasets(handler: Any, project: Any, dag: dict[str, Any]) -> None:
     """Reply to ``GET /projects/{id}/dag?datasets=true`` from the project DAG handler:
     ``dag`` plus dataset nodes and ``reads``/``writes`` edges."""
-    raw = (handler.get_query_argument("datasets", "") or "").lower()
-    if raw in ("", "0", "false", "no"):
+    if not handler.query_bool("datasets"):
         handler.reply(DagOut, dag)
         return
-    if raw not in ("1", "true", "yes"):
-        raise BadRequest(f"query parameter 'datasets' must be true or false, got {raw!r}")
     svc = getattr(handler.services, "datasets", None)
     if svc is None:
         raise Unavailable("the datasets service is not configured")

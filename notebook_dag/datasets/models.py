@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..models import DagNode, DagOut, EdgeOut, _clean_tags, _Input
+from ..models import DagNode, DagOut, EdgeOut, _clean_tags, _Input, _not_blank
 
 DatasetFormat = Literal["csv", "tsv", "parquet", "json", "jsonl", "excel"]
 DatasetSort = Literal["name", "-name", "created", "-created", "updated", "-updated", "size", "-size"]
@@ -29,13 +29,16 @@ class DatasetRegister(_Input):
 
 
 class DatasetUpdate(_Input):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-    tags: list[str] | None = Field(default=None, max_length=50)
+    # absent: unchanged; null is refused except for project_id (see notebook_dag.models)
+    name: str = Field(default=None, min_length=1, max_length=255)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
+    tags: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
     project_id: str | None = Field(default=None, description="a project id, or null to detach")
-    current_version: int | None = Field(default=None, ge=1, description="make an older version current")
+    current_version: int = Field(default=None, ge=1, le=2**31 - 1,  # type: ignore[assignment]
+                                 description="make an older version current")
 
     _tags = field_validator("tags")(_clean_tags)
+    _name = field_validator("name")(_not_blank)
 
 
 class VersionOut(BaseModel):
@@ -87,7 +90,7 @@ class VersionList(BaseModel):
 
 class PreviewColumn(BaseModel):
     name: str
-    dtype: str
+    dtype: str = Field(description="the column's pandas dtype in the whole file (as notebook_dag.load() reads it)")
 
 
 class PreviewOut(BaseModel):
@@ -181,8 +184,9 @@ OPENAPI_ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, typ
      (200, DatasetOut), (404, 409, 422)),
     ("delete", _R, "Delete a dataset, its versions and uploaded bytes no other version uses", None, (204, None), (404,)),
     ("get", f"{_R}/versions", "Every version, oldest first", None, (200, VersionList), (404,)),
-    ("get", f"{_R}/preview", "Rows as JSON (limit, offset, version), reading only what is needed", None,
-     (200, PreviewOut), (400, 404, 409, 422)),
+    ("get", f"{_R}/preview", "Rows as JSON (limit, offset, version), reading only what is needed; column "
+     "dtypes of the whole file (503 while a large file's profile still reads them)", None,
+     (200, PreviewOut), (400, 404, 409, 422, 503)),
     ("get", f"{_R}/profile", "The quick profile (version, wait=seconds)", None, (200, ProfileOut), (400, 404)),
     ("post", f"{_R}/profile", "Compute the quick profile when not stored (force=true: again)", None,
      (202, ProfileOut), (400, 404, 409)),

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-PROFILE_SCHEMA_VERSION = 1
+#: 2: ``pandas_dtypes`` added (the whole file's dtypes that previews report)
+PROFILE_SCHEMA_VERSION = 2
 QUANTILES = (5, 25, 50, 75, 95)
 _NUMERIC_TEXT = r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$"
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -306,18 +307,21 @@ def quality_score(p: dict[str, Any]) -> dict[str, Any]:
 def profile_file(path: str, fmt: str) -> dict[str, Any]:
     """Read the whole file (:func:`notebook_dag.datasets.formats.read_table`) and profile it.
 
-    Adds ``file_bytes``, ``read_seconds``, ``index_seconds`` and ``row_index`` (the
+    Adds ``pandas_dtypes`` (``[[column, dtype]]`` of the file as ``notebook_dag.load()``
+    reads it, :func:`~notebook_dag.datasets.formats.table_dtypes`; previews report them),
+    ``file_bytes``, ``read_seconds``, ``index_seconds`` and ``row_index`` (the
     preview index of :func:`~notebook_dag.datasets.formats.row_index`, which the caller
     stores apart from the profile) to :func:`profile_table`'s result. Raises
     :class:`~notebook_dag.errors.Unprocessable` (or the reader's own error) for a file that
     cannot be read. Safe to run in a worker process (only picklable values in and out).
     """
-    from .formats import read_table, row_index
+    from .formats import read_table, row_index, table_dtypes
 
     t0 = time.perf_counter()
     table = read_table(path, fmt)
     read_seconds = time.perf_counter() - t0
     out = profile_table(table)
+    out["pandas_dtypes"] = [list(pair) for pair in table_dtypes(table, fmt)]
     del table
     import pyarrow as pa
 

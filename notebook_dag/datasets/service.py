@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import os
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_core.paths import is_hidden
 from sqlalchemy import String, cast, func, or_, select
 
-from ..errors import BadRequest, Conflict, NotFound, Unavailable
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from ..storage import Database
 from .formats import SUFFIX, detect_format, preview, validate
 from .jobs import DatasetJobs
@@ -52,6 +54,20 @@ class NewContent:
     mtime: float | None = None
     deduplicated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+PREVIEW_READ_WHOLE_BYTES = 64 << 20
+
+
+def _profile_dtypes(profile: DatasetProfile | None) -> list[tuple[str, str]] | None:
+    """The whole file's pandas dtypes stored with a ready profile; None without them
+    (no profile, not ready, or computed before they were added)."""
+    if profile is None or profile.status != "ready" or not isinstance(profile.profile, dict):
+        return None
+    pairs = profile.profile.get("pandas_dtypes")
+    if not isinstance(pairs, list):
+        return None
+    return [(str(name), str(dtype)) for name, dtype in pairs]
 
 
 def _changed_on_disk(v: DatasetVersion) -> bool:
@@ -93,6 +109,11 @@ class DatasetService:
         self.store = store
         self.root_dir = root_dir
         self.max_upload_bytes = max_upload_bytes
+        #: without a profile, previews of files up to this size read them whole in a thread
+        #: for their dtypes; larger ones wait for the profile (its worker process) instead
+        self.preview_read_whole_bytes = PREVIEW_READ_WHOLE_BYTES
+        #: seconds a preview waits for that profile before answering 503
+        self.preview_profile_wait = 30.0
         self._lock = asyncio.Lock()
 
     # ---- lookups ------------------------------------------------------------------
@@ -171,10 +192,12 @@ class DatasetService:
             d = await self._get(s, dataset_id, user)
         return (await self._dicts([d]))[0]
 
-    async def list(self, user: str, q: str | None = None, tag: str | None = None, project_id: str | None = None,
+    async def list(self, user: str, q: str | None = None, tag: str | Sequence[str] | None = None,
+                   project_id: str | None = None,
                    sort: str = "-updated", limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Datasets of ``user`` matching the filters and the total before paging. ``q``
-        matches name, description or tags case-insensitively; ``tag`` is exact;
+        matches name, description or tags case-insensitively; ``tag`` (one or several)
+        requires each of them exactly;
         ``project_id`` ``"none"`` selects datasets without a project. ``sort``: name,
         created, updated or size (current version), ``-`` for descending."""
         stmt = select(Dataset).where(Dataset.owner == user)
@@ -189,8 +212,9 @@ class DatasetService:
         order = _SORTS.get(sort, Dataset.updated_at.desc())
         async with self.db.session() as s:
             rows = list((await s.execute(stmt.order_by(order, Dataset.id))).scalars())
-        if tag:
-            rows = [d for d in rows if tag in (d.tags or [])]
+        tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
+        if tags:
+            rows = [d for d in rows if all(t in (d.tags or []) for t in tags)]
         if sort.lstrip("-") == "size":
             dicts = await self._dicts(rows)
             dicts.sort(key=lambda x: x["latest"]["size_bytes"], reverse=sort.startswith("-"))
@@ -240,6 +264,7 @@ class DatasetService:
         :class:`BadRequest` for a path outside the root, :class:`NotFound` when there is no
         file, :class:`~notebook_dag.errors.Unprocessable` when it is not a readable dataset."""
         api_path, full = api_to_os_path(self.root_dir, body.path)
+        self._check_not_hidden(api_path, full)
         name = check_name(body.name or posixpath.basename(api_path))
         await self.check_project(body.project_id, user)
         found = await asyncio.to_thread(detect_format, full, posixpath.basename(api_path), body.format)
@@ -253,6 +278,20 @@ class DatasetService:
                              full, api_path=api_path, original_name=posixpath.basename(api_path),
                              mtime=st.st_mtime, deduplicated=shared is not None)
         return await self._add_version(content, user)
+
+    def _check_not_hidden(self, api_path: str, full: str) -> None:
+        """Raise :class:`Forbidden` for a hidden file (one whose name, or a directory's on
+        its way from the root, starts with ``.``, or which the OS marks hidden), as
+        written or where a symlink leads, unless the contents manager allows hidden
+        files (``ContentsManager.allow_hidden``, false by default): what Jupyter's file
+        browser and contents API do not show cannot be registered either."""
+        cm = getattr(self.store, "contents_manager", None)
+        if getattr(cm, "allow_hidden", False):
+            return
+        written = os.path.join(os.path.abspath(self.root_dir), *api_path.split("/"))
+        if is_hidden(written, os.path.abspath(self.root_dir)) or is_hidden(full, os.path.realpath(self.root_dir)):
+            raise Forbidden(f"{api_path!r} is a hidden file or in a hidden directory, and this server does not "
+                            "allow access to hidden files (ContentsManager.allow_hidden)")
 
     async def _add_version(self, c: NewContent, user: str) -> tuple[dict[str, Any], bool]:
         created = version_created = False
@@ -361,12 +400,35 @@ class DatasetService:
         """Rows ``offset..offset+limit`` (:func:`~notebook_dag.datasets.formats.preview`), read
         in a thread with the row index stored with the profile (CSV/TSV/JSON lines seek
         instead of scanning). ``total_rows`` falls back to the profile's row count. An
-        object on object storage is read from the local read cache (downloaded once)."""
+        object on object storage is read from the local read cache (downloaded once).
+
+        Column dtypes are the whole file's: stored with the profile; without one, a
+        Parquet file's come from its metadata and a file up to
+        :attr:`preview_read_whole_bytes` is read whole in a thread. A larger one is read
+        by its quick profile in the worker process (started or, for a profile stored
+        without dtypes, recomputed), awaited up to :attr:`preview_profile_wait` seconds:
+        :class:`~notebook_dag.errors.Unavailable` (503, try again) when it takes longer.
+        A file whose profile failed (pandas cannot read it whole) shows its rows' dtypes."""
         d, v = await self._readable(dataset_id, user, version)
-        prof = await self.jobs.profile_row((v.sha256, v.format))
+        key = (v.sha256, v.format)
+        prof = await self.jobs.profile_row(key)
         ready = prof is not None and prof.status == "ready"
+        dtypes = _profile_dtypes(prof)
+        if dtypes is None and v.format != "parquet" and v.size_bytes > self.preview_read_whole_bytes:
+            if prof is not None and prof.status == "failed":
+                dtypes = []
+            else:
+                await self.jobs.ensure_profile(key, v.file_path, d.id, v.version, force=ready)
+                await self.jobs.wait_profile(key, self.preview_profile_wait)
+                prof = await self.jobs.profile_row(key)
+                ready = prof is not None and prof.status == "ready"
+                dtypes = _profile_dtypes(prof) if ready else [] if prof is not None and prof.status == "failed" else None
+                if dtypes is None:
+                    raise Unavailable(f"the column types of this {v.size_bytes}-byte file are still being read by its "
+                                      "profile; try again in a moment", retry_after=5)
         local = await asyncio.to_thread(self.files.local_copy, v.file_path, v.sha256)
-        out = await asyncio.to_thread(preview, local, v.format, offset, limit, prof.row_index if ready else None)
+        out = await asyncio.to_thread(preview, local, v.format, offset, limit, prof.row_index if ready else None,
+                                      dtypes)
         if out["total_rows"] is None and ready:
             out["total_rows"] = prof.profile["rows"]
             out["has_more"] = offset + limit < out["total_rows"]

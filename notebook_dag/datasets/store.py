@@ -83,14 +83,14 @@ def api_to_os_path(root_dir: str, api_path: str) -> tuple[str, str]:
     """Resolve a contents-manager path (``/``-separated, relative to the server root) to
     ``(normalised api path, absolute OS path)``.
 
-    Raises :class:`BadRequest` for an empty or absolute path, a NUL byte, or one that
-    leaves the root (``../x``, or a symlink pointing outside it), and :class:`NotFound`
-    when no regular file is there.
+    Raises :class:`BadRequest` for an empty or absolute path, a NUL byte or another
+    control character, or one that leaves the root (``../x``, or a symlink pointing
+    outside it), and :class:`NotFound` when no regular file is there.
     """
     if not isinstance(api_path, str) or not api_path.strip():
         raise BadRequest("path must be a non-empty string")
-    if "\x00" in api_path:
-        raise BadRequest("path must not contain NUL bytes")
+    if any(unicodedata.category(ch) == "Cc" for ch in api_path):
+        raise BadRequest("path must not contain NUL bytes or other control characters")
     raw = api_path.replace("\\", "/")
     if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
         raise BadRequest(f"path must be relative to the server root, got {api_path!r}")
