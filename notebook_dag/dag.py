@@ -249,6 +249,14 @@ def block_versions(
     # process-wide configuration shapes every cell's outputs, named or not: a warning
     # filter decides what any cell prints on stderr, display options how any DataFrame
     # or array is shown
+    for e in dag.hidden:  # the user said the target does not depend on what the edge carries
+        f = flags.get(e.target)
+        if f is not None:
+            for name in e.names:
+                if name in f and not f[name] & (W | M):
+                    f[name] &= ~R
+                    if not f[name]:
+                        del f[name]
     set_here = {n for f in flags.values() for n, bits in f.items() if n in GLOBAL_CONFIG and bits & W}
     for name in set_here:
         for f in flags.values():
