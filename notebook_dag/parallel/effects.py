@@ -12,6 +12,7 @@ from typing import Any
 import networkx as nx
 
 from ..inference import DependencyIndex
+from .config import CONFIG_LIBS
 
 #: Hidden-state tags of :mod:`notebook_dag.inference`: process state that names do not
 #: carry, so every block touching one runs in the project kernel, in notebook order.
@@ -29,13 +30,15 @@ class BlockEffects:
     ``needs``: names whose current value the block reads, mutates or deletes (with what
     the functions it calls read); ``products``: names it binds or mutates (the values
     a sequential run would leave changed); ``deletes``: names it ``del``\\ s; ``pin``:
-    why it must run in the project kernel, or None.
+    why it must run in the project kernel, or None; ``config``: the libraries whose
+    configuration it sets (it writes ``<config:LIB>``).
     """
 
     needs: frozenset[str]
     products: frozenset[str]
     deletes: frozenset[str]
     pin: str | None = None
+    config: frozenset[str] = frozenset()
 
 
 def _user_name(name: str) -> bool:
@@ -50,8 +53,10 @@ def block_effects(nb: Any, graph: nx.DiGraph) -> dict[str, BlockEffects]:
     A block is pinned to the project kernel when its analysis or an edge touching it
     names a hidden-state tag (``<random>``, ``<matplotlib>``...), a library
     configuration (``<config:LIB>``, which a worker would not have), when it cannot be
-    parsed (nothing is known about it) or uses ``import *`` (unknown names).
-    Kernel-provided names (builtins, ``display``...) are needs only when a cell binds them.
+    parsed (nothing is known about it) or uses ``import *`` (unknown names), and when
+    it sets library configuration (which must hold in the project kernel; its snapshot
+    is taken there, see :mod:`notebook_dag.parallel.config`). Kernel-provided names
+    (builtins, ``display``...) are needs only when a cell binds them.
     """
     code = [(c["id"], str(c.get("source", ""))) for c in nb.cells if c.get("cell_type") == "code"]
     index = DependencyIndex(code)
@@ -74,6 +79,11 @@ def block_effects(nb: Any, graph: nx.DiGraph) -> dict[str, BlockEffects]:
             products[cid].add(name)
         for cid in definers:
             products[cid].add(name)
+    config: dict[str, set[str]] = {cid: set() for cid, _ in code}
+    libs = {mod.partition(".")[0] for a in analyses.values() for _, mod in a.module_bindings} | set(CONFIG_LIBS)
+    for lib in libs:
+        for cid in index.definers(f"<config:{lib}>"):
+            config[cid].add(lib)
     widget_names = {n for a in analyses.values() for n, mod in a.module_bindings if mod.partition(".")[0] in WIDGET_MODULES}
     out: dict[str, BlockEffects] = {}
     for cid, _ in code:
@@ -82,7 +92,10 @@ def block_effects(nb: Any, graph: nx.DiGraph) -> dict[str, BlockEffects]:
         pin = _pin_reason(cid, a, graph)
         if pin is None and (a.reads | a.defines) & widget_names:
             pin = "it uses interactive widgets, which live in the kernel the frontend talks to"
-        out[cid] = BlockEffects(frozenset(needs[cid] | deletes), frozenset(products[cid] - deletes), deletes, pin)
+        if pin is None and config[cid]:
+            pin = "it sets library configuration " + ", ".join(f"<config:{lib}>" for lib in sorted(config[cid]))
+        out[cid] = BlockEffects(frozenset(needs[cid] | deletes), frozenset(products[cid] - deletes), deletes, pin,
+                                frozenset(config[cid]))
     return out
 
 

@@ -29,6 +29,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from ..engine import BlockResult, RunListener, RunOutcome, cell_result, utcnow
+from .config import BASELINE, ConfigReplay, add_config_waits, setter_blocks, take_snapshot
 from .effects import BlockEffects, block_effects, initial_needs, plan_ancestors
 from .kernels import KernelDied, KernelSlot, RequestError, RequestTimeout, WorkerPool, ready_client
 from .values import Values, Version
@@ -60,6 +61,8 @@ class RunStats:
     load_seconds: float = 0.0
     fallbacks: list[str] = field(default_factory=list)
     not_brought_back: list[str] = field(default_factory=list)
+    config_snapshots: int = 0  # library configuration snapshots taken / applied
+    config_applies: int = 0
 
 
 class ParallelEngine:
@@ -184,10 +187,15 @@ class ParallelEngine:
         self._state: dict[str, Any] | None = None
         self._state_version = 0
         self._state_applied: dict[str, int] = {}
+        self._config: ConfigReplay | None = None
         if self._workers_on():
             await self._read_state()
+            self._config = ConfigReplay(plan, setter_blocks({b: self.effects[b].config for b in plan}), project.key)
+            await self._snapshot_config(BASELINE)
         self._ancestors = plan_ancestors(self.graph, plan)
         await self._prelude(plan)
+        if self._config is not None:  # a block starts after the setter whose snapshot it needs
+            self._ancestors = add_config_waits(self._ancestors, self._config.needs)
         outcome = await self._schedule(plan, listener)
         if not project.died.is_set():
             problem = await self._bring_back()
@@ -196,15 +204,23 @@ class ParallelEngine:
         return outcome
 
     async def _read_state(self) -> None:
-        """Read the project kernel's process state (cwd, environment, ``sys.path``,
-        warning filters); workers take it over before their next block when it changed."""
+        """Read the project kernel's process state (cwd, environment, ``sys.path``);
+        workers take it over before their next block when it changed. Warning filters
+        travel with the library configuration (see :mod:`.config`) instead."""
         try:
             state = await self._project.call("process_state", timeout=self._handover_timeout())
         except (RequestError, RequestTimeout, KernelDied):
             return
+        state.pop("filters", None)
         if state != self._state:
             self._state = state
             self._state_version += 1
+
+    async def _snapshot_config(self, token: str) -> None:
+        """Snapshot the project kernel's library configuration as ``token``."""
+        path = os.path.join(self._tmp, f"{next(self._seq):05d}-config.pkl")
+        await take_snapshot(self._project, self._config, token, path, self._handover_timeout())
+        self.stats.config_snapshots += 1
 
     def _workers_on(self) -> bool:
         return self._degraded is None and self.max_parallel > 1 and bool(self.pool.workers)
@@ -247,6 +263,7 @@ class ParallelEngine:
                             pending.remove(b)
                             bad.add(b)
                             final[b] = "skipped"
+                            self._settle(b)
                             await listener.block_finished(b, BlockResult("skipped", error="an upstream block did not succeed"))
                     for b, slot, job in self._dispatch(pending, final):
                         pending.remove(b)
@@ -280,6 +297,7 @@ class ParallelEngine:
                     self.stats.blocks[r.kernel or "?"] = self.stats.blocks.get(r.kernel or "?", 0) + 1
                     await listener.block_finished(b, r)
                     final[b] = r.status
+                    self._settle(b)
                     if r.status == "succeeded":
                         continue
                     bad.add(b)
@@ -338,6 +356,8 @@ class ParallelEngine:
     def _pin(self, b: str, workers_on: bool) -> str | None:
         """Why ``b`` must run in the project kernel ("" when parallelism is off)."""
         pin = self._forced.get(b) or self.effects[b].pin or self._degraded
+        if pin is None and self._config is not None:
+            pin = self._config.problem(b)
         if pin is None and not workers_on:
             pin = "" if self.max_parallel <= 1 or not self.pool.size else "no worker kernel is available"
         return pin
@@ -369,15 +389,27 @@ class ParallelEngine:
         state = None
         if not project and self._state is not None and self._state_applied.get(slot.key) != self._state_version:
             state = self._state
+        config = self._config.to_apply(b, slot.key) if self._config is not None else None
         try:
-            if self._base is not None and (files or deletes or state or self._next_count.get(slot.key) != count):
-                res = await slot.call("load", files, deletes, count, state, timeout=self._handover_timeout())
+            if self._base is not None and (files or deletes or state or config or self._next_count.get(slot.key) != count):
+                if config is not None:
+                    self._config.applied(slot.key, None)  # unknown until the kernel says it worked
+                res = await slot.call("load", files, deletes, count, state, config and config[1],
+                                      timeout=self._handover_timeout())
                 self._next_count[slot.key] = count
                 if state is not None:
                     self._state_applied[slot.key] = self._state_version
                 self.stats.loads += bool(files)
                 self.stats.load_seconds += res["seconds"]
                 self.values.loaded(slot.key, files, deletes)
+                if config is not None:
+                    self.stats.config_applies += 1
+                    why = self._config.after_apply(slot.key, config[0], res.get("config_problems"))
+                    if why is not None and not project:
+                        why = f"the library configuration could not be applied on {slot.name} ({why})"
+                        return _Done(BlockResult("failed", kernel=slot.name), fallback=why)
+                    if why is not None:
+                        note = "; ".join(filter(None, [note, f"its library configuration could not be applied ({why})"]))
         except (RequestError, RequestTimeout) as e:
             if self._stop is not None or (isinstance(e, RequestError) and e.ename == "KeyboardInterrupt"):
                 return _Done(BlockResult("cancelled", error=self._stop or "cancelled by the user", kernel=slot.name, note=note))
@@ -394,6 +426,11 @@ class ParallelEngine:
         if project and self._state is not None and trouble is None:
             if self.effects[b].pin or _PROCESS_STATE.search(str(self.nb.cells[self.index[b]].get("source", ""))):
                 await self._read_state()
+        if project and self._config is not None and b in self._config.setters:
+            if trouble is None:
+                await self._snapshot_config(b)
+            else:  # interrupted or dead: what it set is unknown (settle() stands in the previous snapshot)
+                self._config.applied(slot.key, None)
         if trouble == "died" and not project:
             return await self._worker_died(slot, result)
         if result.execution_count is not None:
@@ -404,6 +441,10 @@ class ParallelEngine:
         if result.status != "succeeded":
             return _Done(result)
         return await self._after(b, slot, result, deletes)
+
+    def _settle(self, b: str) -> None:
+        if self._config is not None:
+            self._config.settle(b)
 
     async def _execute(self, b: str, slot: KernelSlot, note: str | None) -> tuple[BlockResult, str | None]:
         """Execute cell ``b`` on ``slot`` with nbclient; returns the result and
@@ -527,10 +568,14 @@ class ParallelEngine:
         files, deletes, self.stats.not_brought_back = self.values.missing_from(project.key)
         used = [c - 1 for k, c in self._next_count.items()]
         count = max([self._base - 1, *used]) + 1
+        # the project kernel ends with the configuration of the plan's last setter
+        config = self._config.to_apply(None, project.key) if self._config is not None else None
         try:
-            res = await project.call("load", sorted([f, ns] for f, ns in files.items()), deletes, count)
+            res = await project.call("load", sorted([f, ns] for f, ns in files.items()), deletes, count, None,
+                                     config and config[1])
         except (RequestError, RequestTimeout, KernelDied) as e:
             return f"the values computed on worker kernels could not be brought back to the project kernel: {e}"
+        self.stats.config_applies += config is not None
         self.stats.load_seconds += res["seconds"]
         self.stats.loads += bool(files)
         if self.stats.not_brought_back:

@@ -245,35 +245,25 @@ def _function_setstate(obj, state):
 _PER_PROCESS = ("JPY_",)
 
 
-def process_state():
-    """``LAST``: the process state a worker must share with this kernel: ``cwd``,
-    ``env``, ``path`` (``sys.path``) and ``filters`` (``warnings.filters`` as
-    ``[action, message, category module, category name, module, lineno]``)."""
+def _get_filters():
+    """``warnings.filters`` as ``[action, message, category module, category name,
+    module, lineno]`` lists (JSON-able, and unpickled without importing anything)."""
     import warnings
 
-    filters = []
+    out = []
     for action, msg, cat, mod, lineno in warnings.filters:
-        filters.append([action, getattr(msg, "pattern", msg), cat.__module__, cat.__qualname__, getattr(mod, "pattern", mod), lineno])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_PER_PROCESS)}
-    _done(cwd=os.getcwd(), env=env, path=list(sys.path), filters=filters)
+        out.append([action, getattr(msg, "pattern", msg), cat.__module__, cat.__qualname__, getattr(mod, "pattern", mod), lineno])
+    return out
 
 
-def _apply_state(state):
+def _set_filters(state_filters):
+    """Make ``warnings.filters`` equal to ``state_filters`` (see :func:`_get_filters`);
+    filters of warning classes this kernel cannot import are left out."""
     import importlib
     import warnings
 
-    if os.getcwd() != state["cwd"]:
-        os.chdir(state["cwd"])
-    env = state["env"]
-    for k in list(os.environ):
-        if k not in env and not k.startswith(_PER_PROCESS):
-            del os.environ[k]
-    for k, v in env.items():
-        if os.environ.get(k) != v:
-            os.environ[k] = v
-    sys.path[:] = state["path"]
     filters = []
-    for action, msg, cat_mod, cat_name, mod, lineno in state["filters"]:
+    for action, msg, cat_mod, cat_name, mod, lineno in state_filters:
         try:
             cat = importlib.import_module(cat_mod)
             for part in cat_name.split("."):
@@ -286,11 +276,209 @@ def _apply_state(state):
         warnings.filterwarnings(action, msg or "", cat, mod or "", lineno)
 
 
-def load(files, delete=(), count=None, state=None):
+def process_state():
+    """``LAST``: the process state a worker must share with this kernel: ``cwd``,
+    ``env``, ``path`` (``sys.path``) and ``filters`` (``warnings.filters`` as
+    ``[action, message, category module, category name, module, lineno]``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_PER_PROCESS)}
+    _done(cwd=os.getcwd(), env=env, path=list(sys.path), filters=_get_filters())
+
+
+def _apply_state(state):
+    if os.getcwd() != state["cwd"]:
+        os.chdir(state["cwd"])
+    env = state["env"]
+    for k in list(os.environ):
+        if k not in env and not k.startswith(_PER_PROCESS):
+            del os.environ[k]
+    for k, v in env.items():
+        if os.environ.get(k) != v:
+            os.environ[k] = v
+    sys.path[:] = state["path"]
+    if "filters" in state:  # else library configuration snapshots carry them
+        _set_filters(state["filters"])
+
+
+# -- library configuration -------------------------------------------------------------
+# A snapshot is ``{"libs": {lib: config}, "nondefault": [lib, ...], "filters": [...]}``
+# for the libraries of CONFIG_LIBS that this kernel has imported (none is imported to
+# take it). Each library has a getter, a setter and its import-time defaults.
+
+#: numpy's documented defaults (``np.set_printoptions`` / ``np.seterr``).
+_NUMPY_PRINT = {"edgeitems": 3, "threshold": 1000, "floatmode": "maxprec", "precision": 8, "suppress": False,
+                "linewidth": 75, "nanstr": "nan", "infstr": "inf", "sign": "-", "formatter": None, "legacy": False,
+                "override_repr": None}
+_NUMPY_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+
+def _pandas_registered():
+    cf = sys.modules["pandas._config.config"]
+    deprecated = getattr(cf, "_deprecated_options", {})
+    return {k: o for k, o in cf._registered_options.items() if k not in deprecated}
+
+
+def _pandas_get(pd):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {k: pd.get_option(k) for k in _pandas_registered()}
+
+
+def _pandas_defaults(pd):
+    return {k: o.defval for k, o in _pandas_registered().items()}
+
+
+def _pandas_set(pd, config):
+    import warnings
+
+    known = _pandas_registered()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k, v in config.items():
+            if k in known and not _same(pd.get_option(k), v):
+                pd.set_option(k, v)
+
+
+def _numpy_get(np):
+    return {"print": np.get_printoptions(), "err": np.geterr()}
+
+
+def _numpy_defaults(np):
+    current = np.get_printoptions()
+    return {"print": {k: _NUMPY_PRINT.get(k) for k in current}, "err": dict(_NUMPY_ERR)}
+
+
+def _numpy_set(np, config):
+    opts = {k: v for k, v in config["print"].items() if v is not None or k == "formatter"}
+    np.set_printoptions(**opts)
+    np.seterr(**config["err"])
+
+
+def _sklearn_get(sklearn):
+    return dict(sklearn.get_config())
+
+
+def _sklearn_defaults(sklearn):
+    # set_config changes a thread-local copy; the module-level dict keeps the import-time values
+    return dict(sys.modules["sklearn._config"]._global_config)
+
+
+def _sklearn_set(sklearn, config):
+    import inspect
+
+    current = sklearn.get_config()
+    params = inspect.signature(sklearn.set_config).parameters
+    changed = {k: v for k, v in config.items() if k in params and not _same(current.get(k), v)}
+    if changed:
+        sklearn.set_config(**changed)
+
+
+def _same(a, b):
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - values that do not compare: set again
+        return False
+
+
+#: library -> (get, set, defaults); each takes the module (and the config to set).
+CONFIG_LIBS = {
+    "pandas": (_pandas_get, _pandas_set, _pandas_defaults),
+    "numpy": (_numpy_get, _numpy_set, _numpy_defaults),
+    "sklearn": (_sklearn_get, _sklearn_set, _sklearn_defaults),
+}
+
+
+def _imported(lib):
+    mod = sys.modules.get(lib)
+    # a module still being imported (another thread, or a failed import) does not count
+    spec = getattr(mod, "__spec__", None)
+    return mod if mod is not None and not getattr(spec, "_initializing", False) else None
+
+
+def config_snapshot(path):
+    """Write the configuration of the libraries this kernel has imported (pandas:
+    every registered option; numpy: print options and floating-point error handling;
+    sklearn: ``get_config()``; warning filters) to ``path`` (cloudpickle, so callables
+    such as ``display.float_format`` travel). ``LAST``: ``{"libs", "nondefault",
+    "problems", "bytes"}``; ``problems`` lists what could not be read or pickled
+    (then nothing is written)."""
+    snap = {"libs": {}, "nondefault": [], "filters": _get_filters()}
+    problems = []
+    for lib, (get, _, defaults) in CONFIG_LIBS.items():
+        mod = _imported(lib)
+        if mod is None:
+            continue
+        try:
+            config = get(mod)
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"{lib}: {type(e).__name__}: {e}"[:300])
+            continue
+        snap["libs"][lib] = config
+        try:
+            default = defaults(mod)
+        except Exception:  # noqa: BLE001 - unknown defaults: assume changed
+            default = None
+        if not _same(config, default):
+            snap["nondefault"].append(lib)
+    if not problems:
+        try:
+            _dump(snap, path)
+        except Exception as e:  # noqa: BLE001 - e.g. an option holding an unpicklable object
+            problems.append(_unpicklable(snap) or f"{type(e).__name__}: {e}"[:300])
+    size = os.path.getsize(path) if not problems else 0
+    _done(libs=sorted(snap["libs"]), nondefault=snap["nondefault"], problems=problems, bytes=size)
+
+
+def _unpicklable(snap):
+    for lib, config in snap["libs"].items():
+        for k, v in (config.items() if isinstance(config, dict) else ()):
+            try:
+                cloudpickle.dump(v, _Null(), protocol=PROTOCOL)
+            except Exception as e:  # noqa: BLE001
+                return f"{lib} {k}: {type(e).__name__}: {e}"[:300]
+    return None
+
+
+def _apply_config(path):
+    """Take over the snapshot in ``path`` (see :func:`config_snapshot`): libraries it
+    covers get its values, imported libraries it does not cover get their defaults,
+    and a library it configured away from its defaults is imported first if this kernel
+    has not imported it (so a later import cannot bring back the defaults). Returns the
+    problems (empty when everything was set)."""
+    import importlib
+
+    try:
+        with open(path, "rb") as f:
+            snap = _Unpickler(f).load()
+    except Exception as e:  # noqa: BLE001 - e.g. a formatter that cannot be rebuilt in this kernel
+        return [f"{type(e).__name__}: {e}"[:300]]
+    problems = []
+    for lib, (_, set_, defaults) in CONFIG_LIBS.items():
+        mod = _imported(lib)
+        try:
+            if mod is None:
+                if lib not in snap["nondefault"]:
+                    continue
+                mod = importlib.import_module(lib)
+            config = snap["libs"].get(lib)
+            set_(mod, defaults(mod) if config is None else config)
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"{lib}: {type(e).__name__}: {e}"[:300])
+    try:
+        _set_filters(snap["filters"])
+    except Exception as e:  # noqa: BLE001
+        problems.append(f"warnings: {type(e).__name__}: {e}"[:300])
+    return problems
+
+
+def load(files, delete=(), count=None, state=None, config=None):
     """Assign the values named in ``files`` (``[[path, [name, ...]], ...]``, loaded in
     order) in the user namespace, remove the names in ``delete``, set the next
-    execution count to ``count`` and take over the process ``state`` of another kernel
-    (see :func:`process_state`), each when given. ``LAST``: ``{"seconds"}``."""
+    execution count to ``count``, take over the process ``state`` of another kernel
+    (see :func:`process_state`) and then the library configuration snapshot in the file
+    ``config`` (see :func:`config_snapshot`; after the values, whose unpickling may
+    import a library), each when given. ``LAST``: ``{"seconds", "config_problems"}``."""
     t0 = time.perf_counter()
     if state is not None:
         _apply_state(state)
@@ -305,9 +493,10 @@ def load(files, delete=(), count=None, state=None):
                 ns.pop(n, None)
     for n in delete:
         ns.pop(n, None)
+    problems = _apply_config(config) if config else []
     if count is not None:
         _shell().execution_count = count
-    _done(seconds=time.perf_counter() - t0)
+    _done(seconds=time.perf_counter() - t0, config_problems=problems)
 
 
 def reset():
