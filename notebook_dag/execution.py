@@ -390,6 +390,9 @@ class RunService:
             code.append(f"[globals().pop(_n, None) for _n in {plan.cleanup!r}]")
         if "<matplotlib>" in plan.reset:
             code.append(CLOSE_FIGURES)
+        libs = [t[len("<config:"):-1] for t in plan.reset if t.startswith("<config:")]
+        if libs:
+            code.append(f"from notebook_dag.parallel.kernel_side import reset_config as _nbdag_r\n_nbdag_r({libs!r})\ndel _nbdag_r")
         changed = sorted(n[len("<module:"):-1] for n, h in v.world.items()
                          if n.startswith("<module:") and state.world_seen.get(n, h) != h)
         if changed:
@@ -399,6 +402,13 @@ class RunService:
             job.max_parallel = 1  # worker kernels would keep the old module
         if code and await self.kernels.execute_silently(kid, "\n".join(code)):
             state.forget_names([*plan.cleanup, *plan.reset])
+        elif libs and own:  # the configuration could not be reset: a fresh process has it
+            self.log.info("notebook_dag: restarting kernel %s: resetting %s failed", kid, ", ".join(libs))
+            await self.kernels.restart(kid)
+            state = self.states.of(kid)
+            plan = plan_run(v, state, v.order, complete=True, label=label)
+            notes = {b: f"the kernel was restarted first: the configuration of {', '.join(libs)} could not be reset"
+                     for b in plan.blocks[:1]}
         return plan.blocks, v, notes
 
     @staticmethod

@@ -61,14 +61,18 @@ class Plan:
     restart: str | None = None
     cleanup: list[str] = field(default_factory=list)
     reset: list[str] = field(default_factory=list)
+    #: resettable names a block of the plan must read at their initial version
+    initial_needed: set[str] = field(default_factory=set)
 
 
-#: Hidden state a run can bring back to a fresh process's (``INITIAL``) when it
-#: re-executes blocks touching it: pyplot's figures (``plt.close("all")``). Re-run
-#: figures then open on an empty registry, as in a fresh run, instead of adding to the
-#: figures the previous run left open (which changes ``plt.gcf()`` and raises
-#: matplotlib's "More than 20 figures" warning where a fresh run does not).
-RESETTABLE = ("<matplotlib>",)
+#: Hidden state a run can bring back to a fresh process's (``INITIAL``): pyplot's
+#: figures (``plt.close("all")``), reset whenever the plan re-executes blocks touching
+#: them, so re-run figures open on an empty registry as in a fresh run instead of adding
+#: to those the previous run left open (which changes ``plt.gcf()`` and raises
+#: matplotlib's "More than 20 figures" warning where a fresh run does not); and the
+#: configuration of pandas, numpy and sklearn (their import-time defaults), reset when a
+#: block must read it as it was before any cell set it.
+RESETTABLE = ("<matplotlib>", "<config:pandas>", "<config:numpy>", "<config:sklearn>")
 
 
 def _shown(name: str) -> str:
@@ -96,8 +100,8 @@ def plan_run(
     """
     targets, force = list(targets), list(force)
     plan = _plan(v, kernel, targets, force, complete, label)
-    reset = [t for t in RESETTABLE if kernel.holds(t, v) != INITIAL
-             and any(v.flags[b].get(t, 0) & (W | M | TAG) for b in plan.blocks)]
+    reset = [t for t in RESETTABLE if kernel.holds(t, v) != INITIAL and (
+        t in plan.initial_needed or (is_tag(t) and any(v.flags[b].get(t, 0) & (W | M | TAG) for b in plan.blocks)))]
     if reset and plan.restart is None:
         plan = _plan(v, kernel.with_names(dict.fromkeys(reset, INITIAL)), targets, force, complete, label)
         plan.reset = reset
@@ -113,6 +117,7 @@ def _plan(v: Versions, kernel: KernelState, targets: list[str], force: list[str]
     queue: list[str] = []
     first: dict[str, int] = {}  # name -> index into writers[name] of its first writer in S
     restart: list[str] = []
+    initial_needed: set[str] = set()
 
     def add(b: str, why: str | None = None) -> None:
         if b in in_s:
@@ -154,7 +159,10 @@ def _plan(v: Versions, kernel: KernelState, targets: list[str], force: list[str]
             if j < 0:  # a fresh run gives b the name's initial (or world) version
                 want = v.world.get(name, INITIAL)
                 if kernel.holds(name, v) != want and not is_tag(name):
-                    restart.append(f"{label(b)} reads {_shown(name)} as it was before any cell set it")
+                    if name in RESETTABLE:
+                        initial_needed.add(name)
+                    else:
+                        restart.append(f"{label(b)} reads {_shown(name)} as it was before any cell set it")
                 continue
             if first.get(name, len(writers[name])) <= j:
                 continue  # its reaching writer is re-executed before it
@@ -182,7 +190,7 @@ def _plan(v: Versions, kernel: KernelState, targets: list[str], force: list[str]
                     restart.append(f"{_shown(name)} was set by a cell that is no longer in the notebook")
     if restart:
         return Plan(list(order), {}, restart[0], [])
-    return Plan([b for b in order if b in in_s], notes, None, cleanup)
+    return Plan([b for b in order if b in in_s], notes, None, cleanup, initial_needed=initial_needed)
 
 
 def later_changes(v: Versions, kernel: KernelState) -> dict[str, list[str]]:

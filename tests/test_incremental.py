@@ -75,7 +75,7 @@ async def test_seeded_rng_draws_are_those_of_a_fresh_run(api, jp_root_dir):
     assert stdout_of(run["c2"]) == stdout_of(first["c2"]) and stdout_of(run["c3"]) == stdout_of(first["c3"])
 
 
-async def test_configuration_set_later_restarts_the_project_kernel(api, jp_root_dir):
+async def test_configuration_set_later_is_reset_or_the_project_kernel_restarts(api, jp_root_dir):
     write_notebook(jp_root_dir, "cfg.ipynb", [
         "import numpy as np",
         "x = np.array([1.123456789])\nprint(x)",
@@ -89,8 +89,23 @@ async def test_configuration_set_later_restarts_the_project_kernel(api, jp_root_
     run = await api.run(p["id"], mode="stale")
     by = blocks_by_id(run)
     assert stdout_of(by["c1"]) == "[1.12345679]\n", "c1 printed with the precision a later cell set"
-    assert "restarted" in by["c0"]["note"] and "<config:numpy>" in by["c0"]["note"]
+    assert executed(run) == ["c1", "c2", "c3"], "numpy's defaults are restored in place, no restart"
     assert set((await states(api, p["id"])).values()) == {"up_to_date"}
+
+    # a warning filter set later cannot be undone in place: the project kernel restarts
+    write_notebook(jp_root_dir, "warn.ipynb", [
+        "import warnings",
+        "warnings.warn('careful')",
+        "warnings.simplefilter('ignore')",
+        "print('end')",
+    ])
+    w = await api.project("warn.ipynb")
+    await api.run(w["id"])
+    await edit(api, w["id"], "c1", "warnings.warn('careful!')")
+    by = blocks_by_id(await api.run(w["id"], mode="stale"))
+    assert "careful!" in by["c1"]["outputs"][0]["text"], "the warning is shown, as in a fresh run"
+    assert "restarted" in by["c0"]["note"] and "<config:warnings>" in by["c0"]["note"]
+    assert set((await states(api, w["id"])).values()) == {"up_to_date"}
 
 
 async def test_a_new_dataset_version_makes_exactly_its_readers_stale(api, jp_root_dir):

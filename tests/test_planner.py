@@ -106,7 +106,7 @@ def test_seeded_rng_reruns_from_the_seed():
     assert plan.blocks == ["c0", "c1", "c2", "c3", "c4"]
 
 
-def test_a_configuration_set_later_cannot_be_undone_so_the_kernel_restarts():
+def test_a_display_option_set_later_is_reset_to_its_default_first():
     nb = notebook(
         "import pandas as pd",
         "df = pd.DataFrame({'a': [1.123456789]})\ndf",
@@ -116,7 +116,16 @@ def test_a_configuration_set_later_cannot_be_undone_so_the_kernel_restarts():
     k = run_all(nb)
     edit(nb, 1, "df = pd.DataFrame({'a': [2.123456789]})\ndf")
     plan, v = stale_plan(nb, k)
-    assert plan.restart and "<config:pandas>" in plan.restart
+    assert plan.restart is None and plan.reset == ["<config:pandas>"]
+    assert plan.blocks == ["c1", "c2", "c3"], "the setter runs again after the re-run reader"
+
+
+def test_a_warning_filter_set_later_cannot_be_undone_so_the_kernel_restarts():
+    nb = notebook("import warnings", "warnings.warn('careful')", "warnings.simplefilter('ignore')", "x = 1")
+    k = run_all(nb)
+    edit(nb, 1, "warnings.warn('careful!')")
+    plan, v = stale_plan(nb, k)
+    assert plan.restart and "<config:warnings>" in plan.restart
     assert plan.blocks == v.order
 
 

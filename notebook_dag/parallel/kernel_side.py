@@ -396,6 +396,17 @@ def _imported(lib):
     return mod if mod is not None and not getattr(spec, "_initializing", False) else None
 
 
+def reset_config(libs):
+    """Give the libraries ``libs`` (names of :data:`CONFIG_LIBS`) that this kernel has
+    imported their import-time configuration again, as a fresh process has it. Raises
+    what a library's setter raises."""
+    for lib in libs:
+        mod = _imported(lib)
+        if mod is not None:
+            _, set_, defaults = CONFIG_LIBS[lib]
+            set_(mod, defaults(mod))
+
+
 def config_snapshot(path):
     """Write the configuration of the libraries this kernel has imported (pandas:
     every registered option; numpy: print options and floating-point error handling;
