@@ -9,7 +9,6 @@ runs. Kernels come from the server's kernel manager, so a server started with
 from __future__ import annotations
 
 import asyncio
-import os
 import contextlib
 import logging
 import posixpath
@@ -21,7 +20,7 @@ import networkx as nx
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from .dag import BuiltDag, DagService, block_versions, plan_blocks
+from .dag import BuiltDag, DagService, plan_blocks
 from .engine import BlockResult, Engine, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
@@ -29,22 +28,12 @@ from .gateway import is_remote
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
 from .project_kernels import ProjectKernels
-from .inputs import local_inputs
 from .planner import later_changes, plan_run
+from .run_planning import gather_versions, labeller, preparation, sync_rows
 from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
 
 ACTIVE_RUN_STATUSES = ("queued", "running")
-#: Run before a run's first block, silently: warnings the previous run showed are shown
-#: again (Python shows a warning once per code location; a fresh run shows it the first
-#: time), by invalidating every module's ``__warningregistry__``.
-PREPARE = ("import warnings as _nbdag_w\n"
-           "getattr(_nbdag_w, '_filters_mutated', getattr(_nbdag_w, '_filters_mutated_lock_held', lambda: None))()\n"
-           "del _nbdag_w")
-#: pyplot's figures back to a fresh process's: none open (see ``planner.RESETTABLE``)
-CLOSE_FIGURES = ("import sys as _nbdag_sys\n"
-                 "_nbdag_sys.modules['matplotlib.pyplot'].close('all') if 'matplotlib.pyplot' in _nbdag_sys.modules else None\n"
-                 "del _nbdag_sys")
 
 
 def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
@@ -335,18 +324,8 @@ class RunService:
         """Value fingerprints of the DAG's code blocks with their inputs outside the code
         (files and local modules beside the notebook, and what :attr:`input_sources`
         add), computed off the event loop."""
-        extra, world = await asyncio.to_thread(
-            local_inputs, self.notebook_dir(project.notebook_path), dag.effects, dag.imports)
-        for source in self.input_sources:
-            try:
-                more_reads, more_world = await source(project, dag, user)
-            except Exception as e:  # noqa: BLE001 - an input source must not break runs or the view
-                self.log.warning("notebook_dag: input source %r failed: %s", source, e)
-                continue
-            for b, names in more_reads.items():
-                extra.setdefault(b, set()).update(names)
-            world.update(more_world)
-        return await asyncio.to_thread(block_versions, dag, extra, world)
+        return await gather_versions(project, dag, user, self.notebook_dir(project.notebook_path),
+                                     self.input_sources, self.log)
 
     def block_states(self, project: Project, v: Versions, ever_run: set[str],
                      kernel_id: str | None = None) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -368,7 +347,7 @@ class RunService:
         state = self.states.of(kid)
         if job.mode == "block":
             return job.plan, v, {}
-        label = self._labeller(job.dag)
+        label = labeller(job.dag)
         complete = job.mode in ("all", "stale")
         targets = v.order if complete else job.plan
         force = job.plan if not job.skip_fresh else job.must_run
@@ -385,22 +364,10 @@ class RunService:
             else:
                 notes = {b: f"may differ from a fresh run: {plan.restart}; restart the kernel for an exact run"
                          for b in plan.blocks}
-        code = [PREPARE] if plan.blocks and not os.environ.get("NBDAG_NO_PREPARE") else []
-        if plan.cleanup:
-            code.append(f"[globals().pop(_n, None) for _n in {plan.cleanup!r}]")
-        if "<matplotlib>" in plan.reset:
-            code.append(CLOSE_FIGURES)
-        libs = [t[len("<config:"):-1] for t in plan.reset if t.startswith("<config:")]
-        if libs:
-            code.append(f"from notebook_dag.parallel.kernel_side import reset_config as _nbdag_r\n_nbdag_r({libs!r})\ndel _nbdag_r")
-        changed = sorted(n[len("<module:"):-1] for n, h in v.world.items()
-                         if n.startswith("<module:") and state.world_seen.get(n, h) != h)
-        if changed:
-            code.append("import sys as _nbdag_sys\n"
-                        f"[_nbdag_sys.modules.pop(_k) for _k in list(_nbdag_sys.modules) if _k.split('.')[0] in {changed!r}]\n"
-                        "del _nbdag_sys")
+        code, libs, modules_changed = preparation(plan, v, state)
+        if modules_changed:
             job.max_parallel = 1  # worker kernels would keep the old module
-        if code and await self.kernels.execute_silently(kid, "\n".join(code)):
+        if code and await self.kernels.execute_silently(kid, code):
             state.forget_names([*plan.cleanup, *plan.reset])
         elif libs and own:  # the configuration could not be reset: a fresh process has it
             self.log.info("notebook_dag: restarting kernel %s: resetting %s failed", kid, ", ".join(libs))
@@ -410,32 +377,6 @@ class RunService:
             notes = {b: f"the kernel was restarted first: the configuration of {', '.join(libs)} could not be reset"
                      for b in plan.blocks[:1]}
         return plan.blocks, v, notes
-
-    @staticmethod
-    def _labeller(dag: BuiltDag) -> Callable[[str], str]:
-        numbers = {b: i + 1 for i, b in enumerate(c["id"] for c in dag.nb.cells)}
-        return lambda b: f"cell {numbers.get(b, '?')}"
-
-    async def _sync_rows(self, run_id: str, queued: list[str], plan: list[str], order: list[str]) -> list[str]:
-        """Make the run's block rows the queued blocks plus those the planner added, in
-        run order; returns the queued blocks that will not execute (up to date)."""
-        added = [b for b in plan if b not in set(queued)]
-        if added:
-            pos = {b: i for i, b in enumerate(order)}
-            rows = sorted({*queued, *added}, key=lambda b: pos.get(b, len(pos)))
-            async with self.db.session() as s:
-                await s.execute(insert(RunBlock.__table__), [
-                    {"run_id": run_id, "block_id": b, "seq": len(queued) + i, "status": "queued", "source": "", "outputs": []}
-                    for i, b in enumerate(added)
-                ])
-                table = RunBlock.__table__
-                await s.execute(
-                    update(table).where(table.c.run_id == run_id, table.c.block_id == bindparam("_block"))
-                    .values(seq=bindparam("_seq")),
-                    [{"_block": b, "_seq": i} for i, b in enumerate(rows)],
-                )
-        chosen = set(plan)
-        return [b for b in queued if b not in chosen]
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project
@@ -453,7 +394,8 @@ class RunService:
                 if job.kernel_id is not None:
                     self.kernels.watch(kid)
                 plan, v, notes = await self._plan(job, kid, own)
-                await self._mark_up_to_date(run_id, project.id, await self._sync_rows(run_id, job.plan, plan, v.order), v)
+                fresh = await sync_rows(self.db, run_id, job.plan, plan, v.order, job.dag.cells)
+                await self._mark_up_to_date(run_id, project.id, fresh, v)
                 async with self.db.session() as s:
                     await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
                 self.events.emit(run_id, project.id, "running")
