@@ -5,20 +5,10 @@ as a run would record it; tests/test_incremental.py runs the same cases on real 
 
 from __future__ import annotations
 
-import nbformat
-
 from notebook_dag.dag import block_versions, build_dag
 from notebook_dag.planner import later_changes, plan_run
 from notebook_dag.staleness import KernelState
-
-
-def notebook(*sources: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    for i, src in enumerate(sources):
-        cell = nbformat.v4.new_code_cell(src)
-        cell["id"] = f"c{i}"
-        nb.cells.append(cell)
-    return nb
+from test_parallel import notebook  # cells c0, c1, ... with these sources
 
 
 def versions_of(nb, world=None, extra=None):
