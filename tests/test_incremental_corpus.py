@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from corpus import CORPUS, compare_module, items
 from test_corpus import _assert_same, _with_outputs
@@ -100,21 +101,30 @@ async def test_stale_runs_after_edits_match_top_to_bottom(item, max_parallel, ap
 
 
 def _bump_constant(source: str) -> str | None:
-    """The source with its first top-level ``NAME = <int>`` assignment's value plus one."""
+    """The source with its first integer constant above 1 that is assigned to a name at
+    top level (``n_samples = 1000``) or passed as a keyword argument
+    (``n_estimators=100``) plus one; None when it has none."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return None
+    found = []
+    for node in ast.walk(tree):
+        value = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+        elif isinstance(node, ast.keyword) and node.arg:
+            value = node.value
+        if (isinstance(value, ast.Constant) and type(value.value) is int and value.value > 1
+                and value.lineno == value.end_lineno):
+            found.append(value)
+    if not found:
+        return None
+    node = min(found, key=lambda n: (n.lineno, n.col_offset))
     lines = source.splitlines()
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and isinstance(node.value, ast.Constant) and type(node.value.value) is int
-                and node.lineno == node.end_lineno and node.value.value > 1):
-            line = lines[node.lineno - 1]
-            start, end = node.value.col_offset, node.value.end_col_offset
-            lines[node.lineno - 1] = line[:start] + str(node.value.value + 1) + line[end:]
-            return "\n".join(lines)
-    return None
+    line = lines[node.lineno - 1]
+    lines[node.lineno - 1] = line[:node.col_offset] + str(node.value + 1) + line[node.end_col_offset:]
+    return "\n".join(lines)
 
 
 #: a fresh reference run of each edited notebook is needed: the quicker notebooks only
@@ -139,7 +149,6 @@ async def test_a_changed_constant_matches_a_fresh_run_of_the_edited_notebook(ite
     latest_outputs(latest, first)
     await api.ok("PATCH", f"projects/{p['id']}/blocks/{cid}", {"source": new})
     run = await api.run(p["id"], mode="stale", timeout=timeout)
-    assert run["status"] == "succeeded", run["reason"]
     latest_outputs(latest, run)
 
     edited = nbformat.read(path, as_version=4)
@@ -147,10 +156,15 @@ async def test_a_changed_constant_matches_a_fresh_run_of_the_edited_notebook(ite
     work.mkdir()
     reference = json.loads(json.dumps(edited))
     fresh = nbformat.from_dict(reference)
-    await NotebookClient(fresh, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}).async_execute()
+    try:
+        await NotebookClient(fresh, timeout=600, kernel_name="python3",
+                             resources={"metadata": {"path": str(work)}}).async_execute()
+    except CellExecutionError as e:  # the edit broke the notebook itself: nothing to compare
+        pytest.skip(f"the edited notebook fails top to bottom: {e.ename}")
     compare = compare_module()
     candidate = _with_outputs(edited, latest)
     diffs = compare.compare(json.loads(json.dumps(fresh)), candidate, set(item.get("unstable_output_cells", [])), False)
     detail = "\n".join(f"cell {i} ({c}):\n  fresh: {str(a)[:300]}\n  stale run: {str(b)[:300]}" for i, c, a, b in diffs)
     assert not diffs, f"after changing a constant in {cid}, {len(diffs)} cells differ from a fresh run:\n{detail}"
+    assert run["status"] == "succeeded", run["reason"]
     await api.ok("DELETE", f"projects/{p['id']}", expect=204)
