@@ -9,7 +9,8 @@ Wire formats spoken (enough for ``langchain_openai.ChatOpenAI``,
 - Ollama: ``POST {tag}/api/chat`` (NDJSON lines when ``stream`` is true, else one JSON
   object; token counts in ``prompt_eval_count``/``eval_count``), ``GET {tag}/api/tags``.
 - Gemini REST: ``POST {tag}/v1beta/models/{model}:generateContent`` and
-  ``:streamGenerateContent?alt=sse``, ``GET {tag}/v1beta/models``.
+  ``:streamGenerateContent?alt=sse``, ``GET {tag}/v1beta/models`` (and the same under
+  ``/v1``, which newer google-genai clients call).
 
 ``tag`` is a free first path segment, so several providers of one kind can point at
 the stub and be scripted apart (``base_url=f"{stub.url}/a/v1"``). Each tag has a queue
@@ -151,6 +152,8 @@ class OpenAIChat(_Base):
 
 class OpenAIModels(_Base):
     async def get(self, tag: str) -> None:
+        if self.request.headers.get("x-goog-api-key") or self.get_query_argument("pageSize", None):
+            return await GeminiModels.get(self, tag)  # google-genai 3 lists models under /v1 too
         self.record(tag)
         reply = await self.reply_for(tag)
         if reply.status != 200:
@@ -271,8 +274,10 @@ class StubLLM:
             (rf"{tag}/v1/models", OpenAIModels, s),
             (rf"{tag}/api/chat", OllamaChat, s),
             (rf"{tag}/api/tags", OllamaTags, s),
-            (rf"{tag}/v1beta/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)", GeminiModel, s),
-            (rf"{tag}/v1beta/models", GeminiModels, s),
+            # google-genai calls /v1beta up to 1.x and /v1 since (langchain-google-genai 4)
+            (rf"{tag}/v1(?:beta)?/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)",
+             GeminiModel, s),
+            (rf"{tag}/v1(?:beta)?/models", GeminiModels, s),
         ])
 
     def start(self) -> StubLLM:

@@ -179,7 +179,9 @@ async def test_providers_and_health(api, stub):
     assert by["local"]["ok"] is False and "unavailable" in by["local"]["error"]
     assert all(isinstance(h["latency_ms"], int) and h["latency_ms"] >= 0 for h in health["providers"])
     paths = sorted(r.path for r in stub.requests)
-    assert paths == sorted(["/a/v1/models", "/b/v1/models", "/l/api/tags", "/g/v1beta/models?pageSize=1"])
+    # google-genai lists models under /v1beta up to 1.x, under /v1 since
+    paths = sorted(p.replace("/g/v1beta/", "/g/v1/") for p in paths)
+    assert paths == sorted(["/a/v1/models", "/b/v1/models", "/l/api/tags", "/g/v1/models?pageSize=1"])
 
 
 @pytest.mark.parametrize("ai_settings", [{"ai_fallback_order": ["gem", "local"]}], indirect=True)
