@@ -29,11 +29,25 @@ export PATH="$ROOT/.venv/bin:$PATH"
 jupyter server extension list 2>&1 | grep -E "notebook_dag.*OK" >/dev/null || { jupyter server extension list; echo "notebook_dag server extension is not enabled"; exit 1; }
 jupyter labextension list 2>&1 | grep -E "notebook_dag.*enabled.*OK" >/dev/null || { jupyter labextension list; echo "notebook_dag labextension is not enabled"; exit 1; }
 
-echo "== corpus of third-party notebooks (cached in .cache/corpus)"
-if [ ! -f .cache/corpus/manifest.json ]; then
-  bash ../shared/corpus/build_corpus.sh .cache/corpus --python "$VPY" --runs 2
+echo "== corpus of third-party notebooks (cached per environment in \$NOTEBOOK_DAG_CACHE)"
+# The example packages the corpus needs (what build_corpus.sh --python installs), then
+# the corpus itself, built once per (selection, build script, installed packages) and
+# kept outside the checkout, so that a fresh clone on the same machine reuses it.
+SEL=../shared/corpus/selection.txt
+"$VPY" -m pip install -q --disable-pip-version-check \
+  $(awk '!/^[[:space:]]*(#|$)/ {print $1"=="$2}' "$SEL" | sort -u) seaborn jinja2 nbclient ipykernel
+CACHE_ROOT=${NOTEBOOK_DAG_CACHE:-$HOME/.cache/notebook_dag}
+KEY=$( (cat "$SEL" ../shared/corpus/build_corpus.sh; "$VPY" -m pip freeze --all | grep -iv '^notebook[-_]dag') \
+  | sha256sum | cut -c1-16)
+CORPUS="$CACHE_ROOT/corpus-$KEY"
+if [ ! -f "$CORPUS/manifest.json" ]; then
+  rm -rf "$CORPUS.tmp"
+  mkdir -p "$CACHE_ROOT"
+  bash ../shared/corpus/build_corpus.sh "$CORPUS.tmp" --python "$VPY" --runs 2
+  rm -rf "$CORPUS" && mv "$CORPUS.tmp" "$CORPUS"
 fi
-export NOTEBOOK_DAG_CORPUS="$ROOT/.cache/corpus"
+echo "   $CORPUS"
+export NOTEBOOK_DAG_CORPUS="$CORPUS"
 
 echo "== PostgreSQL for the tests (a throwaway cluster on 127.0.0.1, stopped at exit)"
 PG_DIR=$(mktemp -d /tmp/notebook_dag-pg.XXXXXX)  # under /tmp: the postgres user must reach it
