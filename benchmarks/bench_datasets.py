@@ -39,7 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from notebook_dag.datasets import formats  # noqa: E402
+from notebook_dag.datasets import preview as previews  # noqa: E402
 from notebook_dag.datasets.profiling import profile_file, profile_table  # noqa: E402
 
 
@@ -161,12 +161,12 @@ def bench_preview(tmp: Path, gigabytes: float) -> None:
     t0 = time.perf_counter()
     rows = write_big_csv(path, int(gigabytes * 2**30))
     print(f"generated {path.stat().st_size / 2**30:.2f} GiB CSV, {rows:,} rows, in {time.perf_counter() - t0:.0f} s")
-    t_index, index = timed(lambda: formats.row_index(str(path), "csv"), 1)
+    t_index, index = timed(lambda: previews.row_index(str(path), "csv"), 1)
     print(f"  row index (built once per content with the quick profile): {t_index:.2f} s, "
           f"{len(index['offsets'])} offsets")
     for label, offset in (("start", 0), ("middle", rows // 2), ("end", rows - 50)):
-        t, out = timed(lambda: formats.preview(str(path), "csv", offset=offset, limit=50, index=index), 3)
-        t_scan, scan = timed(lambda: formats.preview(str(path), "csv", offset=offset, limit=50), 1)
+        t, out = timed(lambda: previews.preview(str(path), "csv", offset=offset, limit=50, index=index), 3)
+        t_scan, scan = timed(lambda: previews.preview(str(path), "csv", offset=offset, limit=50), 1)
         assert len(out["rows"]) == 50 and out["rows"] == scan["rows"]
         print(f"  preview 50 rows at the {label:6s} (offset {offset:>10,}): {t * 1000:8.1f} ms with the index, "
               f"{t_scan * 1000:8.1f} ms scanning from the start")
@@ -184,7 +184,7 @@ def bench_preview(tmp: Path, gigabytes: float) -> None:
     total = 10 * len(frame)
     print(f"generated Parquet, {total:,} rows, {pq_path.stat().st_size / 2**20:.0f} MiB, row groups of 100,000")
     for label, offset in (("start", 0), ("middle", total // 2), ("end", total - 50)):
-        t, out = timed(lambda: formats.preview(str(pq_path), "parquet", offset=offset, limit=50), 3)
+        t, out = timed(lambda: previews.preview(str(pq_path), "parquet", offset=offset, limit=50), 3)
         assert len(out["rows"]) == 50
         print(f"  preview 50 rows at the {label:6s} (offset {offset:>10,}): {t * 1000:8.1f} ms")
     pq_path.unlink()

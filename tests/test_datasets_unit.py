@@ -15,6 +15,7 @@ import pytest
 
 from datasets_helpers import encode, iris, sp500
 from notebook_dag.datasets import formats
+from notebook_dag.datasets import preview as previews
 from notebook_dag.datasets.lineage import Candidate, match, notebook_refs
 from notebook_dag.datasets.profiling import profile_table
 from notebook_dag.datasets.store import api_to_os_path, check_name, safe_filename
@@ -34,7 +35,7 @@ def test_detection_validation_and_preview_pages(tmp_path, fmt):
     assert formats.detect_format(path, path) == fmt
     assert formats.detect_format(path, "no-extension") == fmt, "the content decides without an extension"
     assert formats.validate(path, fmt) == list(df.columns)
-    pages = [formats.preview(path, fmt, offset=o, limit=64) for o in (0, 64, 128)]
+    pages = [previews.preview(path, fmt, offset=o, limit=64) for o in (0, 64, 128)]
     rows = [r for p in pages for r in p["rows"]]
     assert len(rows) == 150 and [p["has_more"] for p in pages] == [True, True, False]
     assert rows[77][5] == df.iloc[77, 5] and math.isclose(rows[149][0], df.iloc[149, 0])
@@ -46,7 +47,7 @@ def test_json_object_orient_and_text_quirks(tmp_path):
     df = iris().head(20)
     path = _write(tmp_path, "cols.json", df.to_json(orient="columns").encode())
     assert formats.detect_format(path, "cols.json") == "json"
-    prev = formats.preview(path, "json", offset=15, limit=10)
+    prev = previews.preview(path, "json", offset=15, limit=10)
     assert prev["total_rows"] == 20 and len(prev["rows"]) == 5
     lines = _write(tmp_path, "lines.json", encode(df, "jsonl"))
     assert formats.detect_format(lines, "lines.json") == "jsonl", "a .json file of JSON lines"
@@ -65,7 +66,7 @@ def test_quoted_newlines_past_the_validation_window(tmp_path):
     rows = "".join(f'{i},"line one\nline two {long_text}"\n' for i in range(800))
     path = _write(tmp_path, "quoted.csv", ("id,text\n" + rows).encode())
     assert formats.validate(path, "csv") == ["id", "text"]
-    assert formats.preview(path, "csv", offset=790, limit=20)["rows"][-1][0] == 799
+    assert previews.preview(path, "csv", offset=790, limit=20)["rows"][-1][0] == 799
 
 
 def test_large_json_arrays_stream(tmp_path):
@@ -74,7 +75,7 @@ def test_large_json_arrays_stream(tmp_path):
 
     path = _write(tmp_path, "big.json", json.dumps(records).encode())
     assert list(formats.json_array_records(path, chunk=997))[-1] == records[-1]
-    prev = formats.preview(path, "json", offset=19990, limit=50)
+    prev = previews.preview(path, "json", offset=19990, limit=50)
     assert [r[0] for r in prev["rows"]] == list(range(19990, 20000)) and not prev["has_more"]
     bad = _write(tmp_path, "bad.json", b'[{"a": 1}, {"a": }]')
     with pytest.raises(Unprocessable):
@@ -93,10 +94,10 @@ def test_parquet_preview_reads_only_the_row_groups_it_needs(tmp_path, monkeypatc
         return original(self, groups, *a, **k)
 
     monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
-    prev = formats.preview(path, "parquet", offset=1490, limit=20)
+    prev = previews.preview(path, "parquet", offset=1490, limit=20)
     assert read == [[2, 3]] and prev["total_rows"] == len(df)
     assert prev["rows"][0][1] == pytest.approx(df.iloc[1490, 1])
-    assert formats.preview(path, "parquet", offset=10**9, limit=5)["rows"] == []
+    assert previews.preview(path, "parquet", offset=10**9, limit=5)["rows"] == []
 
 
 def test_profile_statistics_and_quality_rules():
@@ -256,13 +257,13 @@ def test_row_index_previews_equal_full_scans(tmp_path, fmt):
     df = iris()
     df["note"] = [f'line "{i}"\nsecond, line' if i % 3 == 0 else f"n{i}" for i in range(len(df))]
     path = _write(tmp_path, f"x.{fmt}", encode(df, fmt))
-    index = formats.row_index(path, fmt, stride=7)
+    index = previews.row_index(path, fmt, stride=7)
     assert index["rows"] == 150 and len(index["offsets"]) == 22
     for offset in (0, 6, 7, 8, 50, 139, 143, 149, 150, 500):
-        with_index = formats.preview(path, fmt, offset=offset, limit=9, index=index)
-        scan = formats.preview(path, fmt, offset=offset, limit=9)
+        with_index = previews.preview(path, fmt, offset=offset, limit=9, index=index)
+        scan = previews.preview(path, fmt, offset=offset, limit=9)
         assert with_index["rows"] == scan["rows"] and with_index["has_more"] == scan["has_more"], offset
-        assert scan["rows"] == formats.frame_rows(df.iloc[offset: offset + 9]), offset
-    assert formats.row_index(_write(tmp_path, "blank.csv", b"a\n1\n\n2\n"), "csv") is None
-    assert formats.row_index(_write(tmp_path, "tail.csv", b"a\n1\n2\n\n\n"), "csv")["rows"] == 2
-    assert formats.row_index(path, "parquet") is None
+        assert scan["rows"] == previews.frame_rows(df.iloc[offset: offset + 9]), offset
+    assert previews.row_index(_write(tmp_path, "blank.csv", b"a\n1\n\n2\n"), "csv") is None
+    assert previews.row_index(_write(tmp_path, "tail.csv", b"a\n1\n2\n\n\n"), "csv")["rows"] == 2
+    assert previews.row_index(path, "parquet") is None

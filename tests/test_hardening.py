@@ -16,7 +16,7 @@ import pytest
 from conftest import write_notebook
 from datasets_helpers import upload, wait_profile
 
-from notebook_dag.datasets import formats
+from notebook_dag.datasets import preview as previews
 
 
 def _services(jp_serverapp):
@@ -321,7 +321,7 @@ def test_frame_rows_keep_every_float_and_value():
         "day": [datetime.date(2020, 1, 2), None, datetime.date(2020, 1, 3)],
         "inf": [math.inf, -math.inf, math.nan],
     })
-    rows = formats.frame_rows(frame)
+    rows = previews.frame_rows(frame)
     assert [r[0] for r in rows] == FLOATS[:3]
     assert rows[0][1] == "2020-01-01T00:00:01.123456" and rows[1][1] is None
     assert rows[0][2] == {"x": 0.1 + 0.2} and rows[1][2] == [1, 2.5e-11]

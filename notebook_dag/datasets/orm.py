@@ -85,7 +85,7 @@ class DatasetProfile(Base):
     #: the ``NotebookDagApp.server_id`` of the server computing it ("" for a personal server)
     server: Mapped[str] = mapped_column(String(200), default="", server_default="")
     profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)
-    # CSV/TSV/JSON lines: byte offsets of every 65536th row (formats.row_index), for previews
+    # CSV/TSV/JSON lines: byte offsets of every 65536th row (preview.row_index), for previews
     row_index: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     duration: Mapped[float | None] = mapped_column(Float, default=None)

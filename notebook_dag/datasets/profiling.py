@@ -310,12 +310,13 @@ def profile_file(path: str, fmt: str) -> dict[str, Any]:
     Adds ``pandas_dtypes`` (``[[column, dtype]]`` of the file as ``notebook_dag.load()``
     reads it, :func:`~notebook_dag.datasets.formats.table_dtypes`; previews report them),
     ``file_bytes``, ``read_seconds``, ``index_seconds`` and ``row_index`` (the
-    preview index of :func:`~notebook_dag.datasets.formats.row_index`, which the caller
+    preview index of :func:`~notebook_dag.datasets.preview.row_index`, which the caller
     stores apart from the profile) to :func:`profile_table`'s result. Raises
     :class:`~notebook_dag.errors.Unprocessable` (or the reader's own error) for a file that
     cannot be read. Safe to run in a worker process (only picklable values in and out).
     """
-    from .formats import read_table, row_index, table_dtypes
+    from .formats import read_table, table_dtypes
+    from .preview import row_index
 
     t0 = time.perf_counter()
     table = read_table(path, fmt)

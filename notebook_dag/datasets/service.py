@@ -21,7 +21,8 @@ from sqlalchemy import String, cast, func, or_, select
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from ..storage import Database
-from .formats import SUFFIX, detect_format, preview, validate
+from .formats import SUFFIX, detect_format, validate
+from .preview import preview
 from .jobs import DatasetJobs
 from .lineage import Candidate, match, notebook_refs
 from .models import DatasetRegister, DatasetUpdate
@@ -397,7 +398,7 @@ class DatasetService:
     # ---- reading ------------------------------------------------------------------
 
     async def preview(self, dataset_id: str, user: str, version: int | None, offset: int, limit: int) -> dict[str, Any]:
-        """Rows ``offset..offset+limit`` (:func:`~notebook_dag.datasets.formats.preview`), read
+        """Rows ``offset..offset+limit`` (:func:`~notebook_dag.datasets.preview.preview`), read
         in a thread with the row index stored with the profile (CSV/TSV/JSON lines seek
         instead of scanning). ``total_rows`` falls back to the profile's row count. An
         object on object storage is read from the local read cache (downloaded once).
