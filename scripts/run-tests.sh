@@ -31,13 +31,15 @@ jupyter labextension list 2>&1 | grep -E "notebook_dag.*enabled.*OK" >/dev/null 
 
 echo "== corpus of third-party notebooks (cached per environment in \$NOTEBOOK_DAG_CACHE)"
 # The example packages the corpus needs (what build_corpus.sh --python installs), then
-# the corpus itself, built once per (selection, build script, installed packages) and
-# kept outside the checkout, so that a fresh clone on the same machine reuses it.
+# the corpus itself, built once per (selection, build script, installed packages,
+# interpreter path) and kept outside the checkout, so that a fresh clone at the same
+# place reuses it. The path is part of the key: the reference runs' warnings quote
+# site-packages paths, so a corpus built by a checkout elsewhere differs in stderr.
 SEL=../shared/corpus/selection.txt
 "$VPY" -m pip install -q --disable-pip-version-check \
   $(awk '!/^[[:space:]]*(#|$)/ {print $1"=="$2}' "$SEL" | sort -u) seaborn jinja2 nbclient ipykernel
 CACHE_ROOT=${NOTEBOOK_DAG_CACHE:-$HOME/.cache/notebook_dag}
-KEY=$( (cat "$SEL" ../shared/corpus/build_corpus.sh; "$VPY" -m pip freeze --all | grep -iv '^notebook[-_]dag') \
+KEY=$( (echo "$VPY"; cat "$SEL" ../shared/corpus/build_corpus.sh; "$VPY" -m pip freeze --all | grep -iv '^notebook[-_]dag') \
   | sha256sum | cut -c1-16)
 CORPUS="$CACHE_ROOT/corpus-$KEY"
 if [ ! -f "$CORPUS/manifest.json" ]; then
