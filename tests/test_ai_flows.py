@@ -201,7 +201,10 @@ async def test_end_to_end_iris_dataset_to_dataframe_output(api, jp_root_dir, stu
     assert out["code"] == 'import pandas as pd\n\niris = pd.read_csv("iris.csv")\niris.head()'
     assert out["defines"] == ["iris", "pd"] and out["inserted"] and out["context"]["datasets"] == ["iris.csv"]
     prompt = [r for r in stub.requests if r.tag == "a"][-1].body["messages"][-1]["content"]
-    assert "path 'iris.csv'" in prompt and "sepal length (cm)" in prompt and "150 rows" in prompt
+    assert "load with notebook_dag.load('iris.csv') (file 'iris.csv')" in prompt
+    assert "sepal length (cm)" in prompt and "150 rows" in prompt
+    system = [r for r in stub.requests if r.tag == "a"][-1].body["messages"][0]["content"]
+    assert 'notebook_dag.load("name")' in system
     assert "quality score" in prompt  # the datasets service's quick profile
     run = await api.run(p["id"], mode="block", block_id=out["block_id"])
     block = blocks_by_id(run)[out["block_id"]]

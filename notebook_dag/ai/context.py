@@ -107,7 +107,8 @@ def fit_sections(sections: Sequence[Section], budget: int) -> tuple[str, bool]:
 
 def dataset_item(d: DatasetInfo) -> str:
     """One dataset as a few lines of text."""
-    head = f"- {d.name} — path {d.path!r} ({d.format}" + (f", {d.rows} rows" if d.rows is not None else "") + ")"
+    where = f"load with {d.load}" + (f" (file {d.path!r})" if d.path else "") if d.load else f"path {d.path!r}"
+    head = f"- {d.name} — {where} ({d.format}" + (f", {d.rows} rows" if d.rows is not None else "") + ")"
     if d.used_by:
         head += " — already read by the notebook"
     lines = [head]

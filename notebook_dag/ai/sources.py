@@ -43,7 +43,10 @@ class DatasetInfo:
     """What the model is told about one dataset. ``path`` is relative to the notebook's
     directory (how the cell must open it); ``columns`` are ``(name, dtype)``; ``sample``
     is a few rows as CSV text; ``facts`` are short quick-profile sentences; ``rows`` the
-    row count when known."""
+    row count when known; ``load`` the Python expression a cell opens it with, when that
+    is not a read of ``path`` (``notebook_dag.load("name")`` for the datasets the
+    datasets service knows: it reads the current version, uploaded or registered, and
+    makes the cell stale when a new version arrives)."""
 
     name: str
     path: str
@@ -53,6 +56,7 @@ class DatasetInfo:
     facts: list[str] = field(default_factory=list)
     rows: int | None = None
     used_by: list[str] = field(default_factory=list)
+    load: str = ""
 
 
 class DatasetSource(Protocol):
@@ -235,9 +239,9 @@ class ServiceDatasets:
         for d in rows:
             latest = d.get("latest") or {}
             api_path = latest.get("path")
-            path = posixpath.relpath(api_path, nb_dir or ".") if api_path else f"(uploaded dataset {d['id']}, no file path)"
+            path = posixpath.relpath(api_path, nb_dir or ".") if api_path else ""
             info = DatasetInfo(name=str(d.get("name")), path=path, format=str(latest.get("format", "")),
-                               rows=latest.get("rows"))
+                               rows=latest.get("rows"), load=f"notebook_dag.load({str(d.get('name'))!r})")
             try:
                 prev = await service.preview(d["id"], user, None, 0, 3)
                 cols = [c["name"] for c in prev.get("columns", [])]
