@@ -265,3 +265,14 @@ async def test_dataset_etags(http, api):
     assert (await http("GET", path))[0] == 200
     assert (await http("DELETE", path, headers={"If-Match": current}))[0] == 204
     assert (await http("GET", path))[0] == 404
+
+
+async def test_lists_answer_304_too(http, jp_root_dir):
+    pid = (await _project(http, jp_root_dir))["id"]
+    for path in ("projects", f"projects/{pid}/blocks", f"projects/{pid}/edges", f"projects/{pid}/dag"):
+        code, tag, _ = await http("GET", path)
+        assert code == 200 and tag and tag.startswith('"'), (path, tag)
+        assert (await http("GET", path, headers={"If-None-Match": tag}))[0] == 304, path
+    code, old, _ = await http("GET", f"projects/{pid}/blocks")
+    await http("PATCH", f"projects/{pid}/blocks/c0", {"source": "x = 2"})
+    assert (await http("GET", f"projects/{pid}/blocks", headers={"If-None-Match": old}))[0] == 200
