@@ -98,8 +98,9 @@ class Expected:
         return self.any or str(version) in self.versions
 
     def int_versions(self) -> list[int]:
-        """The integer versions named (projects' row versions), for a ``WHERE version IN``."""
-        return sorted(int(v) for v in self.versions if v.isdigit() and len(v) < 19)
+        """The integer versions named (projects' row versions), for a ``WHERE version IN``;
+        only those a 32-bit ``INTEGER`` column can hold (no other can match)."""
+        return sorted(int(v) for v in self.versions if v.isascii() and v.isdigit() and int(v) < 2**31)
 
     def failure(self, message: str, current: dict[str, Any]) -> NotebookDagError:
         """The error to raise when the resource ``current`` (its API dict, with ``etag``)

@@ -108,7 +108,8 @@ async def test_project_etags(http, jp_root_dir):
 
     code, new, body = await http("PATCH", path, {"description": "one"}, headers={"If-Match": tag})
     assert code == 200 and new == body["etag"] != tag and new.startswith(f'"project-{pid}-2.') and body["version"] == 2
-    for stale in (tag, weak(new), '"1"', '"7"', f'"project-{pid}-9.00000000"', '"project-other-2.00000000"'):
+    for stale in (tag, weak(new), '"1"', '"7"', f'"project-{pid}-9.00000000"', '"project-other-2.00000000"',
+                  f'"project-{pid}-99999999999999999999.0"', f'"project-{pid}-\u00b2.0"', f'"project-{pid}-.0"'):
         err = await _refused(http, "PATCH", path, {"description": "lost"}, stale, new, "project")
         assert err["current"]["description"] == "one"
     assert (await http("GET", path))[2]["description"] == "one", "nothing was written"
