@@ -9,8 +9,9 @@ from typing import Any
 import nbformat
 from sqlalchemy import delete, select
 
+from . import etags
 from .dag import block_title
-from .errors import Conflict, NotFound
+from .errors import NotFound
 from .models import BlockCreate, BlockUpdate
 from .notebooks import NotebookStore, ensure_cell_ids
 from .storage import BlockMeta, Database, Edge
@@ -39,20 +40,22 @@ class BlockService:
 
     @staticmethod
     def block_dict(cell: Any, index: int, meta: BlockMeta | None) -> dict[str, Any]:
-        """The API shape of a block (see :class:`notebook_dag.models.BlockOut`)."""
+        """The API shape of a block (see :class:`notebook_dag.models.BlockOut`), with its
+        ``etag`` ``"block-<cell id>-<source version>.<view>"`` (:mod:`notebook_dag.etags`)."""
         position = None
         if meta is not None and meta.x is not None and meta.y is not None:
             position = {"x": meta.x, "y": meta.y}
         source = str(cell.get("source", ""))
-        return {
+        version = source_version(source)
+        return etags.tagged("block", cell["id"], version, {
             "id": cell["id"],
             "cell_type": cell.get("cell_type", "code"),
             "source": source,
-            "version": source_version(source),
+            "version": version,
             "title": block_title(cell, meta.title if meta else None),
             "index": index,
             "position": position,
-        }
+        })
 
     async def list(self, project: Any) -> list[dict[str, Any]]:
         nb = await self.notebook(project)
@@ -85,38 +88,52 @@ class BlockService:
             meta = await self._save_meta(project.id, cell["id"], title=body.title)
         return self.block_dict(cell, at, meta)
 
-    async def update(self, project: Any, block_id: str, body: BlockUpdate, if_match: str | None = None) -> dict[str, Any]:
+    async def _check(self, project: Any, nb: Any, i: int, expected: etags.Expected | None) -> None:
+        """Raise ``expected.failure`` (with the current block) unless it matches cell
+        ``i`` of ``nb``; call under :meth:`editing`."""
+        if expected is not None and not expected.matches(source_version(str(nb.cells[i].get("source", "")))):
+            meta = (await self.meta(project.id)).get(nb.cells[i]["id"])
+            raise expected.failure("the block changed since you read it", self.block_dict(nb.cells[i], i, meta))
+
+    async def update(self, project: Any, block_id: str, body: BlockUpdate,
+                     if_match: str | etags.Expected | None = None) -> dict[str, Any]:
         """Edit a cell's source (saving the notebook), title or position.
 
-        ``if_match`` is the block ``version`` the editor started from: when the source
-        changed since (another user's edit), :class:`Conflict` is raised with the
-        current block and nothing is written — one of two concurrent editors wins, the
-        other sees what won. The check and the write hold :meth:`editing`, so this holds
-        for editors on different servers at the same moment too."""
+        ``if_match`` is the client's ``If-Match`` (:class:`etags.Expected`, or the raw
+        header): when the source changed since the ETag or block ``version`` the editor
+        started from (another user's edit), nothing is written and
+        :class:`~notebook_dag.errors.PreconditionFailed` (412; :class:`~notebook_dag.errors.Conflict`, 409,
+        for a bare unquoted ``version``, the older form) is raised with the current
+        block and its ETag — one of two concurrent editors wins, the other sees what
+        won. The check and the writes (notebook, then title and position) hold
+        :meth:`editing`, so this holds for editors on different servers at the same
+        moment too. Titles and positions are not versioned: the last write wins."""
+        expected = etags.parse_if_match(if_match, "block", block_id, True) if isinstance(if_match, str) else if_match
         fields = body.model_dump(exclude_unset=True)
-        async with self.editing(project):
-            nb = await self.notebook(project)
-            i = _find(nb, block_id)
-            if if_match and if_match.strip('"') != source_version(str(nb.cells[i].get("source", ""))):
-                meta = (await self.meta(project.id)).get(block_id)
-                raise Conflict("the block changed since you read it", current=self.block_dict(nb.cells[i], i, meta))
-            if "source" in fields and fields["source"] != nb.cells[i].get("source"):
-                nb.cells[i]["source"] = fields["source"]
-                await self.store.write(project.notebook_path, nb)
         updates: dict[str, Any] = {}
         if "title" in fields:
             updates["title"] = fields["title"] or None
         if "position" in fields:
             pos = fields["position"]
             updates["x"], updates["y"] = (pos["x"], pos["y"]) if pos else (None, None)
-        meta = await self._save_meta(project.id, block_id, **updates) if updates else (await self.meta(project.id)).get(block_id)
-        return self.block_dict(nb.cells[i], i, meta)
-
-    async def delete(self, project: Any, block_id: str) -> None:
-        """Remove a cell from the notebook with its manual edges and metadata."""
         async with self.editing(project):
             nb = await self.notebook(project)
             i = _find(nb, block_id)
+            await self._check(project, nb, i, expected)
+            if "source" in fields and fields["source"] != nb.cells[i].get("source"):
+                nb.cells[i]["source"] = fields["source"]
+                await self.store.write(project.notebook_path, nb)
+            meta = await self._save_meta(project.id, block_id, **updates) if updates else (await self.meta(project.id)).get(block_id)
+        return self.block_dict(nb.cells[i], i, meta)
+
+    async def delete(self, project: Any, block_id: str, expected: etags.Expected | None = None) -> None:
+        """Remove a cell from the notebook with its manual edges and metadata. With
+        ``expected`` (the client's If-Match), raises as :meth:`update` does when the
+        source changed since; the check and the removal hold :meth:`editing`."""
+        async with self.editing(project):
+            nb = await self.notebook(project)
+            i = _find(nb, block_id)
+            await self._check(project, nb, i, expected)
             del nb.cells[i]
             await self.store.write(project.notebook_path, nb)
         async with self.db.session() as s:

@@ -22,6 +22,7 @@ from typing import Any
 import networkx as nx
 from sqlalchemy import delete, select
 
+from . import etags
 from .errors import BadRequest, Conflict, CycleError, NotFound
 from .inference import DependencyIndex, analyze_cell
 from .staleness import RESET, M, R, W, Versions, effects_with_inputs, versions
@@ -75,10 +76,26 @@ class DagEdge:
     cycle: list[str] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"id": self.id, "source": self.source, "target": self.target, "kind": self.kind, "names": self.names}
+        """The API shape (:class:`notebook_dag.models.EdgeOut`); a stored edge (with an
+        ``id``) has an ``etag`` ``"edge-<id>-<version>.<view>"``, its version a digest of
+        its immutable source, target and kind (:mod:`notebook_dag.etags`)."""
+        out: dict[str, Any] = {"id": self.id, "source": self.source, "target": self.target, "kind": self.kind,
+                               "names": self.names}
         if self.cycle is not None:
             out["cycle"] = self.cycle
+        if self.id is not None:
+            etags.tagged("edge", self.id, self.version, out)
         return out
+
+    @property
+    def version(self) -> str:
+        """The version token of a stored edge's ETag (its rows never change)."""
+        return edge_version(self.source, self.target, self.kind)
+
+
+def edge_version(source: str, target: str, kind: str) -> str:
+    """The version token of the stored edge ``source → target`` of ``kind``."""
+    return etags.version_digest(source, target, kind)
 
 
 @dataclass
@@ -445,10 +462,29 @@ class DagService:
                 raise hidden
             return DagEdge(source, target, "hidden", inferred[0].names, edge_id).as_dict()
 
-    async def delete_edge(self, project: Any, edge_id: str) -> None:
-        """Delete a manual edge, or un-hide a hidden inferred one.
-        Raises :class:`NotFound` if there is none with that id."""
+    async def get_edge(self, project: Any, edge_id: str) -> dict[str, Any]:
+        """The stored (manual or hidden) edge ``edge_id`` as listed by :meth:`list_edges`
+        (with ``etag``). Raises :class:`NotFound` if there is none with that id."""
+        edges = await self.list_edges(project)
+        for key in ("edges", "conflicting", "hidden"):
+            for edge in edges[key]:
+                if edge["id"] == edge_id:
+                    return edge
+        raise NotFound(f"no edge {edge_id!r} in this project")
+
+    async def delete_edge(self, project: Any, edge_id: str, expected: etags.Expected | None = None) -> None:
+        """Delete a manual edge, or un-hide a hidden inferred one. Raises
+        :class:`NotFound` if there is none with that id, and
+        :class:`~notebook_dag.errors.PreconditionFailed` when ``expected`` (the client's
+        If-Match) does not name it (edges never change, so checking the row and then
+        deleting it by id cannot lose an update)."""
         async with self.db.session() as s:
+            if expected is not None:
+                row = await s.get(Edge, edge_id)
+                if row is None or row.project_id != project.id:
+                    raise NotFound(f"no edge {edge_id!r} in this project")
+                etags.check(expected, edge_version(row.source, row.target, row.kind),
+                            DagEdge(row.source, row.target, row.kind, [], row.id).as_dict(), "edge")
             res = await s.execute(delete(Edge).where(Edge.id == edge_id, Edge.project_id == project.id))
             if res.rowcount == 0:
                 raise NotFound(f"no edge {edge_id!r} in this project")

@@ -60,6 +60,15 @@ class CycleError(Conflict):
     reason = "cycle"
 
 
+class PreconditionFailed(NotebookDagError):
+    """A write's ``If-Match`` names no current version of the resource (it changed since
+    the client read it, or the tag is weak or names another resource); nothing was
+    written. ``extra["current"]`` is the resource now and ``extra["etag"]`` its tag
+    (see :mod:`notebook_dag.etags`)."""
+
+    reason = "precondition_failed"
+
+
 class PayloadTooLarge(NotebookDagError):
     """The request body is over a configured limit."""
 
@@ -92,6 +101,7 @@ HTTP_STATUS: dict[type[NotebookDagError], int] = {
     NotFound: 404,
     Conflict: 409,
     CycleError: 409,
+    PreconditionFailed: 412,
     PayloadTooLarge: 413,
     Unprocessable: 422,
     TooManyRequests: 429,

@@ -23,7 +23,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, ValidationError
 from tornado import web
 
-from . import export
+from . import etags, export
 from . import models as m
 from .errors import BadRequest, NotebookDagError, NotFound, Unavailable, Unprocessable, as_domain_error, status_for
 from .openapi import openapi_document
@@ -179,6 +179,8 @@ class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
         exc = as_domain_error(kwargs.get("exc_info", (None, None, None))[1])
         if exc is not None:
             self.set_header("Content-Type", "application/json")
+            if isinstance(exc.extra.get("etag"), str):  # a failed If-Match: the current tag
+                self.set_header("ETag", exc.extra["etag"])
             body = {**exc.extra, "message": exc.message, "reason": exc.reason}
             self.finish(json.dumps(body, default=str))
             return
@@ -216,7 +218,7 @@ class ProjectsHandler(DagAPIHandler):
         p = await self.services.projects.create(body, self.user)
         await self.record(p.id, "create_project", name=p.name)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/projects/{p.id}")
-        self.reply(m.ProjectOut, self.services.project_dict(p), 201)
+        etags.reply(self, m.ProjectOut, self.services.project_dict(p), 201)
 
 
 class ProjectHandler(DagAPIHandler):
@@ -224,28 +226,29 @@ class ProjectHandler(DagAPIHandler):
     @authorized
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
-        self.reply(m.ProjectOut, self.services.project_dict(p))
+        etags.reply(self, m.ProjectOut, self.services.project_dict(p))
 
     @web.authenticated
     @authorized
     async def patch(self, project_id: str) -> None:
         body = self.body(m.ProjectUpdate)
         await self.check_kernel_name(body.kernel_name)
-        version = self.request.headers.get("If-Match")
-        p = await self.services.projects.update(
-            project_id, body, self.user, int(version) if version and version.isdigit() else None
-        )
+        # If-Match: the ETag, or the bare integer version of older clients (see etags)
+        expected = etags.if_match(self, "project", project_id, bare_versions=True)
+        p = await self.services.projects.update(project_id, body, self.user, expected)
         changed = sorted(body.model_dump(exclude_unset=True))
         if changed != ["favorite"]:
             await self.record(p.id, "edit_project", fields=changed)
-        self.reply(m.ProjectOut, self.services.project_dict(p))
+        etags.reply(self, m.ProjectOut, self.services.project_dict(p))
 
     @web.authenticated
     @authorized
     async def delete(self, project_id: str) -> None:
-        await self.services.projects.get(project_id, self.user, "own")
+        expected = etags.if_match(self, "project", project_id, bare_versions=True)
+        p = await self.services.projects.get(project_id, self.user, "own")
+        etags.check(expected, p.version, self.services.project_dict(p), "project")  # before forgetting its runs
         await self.services.runs.forget_project(project_id)
-        await self.services.projects.delete(project_id, self.user)
+        await self.services.projects.delete(project_id, self.user, expected)
         self.set_status(204)
         self.finish()
 
@@ -256,7 +259,7 @@ class ProjectDuplicateHandler(DagAPIHandler):
     async def post(self, project_id: str) -> None:
         body = self.body(m.ProjectDuplicate)
         p = await self.services.projects.duplicate(project_id, self.user, body.name, body.notebook_path)
-        self.reply(m.ProjectOut, self.services.project_dict(p), 201)
+        etags.reply(self, m.ProjectOut, self.services.project_dict(p), 201)
 
 
 class PositionsHandler(DagAPIHandler):
@@ -333,7 +336,7 @@ class BlocksHandler(DagAPIHandler):
         p = await self.services.projects.get(project_id, self.user, "edit")
         block = await self.services.blocks.insert(p, self.body(m.BlockCreate))
         await self.record(p.id, "add_block", block_id=block["id"])
-        self.reply(m.BlockOut, block, 201)
+        etags.reply(self, m.BlockOut, block, 201)
 
 
 class BlockHandler(DagAPIHandler):
@@ -341,22 +344,23 @@ class BlockHandler(DagAPIHandler):
     @authorized
     async def get(self, project_id: str, block_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
-        self.reply(m.BlockOut, await self.services.blocks.get(p, block_id))
+        etags.reply(self, m.BlockOut, await self.services.blocks.get(p, block_id))
 
     @web.authenticated
     @authorized
     async def patch(self, project_id: str, block_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user, "edit")
         body = self.body(m.BlockUpdate)
-        block = await self.services.blocks.update(p, block_id, body, self.request.headers.get("If-Match"))
+        expected = etags.if_match(self, "block", block_id, bare_versions=True)
+        block = await self.services.blocks.update(p, block_id, body, expected)
         await self.record(p.id, "edit_block", block_id=block_id, fields=sorted(body.model_dump(exclude_unset=True)))
-        self.reply(m.BlockOut, block)
+        etags.reply(self, m.BlockOut, block)
 
     @web.authenticated
     @authorized
     async def delete(self, project_id: str, block_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user, "edit")
-        await self.services.blocks.delete(p, block_id)
+        await self.services.blocks.delete(p, block_id, etags.if_match(self, "block", block_id, bare_versions=True))
         await self.record(p.id, "delete_block", block_id=block_id)
         self.set_status(204)
         self.finish()
@@ -376,7 +380,7 @@ class EdgesHandler(DagAPIHandler):
         body = self.body(m.EdgeCreate)
         edge = await self.services.dag.add_edge(p, body.source, body.target)
         await self.record(p.id, "add_edge", source=body.source, target=body.target)
-        self.reply(m.EdgeOut, edge, 201)
+        etags.reply(self, m.EdgeOut, edge, 201)
 
 
 class HiddenEdgesHandler(DagAPIHandler):
@@ -388,15 +392,21 @@ class HiddenEdgesHandler(DagAPIHandler):
     async def post(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user, "edit")
         body = self.body(m.EdgeCreate)
-        self.reply(m.EdgeOut, await self.services.dag.hide_edge(p, body.source, body.target), 201)
+        etags.reply(self, m.EdgeOut, await self.services.dag.hide_edge(p, body.source, body.target), 201)
 
 
 class EdgeHandler(DagAPIHandler):
     @web.authenticated
     @authorized
+    async def get(self, project_id: str, edge_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        etags.reply(self, m.EdgeOut, await self.services.dag.get_edge(p, edge_id))
+
+    @web.authenticated
+    @authorized
     async def delete(self, project_id: str, edge_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user, "edit")
-        await self.services.dag.delete_edge(p, edge_id)
+        await self.services.dag.delete_edge(p, edge_id, etags.if_match(self, "edge", edge_id))
         self.set_status(204)
         self.finish()
 

@@ -122,6 +122,8 @@ class ProjectOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    etag: str | None = Field(default=None, description='strong ETag "project-<id>-<version>.<view>": send it '
+                             "as If-Match when editing or deleting (see notebook_dag.etags)")
 
 
 class ProjectList(BaseModel):
@@ -184,6 +186,8 @@ class BlockOut(BaseModel):
     title: str
     index: int = Field(description="0-based position of the cell in the notebook")
     position: Position | None = Field(description="saved layout position in the DAG view")
+    etag: str | None = Field(default=None, description='strong ETag "block-<id>-<version>.<view>": send it '
+                             "as If-Match when editing or deleting (see notebook_dag.etags)")
 
 
 class BlockList(BaseModel):
@@ -231,6 +235,8 @@ class EdgeOut(BaseModel):
     cycle: list[str] | None = Field(
         default=None, description="conflicting edges only: the cycle it would close, as block ids"
     )
+    etag: str | None = Field(default=None, description='stored (manual and hidden) edges only: strong ETag '
+                             '"edge-<id>-<version>.<view>", for If-Match when deleting')
 
 
 class EdgeList(BaseModel):

@@ -11,6 +11,7 @@ from jupyter_core.utils import ensure_async
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import etags
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import ProjectCreate, ProjectUpdate
 from .notebooks import NotebookStore, normalize_path
@@ -36,7 +37,7 @@ def project_dict(p: Project) -> dict[str, Any]:
 
     ``role`` and ``favorite`` are the requesting user's, set by :meth:`ProjectService.get`
     and :meth:`ProjectService.list`."""
-    return {
+    return etags.tagged("project", p.id, p.version, {
         "id": p.id,
         "name": p.name,
         "description": p.description,
@@ -50,7 +51,7 @@ def project_dict(p: Project) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "version": p.version,
-    }
+    })
 
 
 async def _role(s: AsyncSession, p: Project, user: str) -> str | None:
@@ -169,14 +170,18 @@ class ProjectService:
                 p.starred = p.id in stars
         return page, len(rows)
 
-    async def update(self, project_id: str, body: ProjectUpdate, user: str, version: int | None = None) -> Project:
+    async def update(self, project_id: str, body: ProjectUpdate, user: str,
+                     version: int | etags.Expected | None = None) -> Project:
         """Apply the fields set in ``body``. Starring needs only view access, other
         fields edit access, ``visibility`` ownership. Without ``version`` concurrent
         updates (from this server or another on the same database) all apply, one after
         another; starring twice, or at the same moment, is harmless. With ``version``
-        (the row version the client saw), a change in between raises :class:`Conflict`
-        with the current project and nothing is written. Raises :class:`NotFound` /
-        :class:`Forbidden` as :meth:`get` does."""
+        — the client's ``If-Match`` (:class:`etags.Expected`), or a bare integer row
+        version (the older form) — a change in between raises
+        :class:`~notebook_dag.errors.PreconditionFailed` (412; :class:`Conflict`, 409,
+        for the bare integer) with the current project and its ETag, and nothing is
+        written. Raises :class:`NotFound` / :class:`Forbidden` as :meth:`get` does."""
+        expected = version if isinstance(version, etags.Expected) else etags.Expected.of_version(version)
         fields = body.model_dump(exclude_unset=True)
         star = fields.pop("favorite", None)
         need = "own" if "visibility" in fields else "edit" if fields else "view"
@@ -188,8 +193,8 @@ class ProjectService:
                 # one statement checks and bumps the version: no read-modify-write that a
                 # concurrent writer could slip into, so no retry, no lost update
                 stmt = update(Project).where(Project.id == project_id)
-                if version is not None:
-                    stmt = stmt.where(Project.version == version)
+                if expected is not None and not expected.any:
+                    stmt = stmt.where(Project.version.in_(expected.int_versions()))
                 stmt = stmt.values(**values, version=Project.version + 1).execution_options(synchronize_session=False)
                 applied = (await s.execute(stmt)).rowcount == 1
             # FOR KEY SHARE (PostgreSQL): the project cannot be deleted before the
@@ -197,11 +202,11 @@ class ProjectService:
             row = await s.get(Project, project_id, with_for_update={"read": True, "key_share": True})
             if row is None:
                 raise NotFound(f"no project {project_id!r}")
-            if not values and version is not None:
-                applied = row.version == version
+            if not values and expected is not None:
+                applied = expected.matches(row.version)
             if not applied:
                 row.role, row.starred = p.role, p.starred
-                raise Conflict("the project changed since you read it", current=project_dict(row))
+                raise expected.failure("the project changed since you read it", project_dict(row))
             if star:
                 # idempotent under concurrent stars (from this server or another one)
                 await s.execute(
@@ -283,14 +288,23 @@ class ProjectService:
         p.role, p.starred = "owner", False
         return p
 
-    async def delete(self, project_id: str, user: str) -> None:
+    async def delete(self, project_id: str, user: str, expected: etags.Expected | None = None) -> None:
         """Delete a project with its edges, runs, positions and members (owner only);
         the notebook stays. Raises :class:`NotFound` when it does not exist (or a
-        concurrent request deleted it first), :class:`Forbidden` for a non-owner."""
-        await self.get(project_id, user, "own")
+        concurrent request deleted it first), :class:`Forbidden` for a non-owner, and
+        :class:`~notebook_dag.errors.PreconditionFailed` when ``expected`` (the
+        client's If-Match) names no current version (checked in the DELETE itself)."""
+        p = await self.get(project_id, user, "own")
         async with self.db.session() as s:
             # a plain DELETE (the database cascades to the rest): an ORM delete would check
             # the row version and fail when a concurrent edit or deletion came first
-            res = await s.execute(delete(Project).where(Project.id == project_id))
+            stmt = delete(Project).where(Project.id == project_id)
+            if expected is not None and not expected.any:
+                stmt = stmt.where(Project.version.in_(expected.int_versions()))
+            res = await s.execute(stmt)
             if res.rowcount == 0:
-                raise NotFound(f"no project {project_id!r}")
+                row = await s.get(Project, project_id) if expected is not None else None
+                if row is None:
+                    raise NotFound(f"no project {project_id!r}")
+                row.role, row.starred = p.role, p.starred
+                raise expected.failure("the project changed since you read it", project_dict(row))

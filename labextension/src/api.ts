@@ -208,18 +208,19 @@ export class DagApi {
   }
 
   /**
-   * Edit a block's source or title; `version` (the block's) guards against
-   * overwriting someone else's edit (409).
+   * Edit a block's source or title; `etag` (the block's ETag, sent as
+   * `If-Match`) guards against overwriting someone else's edit (412 with the
+   * current block when its source changed since).
    */
   updateBlock(
     projectId: string,
     blockId: string,
     patch: { source?: string; title?: string },
-    version?: string
+    etag?: string | null
   ): Promise<IBlock> {
     const headers: { [key: string]: string } = {};
-    if (version) {
-      headers['If-Match'] = `"${version}"`;
+    if (etag) {
+      headers['If-Match'] = etag;
     }
     return this._request<IBlock>(
       `projects/${enc(projectId)}/blocks/${enc(blockId)}`,

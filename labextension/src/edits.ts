@@ -125,13 +125,15 @@ export class DagEditor {
         model.projectId,
         cellId,
         { source },
-        node?.version
+        node?.etag
       );
       model.notify('info', `Saved ${title}.`);
       await model.refresh();
       return true;
     } catch (error) {
-      const conflict = error instanceof ApiError && error.status === 409;
+      const conflict =
+        error instanceof ApiError &&
+        (error.status === 412 || error.status === 409);
       model.notify(
         'error',
         conflict

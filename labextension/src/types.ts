@@ -58,6 +58,10 @@ export interface IProject {
   created_at?: string;
   updated_at?: string;
   version?: number;
+  /**
+   * Strong ETag (`"project-<id>-<version>.<view>"`) for `If-Match`.
+   */
+  etag?: string | null;
   [key: string]: unknown;
 }
 
@@ -148,9 +152,14 @@ export interface IDagNode {
    */
   later_changes?: string[];
   /**
-   * Tag of the current source (sent as `If-Match` when editing it).
+   * Tag of the current source.
    */
   version?: string;
+  /**
+   * The block's strong ETag (`"block-<id>-<version>.<view>"`), sent as
+   * `If-Match` when editing it.
+   */
+  etag?: string | null;
 }
 
 /**
@@ -185,6 +194,7 @@ export interface IBlock {
   index: number;
   position: { x: number; y: number } | null;
   version?: string;
+  etag?: string | null;
 }
 
 /**

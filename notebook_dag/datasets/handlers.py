@@ -18,6 +18,7 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from .. import etags
 from ..errors import BadRequest, NotebookDagError, PayloadTooLarge, Unavailable
 from ..handlers import API, ID, DagAPIHandler
 from ..models import DagOut
@@ -165,24 +166,25 @@ class DatasetsHandler(DatasetBase):
         else:  # pragma: no cover - prepare() always sets one of them
             raise BadRequest("no request body")
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/datasets/{out['id']}")
-        self.reply(dm.UploadOut, out, 201 if created else 200)
+        etags.reply(self, dm.UploadOut, out, 201 if created else 200)
 
 
 class DatasetHandler(DatasetBase):
     @web.authenticated
     @authorized
     async def get(self, dataset_id: str) -> None:
-        self.reply(dm.DatasetOut, await self.datasets.get(dataset_id, self.user))
+        etags.reply(self, dm.DatasetOut, await self.datasets.get(dataset_id, self.user))
 
     @web.authenticated
     @authorized
     async def patch(self, dataset_id: str) -> None:
-        self.reply(dm.DatasetOut, await self.datasets.update(dataset_id, self.body(dm.DatasetUpdate), self.user))
+        body, expected = self.body(dm.DatasetUpdate), etags.if_match(self, "dataset", dataset_id)
+        etags.reply(self, dm.DatasetOut, await self.datasets.update(dataset_id, body, self.user, expected))
 
     @web.authenticated
     @authorized
     async def delete(self, dataset_id: str) -> None:
-        await self.datasets.delete(dataset_id, self.user)
+        await self.datasets.delete(dataset_id, self.user, etags.if_match(self, "dataset", dataset_id))
         self.set_status(204)
         self.finish()
 

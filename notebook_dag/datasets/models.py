@@ -69,6 +69,8 @@ class DatasetOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     latest: VersionOut = Field(description="the current version")
+    etag: str | None = Field(default=None, description='strong ETag "dataset-<id>-<version>.<view>": send it '
+                             "as If-Match when editing or deleting (see notebook_dag.etags)")
 
 
 class UploadOut(DatasetOut):

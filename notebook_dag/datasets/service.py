@@ -19,6 +19,7 @@ from typing import Any
 from jupyter_core.paths import is_hidden
 from sqlalchemy import String, cast, func, or_, select
 
+from .. import etags
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from ..storage import Database
 from .formats import SUFFIX, detect_format, validate
@@ -79,6 +80,12 @@ def _changed_on_disk(v: DatasetVersion) -> bool:
     except OSError:
         return True
     return st.st_size != v.size_bytes or (v.mtime is not None and abs(st.st_mtime - v.mtime) > 1e-6)
+
+
+def edit_version(d: Dataset) -> str:
+    """The version token of a dataset's ETag: a digest of its editable fields and
+    ``updated_at`` (which every change of the row sets)."""
+    return etags.version_digest(d.name, d.description, d.tags, d.project_id, d.current_version, d.updated_at)
 
 
 def version_dict(v: DatasetVersion, profile: DatasetProfile | None) -> dict[str, Any]:
@@ -179,12 +186,12 @@ class DatasetService:
         out = []
         for d in datasets:
             v = current[d.id]
-            out.append({
+            out.append(etags.tagged("dataset", d.id, edit_version(d), {
                 "id": d.id, "name": d.name, "description": d.description, "tags": list(d.tags or []),
                 "project_id": d.project_id, "owner": d.owner, "current_version": d.current_version,
                 "versions": counts.get(d.id, 0), "created_at": d.created_at, "updated_at": d.updated_at,
                 "latest": version_dict(v, profiles.get((v.sha256, v.format))),
-            })
+            }))
         return out
 
     async def get(self, dataset_id: str, user: str) -> dict[str, Any]:
@@ -334,17 +341,26 @@ class DatasetService:
 
     # ---- update / delete ----------------------------------------------------------
 
-    async def update(self, dataset_id: str, body: DatasetUpdate, user: str) -> dict[str, Any]:
+    async def _check(self, d: Dataset, expected: etags.Expected | None) -> None:
+        if expected is not None and not expected.matches(edit_version(d)):
+            raise expected.failure("the dataset changed since you read it", (await self._dicts([d]))[0])
+
+    async def update(self, dataset_id: str, body: DatasetUpdate, user: str,
+                     expected: etags.Expected | None = None) -> dict[str, Any]:
         """Rename, describe, tag, (re)associate with a project (``null`` detaches) or make an
         older version current. Raises :class:`Conflict` when another dataset of the target
-        project has the new name, :class:`NotFound` for an unknown project or version."""
+        project has the new name, :class:`NotFound` for an unknown project or version,
+        :class:`~notebook_dag.errors.PreconditionFailed` when ``expected`` (If-Match) names
+        no current version: checked and written under the lock every writer of the
+        user's datasets holds, on every server."""
         fields = body.model_dump(exclude_unset=True)
         if "name" in fields:
             fields["name"] = check_name(fields["name"])
         if fields.get("project_id") is not None:
             await self.check_project(fields["project_id"], user)
-        async with self._lock, self.db.session() as s:
+        async with self._lock, self.db.lock(f"datasets:{user}"), self.db.session() as s:
             d = await self._get(s, dataset_id, user)
+            await self._check(d, expected)
             name, project = fields.get("name", d.name), fields.get("project_id", d.project_id)
             if (name, project) != (d.name, d.project_id):
                 stmt = select(Dataset.id).where(Dataset.owner == user, Dataset.name == name, Dataset.id != d.id)
@@ -361,13 +377,14 @@ class DatasetService:
                 setattr(d, key, value)
         return await self.get(dataset_id, user)
 
-    async def delete(self, dataset_id: str, user: str) -> None:
+    async def delete(self, dataset_id: str, user: str, expected: etags.Expected | None = None) -> None:
         """Delete a dataset and its versions. Uploaded bytes no other version uses are
         deleted with their reports; registered files are never touched. When the object
         store fails meanwhile, the dataset is still deleted and the bytes left behind are
-        logged."""
-        async with self._lock, self.db.session() as s:
+        logged. ``expected`` (If-Match) is checked as by :meth:`update`."""
+        async with self._lock, self.db.lock(f"datasets:{user}"), self.db.session() as s:
             d = await self._get(s, dataset_id, user)
+            await self._check(d, expected)
             rows = list((await s.execute(select(DatasetVersion).where(DatasetVersion.dataset_id == d.id))).scalars())
             await s.delete(d)
         for v in rows:

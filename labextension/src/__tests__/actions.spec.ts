@@ -239,9 +239,9 @@ describe('DagModel actions', () => {
   });
 
   describe('sources', () => {
-    it('saves a source with the version it was read at', async () => {
+    it('saves a source with the ETag it was read at', async () => {
       const dag = sampleDag();
-      dag.nodes[1].version = 'v3';
+      dag.nodes[1].etag = '"block-load-v3.0a1b2c3d"';
       api.getDag.mockResolvedValueOnce(dag);
       await model.refresh();
       await expect(model.editor.saveSource('load', 'data = [4]')).resolves.toBe(
@@ -251,21 +251,21 @@ describe('DagModel actions', () => {
         'p1',
         'load',
         { source: 'data = [4]' },
-        'v3'
+        '"block-load-v3.0a1b2c3d"'
       );
       expect(model.notice?.text).toBe('Saved Load data.');
     });
 
     it('explains a conflicting edit', async () => {
       api.updateBlock.mockRejectedValueOnce(
-        new ApiError(409, 'the block changed since you read it', {
+        new ApiError(412, 'the block changed since you read it', {
           message: 'the block changed since you read it',
-          reason: 'conflict'
+          reason: 'precondition_failed'
         })
       );
       await expect(model.editor.saveSource('load', 'x')).resolves.toBe(false);
       expect(model.notice?.text).toBe(
-        'Load data changed since it was loaded (the block changed since you read it (HTTP 409)); refresh to see its current source.'
+        'Load data changed since it was loaded (the block changed since you read it (HTTP 412)); refresh to see its current source.'
       );
     });
   });

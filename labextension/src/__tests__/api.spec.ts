@@ -250,7 +250,12 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
     await api.hideEdge('p', 'a', 'b');
     await api.deleteEdge('p', 'e/1');
     await api.savePositions('p', { a: { x: 1, y: 2 }, b: null });
-    await api.updateBlock('p', 'b', { source: 'x = 1' }, 'v7');
+    await api.updateBlock(
+      'p',
+      'b',
+      { source: 'x = 1' },
+      '"block-b-v7.0a1b2c3d"'
+    );
     expect(call(0)).toMatchObject({
       url: 'http://h/notebook-dag/api/projects/p/edges/hidden',
       body: { source: 'a', target: 'b' }
@@ -268,7 +273,7 @@ describe('DagApi: projects, edges, positions, runs, export', () => {
       url: 'http://h/notebook-dag/api/projects/p/blocks/b',
       method: 'PATCH',
       body: { source: 'x = 1' },
-      headers: { 'If-Match': '"v7"' }
+      headers: { 'If-Match': '"block-b-v7.0a1b2c3d"' }
     });
   });
 
