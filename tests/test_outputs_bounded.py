@@ -8,10 +8,10 @@ import signal
 import time
 
 import pytest
-
 from conftest import blocks_by_id, stdout_of, write_notebook
-from notebook_dag.outputs import cut_text, human_bytes, output_bytes
 from servers import Server
+
+from notebook_dag.outputs import cut_text, human_bytes, output_bytes
 
 LIMIT = 20_000
 
