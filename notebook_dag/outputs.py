@@ -116,7 +116,7 @@ class BoundedNotebookClient(NotebookClient):
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         tally = self._tallies.get(cell_index)
         if tally is not None and self.clear_before_next_output:
-            tally.stored = 0  # nbclient clears the outputs first
+            tally.stored = tally.dropped = 0  # nbclient clears the outputs first: nothing cleared is lost
         before = len(outs)
         out = super().output(outs, msg, display_id, cell_index)
         if tally is None or out is None or len(outs) != before + 1 or outs[-1] is not out:
@@ -155,7 +155,7 @@ class BoundedNotebookClient(NotebookClient):
         super().clear_output(outs, msg, cell_index)
         tally = self._tallies.get(cell_index)
         if tally is not None and not outs:
-            tally.stored = 0
+            tally.stored = tally.dropped = 0
 
     def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
         content = msg.get("content") or {}

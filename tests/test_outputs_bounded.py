@@ -38,6 +38,7 @@ CELLS = [
     "from IPython.display import HTML, display\nfor i in range(30):\n    display(HTML('<b>' + 'y' * 5_000 + '</b>'))",  # c2
     "print('small')",                                                           # c3
     "print('z' * 100_000)\nraise ValueError('boom')",                           # c4: error after the cap
+    "from IPython.display import clear_output\nfor i in range(50):\n    clear_output(wait=True)\n    print(i, 'w' * 5_000)",  # c5
 ]
 
 
@@ -54,6 +55,8 @@ async def test_outputs_are_capped_per_block_with_a_marker(api, jp_root_dir):
     assert stdout_of(by["c1"]).startswith("0 éééééééééé\n1 éééééééééé\n")
     assert sum(1 for o in by["c2"]["outputs"] if o["output_type"] == "display_data") == 3  # 3 of 30 × 5 KB fit
     assert by["c3"]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "small\n"}], "no marker under the cap"
+    assert by["c5"]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": f"49 {'w' * 5_000}\n"}], \
+        "cleared outputs never count against the limit"
     errors = [o for o in by["c4"]["outputs"] if o["output_type"] == "error"]
     assert by["c4"]["status"] == "failed" and by["c4"]["error"] == "ValueError: boom"
     assert errors and errors[0]["ename"] == "ValueError" and errors[0]["evalue"] == "boom", "the error is kept"
