@@ -56,6 +56,14 @@ class NotebookDagApp(ExtensionApp):
         0.0, help="Per-block execution time limit in seconds; 0 means no limit."
     ).tag(config=True)
 
+    max_output_bytes = Int(
+        1 << 20,
+        help="Bytes of outputs a block's run keeps (stored in the run history and returned by "
+        "GET /runs/{id}); 0 means no limit. Counted while the outputs arrive: stream text is cut "
+        "at the limit, later outputs are dropped, and a final stderr line says how much was not "
+        "stored. Images count by their encoded size.",
+    ).tag(config=True)
+
     max_parallel = Int(
         1,
         help="Default for a run's max_parallel: at most this many blocks execute at once. Above 1, "
@@ -162,7 +170,8 @@ class NotebookDagApp(ExtensionApp):
     def initialize_settings(self) -> None:
         migrated = run_in_thread(lambda: self._prepare_database(self.db_url, self.server_id), "notebook_dag-migrate")
         if migrated:
-            self.log.warning("notebook_dag: %d run(s) interrupted by the last server stop were marked failed", migrated)
+            self.log.warning("notebook_dag: %d run(s) left unfinished by the last server stop were marked "
+                             "interrupted (POST /runs/{id}/resume continues them)", migrated)
         event_logger = getattr(self.serverapp, "event_logger", None)
         if event_logger is not None:
             register_schemas(event_logger)
@@ -178,6 +187,7 @@ class NotebookDagApp(ExtensionApp):
         runs.server_id = self.server_id
         runs.notebook_dir = notebook_os_dir(self.serverapp.contents_manager)
         runs.worker_idle_timeout = self.worker_idle_timeout
+        runs.max_output_bytes = max(0, self.max_output_bytes)
         on_kernel_reset(event_logger, runs.states.forget)
         self.services = Services(
             db=db, projects=projects, blocks=blocks, dag=dag, runs=runs,

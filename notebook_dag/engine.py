@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 import networkx as nx
 from jupyter_core.utils import ensure_async
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from .gateway import kernel_client
+from .outputs import BoundedNotebookClient
 
 #: Statuses after which a block is final.
 FINAL_BLOCK_STATUSES = frozenset({"succeeded", "failed", "skipped", "cancelled"})
@@ -120,7 +120,10 @@ class Engine:
     ``graph`` (cell id DAG) decides which blocks to skip after a failure: every block
     with a failed, skipped or cancelled predecessor is skipped; independent blocks
     still run. ``timeout`` is the per-block limit in seconds (None: no limit); a block
-    over it is interrupted and fails.
+    over it is interrupted and fails. ``max_output_bytes`` caps the outputs kept per
+    block (0: no limit; see :class:`notebook_dag.outputs.BoundedNotebookClient`).
+    :meth:`cancel` takes the reason cancelled blocks and the run's outcome give
+    (default ``"cancelled by the user"``).
     """
 
     def __init__(
@@ -130,6 +133,7 @@ class Engine:
         graph: nx.DiGraph,
         timeout: float | None = None,
         kernel_name: str = "python3",
+        max_output_bytes: int = 0,
     ) -> None:
         self.kernel = kernel
         self.nb = copy.deepcopy(nb)
@@ -137,22 +141,27 @@ class Engine:
         self.timeout = timeout
         self.index = {c["id"]: i for i, c in enumerate(self.nb.cells)}
         self.cancel_requested = asyncio.Event()
+        self.stop_reason = "cancelled by the user"
         self._current: asyncio.Future[Any] | None = None
-        self._client = NotebookClient(
+        self._client = BoundedNotebookClient(
             self.nb,
             km=kernel,
             kernel_name=kernel_name,
             timeout=int(timeout) if timeout else None,
             allow_errors=False,
             interrupt_on_timeout=False,
+            max_output_bytes=max(0, int(max_output_bytes)),
         )
 
-    async def cancel(self, attempts: int = 10) -> None:
+    async def cancel(self, attempts: int = 10, reason: str | None = None) -> None:
         """Stop the run: the running block is interrupted, the rest are cancelled.
 
         An interrupt that reaches the kernel before it started the cell is lost, so
         the interrupt is repeated every second (up to ``attempts`` times) until the
-        running block has ended."""
+        running block has ended. ``reason`` replaces ``"cancelled by the user"`` as what
+        the cancelled blocks and the outcome say (for a server stop)."""
+        if reason:
+            self.stop_reason = reason
         self.cancel_requested.set()
         for _ in range(attempts):
             await self._interrupt()
@@ -190,7 +199,7 @@ class Engine:
                 await asyncio.wait_for(ensure_async(kc.wait_for_ready(timeout=120)), 130)
             for block_id in plan:
                 if self.cancel_requested.is_set() or outcome.kernel_died:
-                    await listener.block_finished(block_id, BlockResult("cancelled" if not outcome.kernel_died else "skipped", error=outcome.reason))
+                    await listener.block_finished(block_id, BlockResult("cancelled" if not outcome.kernel_died else "skipped", error=outcome.reason or self.stop_reason))
                     continue
                 if any(p in bad for p in self.graph.predecessors(block_id)):
                     bad.add(block_id)
@@ -203,7 +212,7 @@ class Engine:
                     continue
                 bad.add(block_id)
                 if result.status == "cancelled":
-                    outcome = RunOutcome("cancelled", "cancelled by the user")
+                    outcome = RunOutcome("cancelled", self.stop_reason)
                 elif result.kernel_died:
                     outcome = RunOutcome("failed", f"The kernel died while running block {block_id}.", kernel_died=True)
                 elif outcome.status == "succeeded":
@@ -216,7 +225,7 @@ class Engine:
             if client is None:
                 kc.stop_channels()
         if self.cancel_requested.is_set() and outcome.status == "succeeded":
-            outcome = RunOutcome("cancelled", "cancelled by the user")
+            outcome = RunOutcome("cancelled", self.stop_reason)
         return outcome
 
     async def _execute(self, block_id: str, dead: asyncio.Event | None) -> BlockResult:
@@ -242,7 +251,7 @@ class Engine:
             status, error = "failed", f"timed out after {self.timeout:g} s"
         except CellExecutionError as e:
             if self.cancel_requested.is_set() and e.ename == "KeyboardInterrupt":
-                status, error = "cancelled", "cancelled by the user"
+                status, error = "cancelled", self.stop_reason
             else:
                 status, error = "failed", f"{e.ename}: {e.evalue}"
         except (DeadKernelError, asyncio.CancelledError):

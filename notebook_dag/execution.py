@@ -9,7 +9,6 @@ runs. Kernels come from the server's kernel manager, so a server started with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import posixpath
 from collections.abc import Awaitable, Callable
@@ -17,27 +16,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from .dag import BuiltDag, DagService, plan_blocks
-from .engine import BlockResult, Engine, utcnow
+from .engine import Engine, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
 from .gateway import is_remote
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
-from .project_kernels import ProjectKernels
 from .planner import later_changes, plan_run
+from .project_kernels import ProjectKernels
+from .recorder import Recorder
 from .run_planning import gather_versions, labeller, preparation, sync_rows
 from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
 
 ACTIVE_RUN_STATUSES = ("queued", "running")
+#: the reason of a run the server's stop (or crash) left unfinished
+SERVER_STOPPED = "interrupted: the server stopped during this run"
 
 
-def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
-    """The API shape of a run (see :class:`notebook_dag.models.RunOut`)."""
+def run_dict(run: Run, with_blocks: bool = True, with_outputs: bool = True) -> dict[str, Any]:
+    """The API shape of a run (see :class:`notebook_dag.models.RunOut`); blocks' outputs
+    are ``[]`` unless ``with_outputs`` (then ``run.blocks`` must have them loaded)."""
     out = {
         "id": run.id,
         "project_id": run.project_id,
@@ -62,7 +65,7 @@ def run_dict(run: Run, with_blocks: bool = True) -> dict[str, Any]:
                 "started_at": b.started_at,
                 "finished_at": b.finished_at,
                 "execution_count": b.execution_count,
-                "outputs": b.outputs or [],
+                "outputs": (b.outputs or []) if with_outputs else [],
                 "error": b.error,
                 "kernel": b.kernel,
                 "note": b.note,
@@ -77,7 +80,7 @@ async def mark_interrupted_runs(db: Database, server: str = "") -> int:
     (``NotebookDagApp.server_id``) as ``interrupted`` (their unfinished blocks
     cancelled); ``POST /runs/{id}/resume`` continues them. Runs of other servers on a
     shared database are theirs and are left alone. Returns how many runs were marked."""
-    reason = "interrupted: the server stopped during this run"
+    reason = SERVER_STOPPED
     async with db.session() as s:
         mine = select(Run.id).where(Run.status.in_(ACTIVE_RUN_STATUSES), Run.server == server)
         ids = list((await s.execute(mine)).scalars())
@@ -89,87 +92,6 @@ async def mark_interrupted_runs(db: Database, server: str = "") -> int:
         )
         await s.execute(update(Run).where(Run.id.in_(ids)).values(status="interrupted", reason=reason, finished_at=utcnow()))
         return len(ids)
-
-
-class _Recorder:
-    """Engine listener that emits progress as events at once and stores it in the
-    database in the background, so database latency overlaps the kernel's work instead
-    of adding to every block. Writes are batched: the changes of ``delay`` seconds
-    (0.05) are merged per block and stored in one transaction, one ``executemany`` per
-    set of columns, in order. :meth:`flush` waits until everything is stored."""
-
-    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, v: Versions,
-                 notes: dict[str, str] | None = None, delay: float = 0.05) -> None:
-        self.service = service
-        self.run_id = run_id
-        self.project_id = project_id
-        self.kernel_id = kernel_id
-        self.v = v
-        self.notes = notes or {}
-        self.delay = delay
-        self._pending: dict[str, dict[str, Any]] = {}
-        self._writer: asyncio.Task[None] | None = None
-        self._now = asyncio.Event()
-
-    def _write(self, block_id: str, **values: Any) -> None:
-        self._pending.setdefault(block_id, {}).update(values)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._drain())
-
-    async def _drain(self) -> None:
-        while self._pending:
-            if not self._now.is_set():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._now.wait(), self.delay)
-            batch, self._pending = self._pending, {}
-            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for block_id, values in batch.items():
-                groups.setdefault(tuple(sorted(values)), []).append({"_block": block_id, **values})
-            table = RunBlock.__table__
-            async with self.service.db.session() as s:
-                for columns, rows in groups.items():
-                    stmt = (
-                        update(table)
-                        .where(table.c.run_id == self.run_id, table.c.block_id == bindparam("_block"))
-                        .values({c: bindparam(c) for c in columns})
-                    )
-                    await s.execute(stmt, rows)
-
-    async def flush(self) -> None:
-        self._now.set()
-        while self._writer is not None and not self._writer.done():
-            await self._writer
-        if self._pending:  # written while the last batch was stored
-            self._writer = asyncio.ensure_future(self._drain())
-            await self._writer
-
-    async def block_started(self, block_id: str) -> None:
-        self._write(block_id, status="running", started_at=utcnow())
-        self.service.events.emit(self.run_id, self.project_id, "running", block_id)
-
-    async def block_finished(self, block_id: str, result: BlockResult) -> None:
-        note = "; ".join(n for n in (self.notes.get(block_id), result.note) if n) or None
-        if result.started_at is not None:  # it was executed (not skipped) in the kernel
-            state = self.service.states.of(self.kernel_id)
-            faithful = state.executed(block_id, self.v, result.status == "succeeded")
-            if result.status == "succeeded" and not faithful:
-                names = ", ".join(state.last_diverging) or "its inputs"
-                note = "; ".join(x for x in (note, f"may differ from a fresh run: {names} held a later cell's value") if x)
-        self._write(
-            block_id,
-            kernel=result.kernel,
-            note=note,
-            status=result.status,
-            fingerprint=self.v.fp.get(block_id),
-            outputs=result.outputs,
-            execution_count=result.execution_count,
-            error=result.error,
-            started_at=result.started_at,
-            finished_at=result.finished_at or utcnow(),
-        )
-        self.service.events.emit(
-            self.run_id, self.project_id, result.status, block_id, result.error, result.execution_count
-        )
 
 
 @dataclass
@@ -229,6 +151,10 @@ class RunService:
         self._project_of: dict[str, str] = {}
         self._cancelled: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
+        #: set by :meth:`shutdown`: runs stopped now end ``interrupted``, not ``cancelled``
+        self._stopping = False
+        #: bytes of outputs kept per block (0: no limit), ``NotebookDagApp.max_output_bytes``
+        self.max_output_bytes = 1 << 20
         #: ``NotebookDagApp.server_id``, stored with every run this server executes
         self.server_id = ""
         #: OS directory of a notebook's contents path (None: not on a local disk), for the
@@ -264,12 +190,25 @@ class RunService:
         """Start a new run of the blocks of ``run_id`` that did not succeed, with what
         they need: their upstream blocks that are not up to date in the kernel.
 
-        This is also how an ``interrupted`` run resumes after a server restart. Raises
+        This is also how an ``interrupted`` run resumes after a server restart. A run is
+        retried (or resumed) at most once: retry the new run to try again. Raises
         :class:`NotFound` for an unknown run and :class:`Conflict` when the run is still
-        going or every block succeeded."""
-        old = await self._load(run_id, user, "edit")
+        going, every block succeeded, or it was already retried or resumed."""
+        old = await self._load(run_id, user, "edit", outputs=False)
         if old.status in ACTIVE_RUN_STATUSES:
             raise Conflict(f"run {run_id} is still {old.status}", status=old.status)
+        # one lock per project across processes on one database: a second retry of the run
+        # waits, then finds the first one's run
+        async with self.db.lock(f"retries:{old.project_id}"):
+            return await self._retry(old, user, force)
+
+    async def _retry(self, old: Run, user: str, force: bool) -> dict[str, Any]:
+        run_id = old.id
+        async with self.db.session() as s:
+            child = await self._retried_by(s, run_id)
+        if child is not None:
+            raise Conflict(f"run {run_id} was already retried or resumed by run {child}; retry that run instead",
+                           status=old.status)
         todo = {b.block_id for b in old.blocks if b.status not in ("succeeded", "up_to_date")}
         if not todo:
             raise Conflict(f"every block of run {run_id} succeeded; nothing to retry")
@@ -319,6 +258,11 @@ class RunService:
         self._project_of[run_id] = project.id
         task.add_done_callback(lambda _t, rid=run_id: (self._tasks.pop(rid, None), self._project_of.pop(rid, None)))
         return {"id": run_id, "status": "queued"}
+
+    @staticmethod
+    async def _retried_by(s: Any, run_id: str) -> str | None:
+        """The id of a run retrying or resuming ``run_id``, if any."""
+        return await s.scalar(select(Run.id).where(Run.parent_id == run_id).limit(1))
 
     async def versions(self, project: Project, dag: BuiltDag, user: str | None = None) -> Versions:
         """Value fingerprints of the DAG's code blocks with their inputs outside the code
@@ -386,7 +330,10 @@ class RunService:
         try:
             async with lock:
                 if run_id in self._cancelled:
-                    await self._finish(run_id, project.id, "cancelled", "cancelled before it started", cancel_blocks=True)
+                    if self._stopping:
+                        await self._finish(run_id, project.id, "interrupted", SERVER_STOPPED, cancel_blocks=True)
+                    else:
+                        await self._finish(run_id, project.id, "cancelled", "cancelled before it started", cancel_blocks=True)
                     return
                 nb, graph = job.dag.nb, job.dag.graph
                 kernel_name = (nb.metadata.get("kernelspec") or {}).get("name")
@@ -409,8 +356,10 @@ class RunService:
                 engine = self._engine(job, own, kid, nb, graph, len(plan))
                 self._engines[run_id] = engine
                 if run_id in self._cancelled:
+                    if self._stopping:
+                        engine.stop_reason = SERVER_STOPPED
                     engine.cancel_requested.set()
-                recorder = _Recorder(self, run_id, project.id, kid, v, notes)
+                recorder = Recorder(self, run_id, project.id, kid, v, notes)
                 try:
                     outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
                 finally:
@@ -428,7 +377,10 @@ class RunService:
                     self.states.forget(kid)
                     if job.kernel_id is None:
                         await self.kernels.discard(project.id)
-                await self._finish(run_id, project.id, outcome.status, outcome.reason)
+                status, reason = outcome.status, outcome.reason
+                if self._stopping and status == "cancelled":
+                    status, reason = "interrupted", SERVER_STOPPED
+                await self._finish(run_id, project.id, status, reason)
         except asyncio.TimeoutError:
             self.kernels.drop_client(job.kernel_id or "")
             await self._finish(run_id, project.id, "failed", "the kernel did not become ready within 120 s", cancel_blocks=True)
@@ -444,7 +396,7 @@ class RunService:
         local kernel (handovers go through files, so remote kernels run sequentially)."""
         handle = self.kernel_manager.get_kernel(kid)
         if job.max_parallel <= 1 or blocks <= 1 or not own or is_remote(handle):
-            return Engine(handle, nb, graph, self.block_timeout)
+            return Engine(handle, nb, graph, self.block_timeout, max_output_bytes=self.max_output_bytes)
         idle = self._idle_timers.pop(job.project.id, None)
         if idle is not None:
             idle.cancel()
@@ -456,7 +408,8 @@ class RunService:
             )
         pool.size = max(pool.size, job.max_parallel - 1)  # grows on demand; a run uses at most max_parallel - 1
         return ParallelEngine(self.kernel_manager, kid, nb, graph, pool=pool, max_parallel=job.max_parallel,
-                              timeout=self.block_timeout, kernel_name=handle.kernel_name)
+                              timeout=self.block_timeout, kernel_name=handle.kernel_name,
+                              max_output_bytes=self.max_output_bytes)
 
     def _arm_idle_shutdown(self, project_id: str) -> None:
         """Shut the project's worker kernels down after ``worker_idle_timeout`` seconds
@@ -515,10 +468,14 @@ class RunService:
                 )
         self.events.emit(run_id, project_id, status, message=reason)
 
-    async def _load(self, run_id: str, user: str, need: str = "view") -> Run:
-        """The run if ``user`` may ``need`` its project (see ProjectService.get)."""
+    async def _load(self, run_id: str, user: str, need: str = "view", outputs: bool = True) -> Run:
+        """The run if ``user`` may ``need`` its project (see ProjectService.get), with its
+        blocks and project; the blocks' outputs are not read unless ``outputs``."""
+        blocks = selectinload(Run.blocks)
+        if not outputs:
+            blocks = blocks.defer(RunBlock.outputs, raiseload=True)
         async with self.db.session() as s:
-            run = await s.get(Run, run_id, options=[selectinload(Run.blocks), selectinload(Run.project)])
+            run = await s.get(Run, run_id, options=[blocks, selectinload(Run.project)])
         if run is None:
             raise NotFound(f"no run {run_id!r}")
         try:
@@ -527,9 +484,11 @@ class RunService:
             raise NotFound(f"no run {run_id!r}") from None
         return run
 
-    async def get(self, run_id: str, user: str) -> dict[str, Any]:
-        """The run with its blocks and their outputs; :class:`NotFound` if unknown."""
-        return run_dict(await self._load(run_id, user))
+    async def get(self, run_id: str, user: str, outputs: bool = True) -> dict[str, Any]:
+        """The run with its blocks and their outputs (each block's at most
+        ``max_output_bytes`` when it ran; ``[]`` unless ``outputs``). Raises
+        :class:`NotFound` if unknown or not visible to ``user``."""
+        return run_dict(await self._load(run_id, user, outputs=outputs), with_outputs=outputs)
 
     async def list(self, project: Project, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """The project's runs, newest first, without outputs; and their total."""
@@ -539,24 +498,19 @@ class RunService:
                 await s.execute(
                     select(Run)
                     .where(Run.project_id == project.id)
-                    .options(selectinload(Run.blocks))
+                    # the outputs (up to max_output_bytes per block) are never read for a list
+                    .options(selectinload(Run.blocks).defer(RunBlock.outputs, raiseload=True))
                     .order_by(Run.created_at.desc(), Run.id)
                     .limit(limit)
                     .offset(offset)
                 )
             ).scalars()
-            runs = []
-            for r in rows:
-                d = run_dict(r)
-                for b in d["blocks"]:
-                    b["outputs"] = []
-                runs.append(d)
-            return runs, int(total or 0)
+            return [run_dict(r, with_outputs=False) for r in rows], int(total or 0)
 
     async def cancel(self, run_id: str, user: str) -> dict[str, Any]:
         """Cancel a queued or running run (the kernel is interrupted).
         Raises :class:`Conflict` when the run has already ended."""
-        run = await self._load(run_id, user, "edit")
+        run = await self._load(run_id, user, "edit", outputs=False)
         if run.status not in ACTIVE_RUN_STATUSES:
             raise Conflict(f"run {run_id} has already ended ({run.status})", status=run.status)
         self._cancelled.add(run_id)
@@ -582,10 +536,14 @@ class RunService:
         await self.kernels.discard(project_id)
 
     async def shutdown(self) -> None:
-        """Cancel every run still in progress (server stop)."""
-        for run_id, engine in list(self._engines.items()):
+        """Stop every run still in progress (server stop): running and queued runs of this
+        process end ``interrupted`` (reason :data:`SERVER_STOPPED`), so
+        ``POST /runs/{id}/resume`` continues them as after a crash."""
+        self._stopping = True
+        for run_id in list(self._tasks):
             self._cancelled.add(run_id)
-            await engine.cancel()
+        for run_id, engine in list(self._engines.items()):
+            await engine.cancel(reason=SERVER_STOPPED)
         tasks = list(self._tasks.values())
         if tasks:
             await asyncio.wait(tasks, timeout=10)

@@ -464,10 +464,13 @@ class ProjectRunsHandler(DagAPIHandler):
 
 
 class RunHandler(DagAPIHandler):
+    """``GET /runs/{id}``: the run with its blocks' outputs (``?outputs=false``: without)."""
+
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        self.reply(m.RunOut, await self.services.runs.get(run_id, self.user))
+        outputs = bool(self.query_bool("outputs", True))
+        self.reply(m.RunOut, await self.services.runs.get(run_id, self.user, outputs=outputs))
 
 
 class RunRetryHandler(DagAPIHandler):

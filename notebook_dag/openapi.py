@@ -40,10 +40,10 @@ ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseMo
     ("get", "/projects/{project_id}/export", "Export as format=py (script), ipynb (reordered notebook) or airflow (DAG file)", None, (200, None), (400, 404)),
     ("get", "/projects/{project_id}/runs", "Run history, newest first", None, (200, m.RunList), (404,)),
     ("post", "/projects/{project_id}/runs", "Start a run (all, block, upstream, downstream)", m.RunCreate, (202, m.RunSummary), (400, 404, 422)),
-    ("get", "/runs/{run_id}", "A run with per-block status and outputs", None, (200, m.RunOut), (404,)),
+    ("get", "/runs/{run_id}", "A run with per-block status and outputs, each block's capped at NotebookDagApp.max_output_bytes (outputs=false: without outputs)", None, (200, m.RunOut), (404,)),
     ("post", "/runs/{run_id}/cancel", "Cancel a queued or running run", None, (202, m.RunSummary), (404, 409)),
-    ("post", "/runs/{run_id}/retry", "Re-run what did not succeed, with what it needs (force=true: even up-to-date upstream)", None, (202, m.RunSummary), (404, 409)),
-    ("post", "/runs/{run_id}/resume", "Continue an interrupted run (same as retry)", None, (202, m.RunSummary), (404, 409)),
+    ("post", "/runs/{run_id}/retry", "Re-run what did not succeed, with what it needs (force=true: even up-to-date upstream); 409 once the run was retried or resumed", None, (202, m.RunSummary), (404, 409)),
+    ("post", "/runs/{run_id}/resume", "Continue an interrupted run (same as retry; 409 once it was resumed)", None, (202, m.RunSummary), (404, 409)),
 ]
 ROUTES += AI_ROUTES
 ROUTES += DATASET_ROUTES

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from ..engine import BlockResult, RunListener, RunOutcome, cell_result, utcnow
+from ..outputs import BoundedNotebookClient
 from .config import BASELINE, ConfigReplay, add_config_waits, setter_blocks, take_snapshot
 from .effects import BlockEffects, block_effects, initial_needs, plan_ancestors
 from .kernels import KernelDied, KernelSlot, RequestError, RequestTimeout, WorkerPool, ready_client
@@ -74,7 +74,9 @@ class ParallelEngine:
     :class:`notebook_dag.parallel.LocalKernels`; ``graph``: the cell-id DAG (a failed
     block skips only its descendants, as in :class:`~notebook_dag.engine.Engine`);
     ``timeout``: per-block limit in seconds (None: none). ``use_project_kernel=False``
-    keeps blocks that may run anywhere off the project kernel.
+    keeps blocks that may run anywhere off the project kernel. ``max_output_bytes`` caps
+    the outputs kept per block (0: no limit; see
+    :class:`notebook_dag.outputs.BoundedNotebookClient`).
 
     After a run the project kernel holds every value the blocks produced (brought back
     from the workers), and :attr:`stats` describes the run.
@@ -92,6 +94,7 @@ class ParallelEngine:
         timeout: float | None = None,
         kernel_name: str = "python3",
         use_project_kernel: bool = True,
+        max_output_bytes: int = 0,
     ) -> None:
         self.kernel_manager = kernel_manager
         self.project_kernel_id = project_kernel_id
@@ -105,16 +108,22 @@ class ParallelEngine:
         self.index = {c["id"]: i for i, c in enumerate(self.nb.cells)}
         self.effects: dict[str, BlockEffects] = block_effects(self.nb, graph)
         self.cancel_requested = asyncio.Event()
+        self.max_output_bytes = max(0, int(max_output_bytes))
+        #: what cancelled blocks and the outcome say (see :meth:`cancel`)
+        self.stop_reason = "cancelled by the user"
         self.stats = RunStats()
         self._jobs: dict[asyncio.Task[_Done], tuple[str, KernelSlot]] = {}
-        self._clients: dict[str, NotebookClient] = {}
+        self._clients: dict[str, BoundedNotebookClient] = {}
         self._stop: str | None = None
 
     # -- public ------------------------------------------------------------------------
-    async def cancel(self, attempts: int = 10) -> None:
+    async def cancel(self, attempts: int = 10, reason: str | None = None) -> None:
         """Stop the run: every busy kernel is interrupted (again every second, up to
         ``attempts`` times, since an interrupt that arrives before the cell starts is
-        lost) until the running blocks have ended; the rest are cancelled."""
+        lost) until the running blocks have ended; the rest are cancelled. ``reason``
+        replaces ``"cancelled by the user"`` as what they and the outcome say."""
+        if reason:
+            self.stop_reason = reason
         self.cancel_requested.set()
         for _ in range(attempts):
             jobs = list(self._jobs)
@@ -248,7 +257,7 @@ class ParallelEngine:
         try:
             while True:
                 if self._stop is None and (self.cancel_requested.is_set() or project.died.is_set()):
-                    self._stop = "cancelled by the user" if not project.died.is_set() else "the project kernel died"
+                    self._stop = self.stop_reason if not project.died.is_set() else "the project kernel died"
                     await asyncio.gather(*(s.interrupt() for _, s in self._jobs.values() if s is not project))
                 if self._stop is not None:
                     died = project.died.is_set()
@@ -305,14 +314,14 @@ class ParallelEngine:
                         project.died.set()
                         outcome = RunOutcome("failed", f"The kernel died while running block {b}.", kernel_died=True)
                     elif r.status == "cancelled" and outcome.status == "succeeded":
-                        outcome = RunOutcome("cancelled", "cancelled by the user")
+                        outcome = RunOutcome("cancelled", self.stop_reason)
                     elif r.status == "failed" and outcome.status != "failed":
                         outcome = RunOutcome("failed", f"block {b} failed: {r.error}")
         finally:
             cancel_wait.cancel()
             dead_wait.cancel()
         if self.cancel_requested.is_set() and outcome.status == "succeeded":
-            outcome = RunOutcome("cancelled", "cancelled by the user")
+            outcome = RunOutcome("cancelled", self.stop_reason)
         return outcome
 
     # -- placement ---------------------------------------------------------------------
@@ -363,16 +372,17 @@ class ParallelEngine:
         return pin
 
     # -- one block ---------------------------------------------------------------------
-    def _client_for(self, slot: KernelSlot) -> NotebookClient:
+    def _client_for(self, slot: KernelSlot) -> BoundedNotebookClient:
         c = self._clients.get(slot.key)
         if c is None:
-            c = NotebookClient(
+            c = BoundedNotebookClient(
                 self.nb,
                 km=slot.handle,
                 kernel_name=self.kernel_name,
                 timeout=int(self.timeout) if self.timeout else None,
                 allow_errors=False,
                 interrupt_on_timeout=False,
+                max_output_bytes=self.max_output_bytes,
             )
             self._clients[slot.key] = c
         c.kc = slot.client
@@ -412,7 +422,7 @@ class ParallelEngine:
                         note = "; ".join(filter(None, [note, f"its library configuration could not be applied ({why})"]))
         except (RequestError, RequestTimeout) as e:
             if self._stop is not None or (isinstance(e, RequestError) and e.ename == "KeyboardInterrupt"):
-                return _Done(BlockResult("cancelled", error=self._stop or "cancelled by the user", kernel=slot.name, note=note))
+                return _Done(BlockResult("cancelled", error=self._stop or self.stop_reason, kernel=slot.name, note=note))
             if not project:
                 return _Done(BlockResult("failed", kernel=slot.name), fallback=f"loading its inputs on {slot.name} failed ({e})")
             error = f"loading its inputs failed: {e}"
@@ -468,7 +478,7 @@ class ParallelEngine:
             status, error, trouble = "failed", f"timed out after {self.timeout:g} s", "timeout"
         except CellExecutionError as e:
             if self._stop is not None or (self.cancel_requested.is_set() and e.ename == "KeyboardInterrupt"):
-                status, error = "cancelled", self._stop or "cancelled by the user"
+                status, error = "cancelled", self._stop or self.stop_reason
             else:
                 status, error = "failed", f"{e.ename}: {e.evalue}"
         except (DeadKernelError, asyncio.CancelledError):
