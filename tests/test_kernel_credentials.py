@@ -44,8 +44,8 @@ async def _upload(who: As, data: bytes, name: str, **params) -> dict:
     return json.loads(resp.body)
 
 
-async def _run(who: As, project_id: str, timeout: float = 120) -> dict:
-    code, run = await who.call("POST", f"projects/{project_id}/runs", {"mode": "all", "force": True})
+async def _run(who: As, project_id: str, timeout: float = 120, **body) -> dict:
+    code, run = await who.call("POST", f"projects/{project_id}/runs", {"mode": "all", "force": True, **body})
     assert code == 202, run
     deadline = time.monotonic() + timeout
     while run["status"] not in TERMINAL:
@@ -206,6 +206,58 @@ async def _execute(serverapp, kernel_id: str, code: str) -> str:
     finally:
         kc.stop_channels()
     return "".join(out)
+
+
+async def test_parallel_worker_kernels_read_as_the_run_user(alice, jp_root_dir, jp_serverapp):
+    await _upload(alice, encode(iris(), "csv"), "par.csv")
+    cell = ("{v} = notebook_dag.load('par.csv').shape\n"
+            "time.sleep(1)\n"
+            "print({v})")
+    # (no os.environ here: a block touching the environment is pinned to the project kernel; a
+    # worker without the token could not load at all, as the test server has no default database)
+    write_notebook(jp_root_dir, "par.ipynb", ["import notebook_dag, time", cell.format(v="left"),
+                                              cell.format(v="right")])
+    code, p = await alice.call("POST", "projects", {"name": "par", "notebook_path": "par.ipynb"})
+    run = await _run(alice, p["id"], max_parallel=2)
+    assert run["status"] == "succeeded", run
+    blocks = blocks_by_id(run)
+    assert {blocks["c1"]["kernel"], blocks["c2"]["kernel"]} == {"project", "worker-1"}, blocks
+    assert stdout_of(blocks["c1"]) == stdout_of(blocks["c2"]) == "(150, 6)\n", blocks
+
+
+async def test_outside_a_server_kernel_load_says_how_to_get_a_token(tmp_path, monkeypatch):
+    import notebook_dag
+    from notebook_dag.kernel_api import NoKernelToken
+
+    for name in ("NOTEBOOK_DAG_KERNEL_TOKEN", "NOTEBOOK_DAG_DB_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path))  # no default database of this user there
+    with pytest.raises(NoKernelToken, match="kernel started by a Jupyter server.*db_url="):
+        notebook_dag.load("iris.csv")
+
+
+async def test_a_kernel_without_the_file_system_downloads_verified_bytes(alice, jp_root_dir, jp_serverapp,
+                                                                         tmp_path, monkeypatch):
+    import asyncio
+    import hashlib
+
+    from notebook_dag import kernel_api
+    from notebook_dag.kernel_auth import api_url
+
+    data = encode(iris(), "csv")
+    ds = await _upload(alice, data, "iris.csv")
+    tokens = jp_serverapp.web_app.settings["notebook_dag_kernel_tokens"]
+    monkeypatch.setenv("NOTEBOOK_DAG_DATASETS_CACHE", str(tmp_path / "cache"))
+    api = api_url(jp_serverapp).rstrip("/") + "/notebook-dag/api/kernel/datasets"
+    found = {"dataset_id": ds["id"], "name": "iris.csv", "version": 1, "sha256": ds["latest"]["sha256"]}
+    # urllib blocks: in a thread, as in a kernel, while this loop serves the request
+    path = await asyncio.to_thread(kernel_api._download, f"{api}/{ds['id']}/content?version=1",
+                                   tokens.issue("alice"), found)
+    assert path.startswith(str(tmp_path / "cache")) and hashlib.sha256(open(path, "rb").read()).hexdigest() \
+        == ds["latest"]["sha256"]
+    with pytest.raises(LookupError, match="no dataset"):
+        await asyncio.to_thread(kernel_api._download, f"{api}/{ds['id']}/content", tokens.issue("bob"),
+                                {**found, "sha256": "0" * 64})
 
 
 def test_tokens_expire_are_signed_and_scoped():
