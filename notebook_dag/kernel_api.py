@@ -52,14 +52,15 @@ ENV_TOKEN = "NOTEBOOK_DAG_KERNEL_TOKEN"
 #: seconds one request to the server may take
 REQUEST_TIMEOUT = 600.0
 
-
-class NoKernelToken(RuntimeError):
-    """``notebook_dag.load()`` ran outside a kernel started by a notebook_dag server, and
-    no database of the caller's own was named or found."""
 ENV_STORAGE_URL = "NOTEBOOK_DAG_DATASETS_URL"
 ENV_STORAGE_OPTIONS = "NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS"
 ENV_CACHE_DIR = "NOTEBOOK_DAG_DATASETS_CACHE"
 ENV_CACHE_BYTES = "NOTEBOOK_DAG_DATASETS_CACHE_BYTES"
+
+
+class NoKernelToken(RuntimeError):
+    """``notebook_dag.load()`` ran outside a kernel started by a notebook_dag server, and
+    no database of the caller's own was named or found."""
 
 
 def default_db_url() -> str:
@@ -102,7 +103,8 @@ def _request(url: str, token: str) -> Any:
     (401/403) or ``OSError`` (the server is unreachable or fails)."""
     req = urllib.request.Request(url, headers={"Authorization": f"notebook-dag-kernel {token}"})
     context = None
-    if url.startswith("https://"):  # the server's loopback address: its certificate names another host
+    if urllib.parse.urlsplit(url).hostname in ("127.0.0.1", "::1"):
+        # the server's own loopback address, where its certificate (if any) names another host
         import ssl
 
         context = ssl.create_default_context()

@@ -40,15 +40,14 @@ from typing import Any
 
 from jupyter_core.utils import ensure_async
 
-ENV_API_URL = "NOTEBOOK_DAG_API_URL"
-ENV_TOKEN = "NOTEBOOK_DAG_KERNEL_TOKEN"
-ENV_PROJECT = "NOTEBOOK_DAG_PROJECT_ID"
+from .kernel_api import ENV_API_URL, ENV_DB_URL, ENV_PROJECT, ENV_STORAGE_OPTIONS, ENV_TOKEN
+
 #: the HTTP ``Authorization`` scheme of kernel tokens
 SCHEME = "notebook-dag-kernel"
 SCOPE_DATASETS_READ = "datasets:read"
 #: environment variables that must never reach a kernel, even when the server's own
 #: environment has them (set by an administrator, or by an older notebook_dag)
-NEVER_IN_KERNELS = ("NOTEBOOK_DAG_DB_URL", "NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS")
+NEVER_IN_KERNELS = (ENV_DB_URL, ENV_STORAGE_OPTIONS)
 _PREFIX = "ndk1"
 
 #: ``(user, project id or None)`` the kernels started in this context belong to
