@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -147,6 +148,7 @@ async def test_a_kernel_reads_what_its_user_may_read(alice, bob, jp_root_dir):
 async def test_the_token_opens_nothing_else(alice, jp_root_dir, jp_serverapp, http_server_client, jp_base_url):
     write_notebook(jp_root_dir, "tok.ipynb", ["import os\nprint(os.environ['NOTEBOOK_DAG_KERNEL_TOKEN'])"])
     code, p = await alice.call("POST", "projects", {"name": "tok", "notebook_path": "tok.ipynb"})
+    assert code == 201
     await _upload(alice, encode(iris(), "csv"), "iris.csv")
     token = stdout_of(blocks_by_id(await _run(alice, p["id"]))["c0"]).strip()
     base = jp_base_url.rstrip("/")
@@ -218,6 +220,7 @@ async def test_parallel_worker_kernels_read_as_the_run_user(alice, jp_root_dir, 
     write_notebook(jp_root_dir, "par.ipynb", ["import notebook_dag, time", cell.format(v="left"),
                                               cell.format(v="right")])
     code, p = await alice.call("POST", "projects", {"name": "par", "notebook_path": "par.ipynb"})
+    assert code == 201
     run = await _run(alice, p["id"], max_parallel=2)
     assert run["status"] == "succeeded", run
     blocks = blocks_by_id(run)
@@ -253,7 +256,7 @@ async def test_a_kernel_without_the_file_system_downloads_verified_bytes(alice, 
     # urllib blocks: in a thread, as in a kernel, while this loop serves the request
     path = await asyncio.to_thread(kernel_api._download, f"{api}/{ds['id']}/content?version=1",
                                    tokens.issue("alice"), found)
-    assert path.startswith(str(tmp_path / "cache")) and hashlib.sha256(open(path, "rb").read()).hexdigest() \
+    assert path.startswith(str(tmp_path / "cache")) and hashlib.sha256(Path(path).read_bytes()).hexdigest() \
         == ds["latest"]["sha256"]
     with pytest.raises(LookupError, match="no dataset"):
         await asyncio.to_thread(kernel_api._download, f"{api}/{ds['id']}/content", tokens.issue("bob"),
@@ -269,7 +272,7 @@ def test_tokens_expire_are_signed_and_scoped():
         tokens.verify(token, scope="projects:read")
     with pytest.raises(InvalidToken, match="not issued by this server"):
         KernelTokens(clock=lambda: now[0]).verify(token)
-    head, payload, sig = token.split(".")
+    head, _, sig = token.split(".")
     other = tokens.issue("bob").split(".")[1]
     with pytest.raises(InvalidToken, match="not issued"):
         tokens.verify(f"{head}.{other}.{sig}")

@@ -21,7 +21,7 @@ from sqlalchemy import String, cast, func, or_, select
 
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from ..projects import visible_project_ids
-from ..storage import Database, Project
+from ..storage import Database
 from .formats import SUFFIX, detect_format, validate
 from .preview import preview
 from .jobs import DatasetJobs
