@@ -95,8 +95,8 @@ class NotebookDagApp(ExtensionApp):
     datasets_storage_options = Dict(
         help="Keyword arguments of the fsspec filesystem of datasets_storage_url, e.g. for S3 "
         "{'endpoint_url': 'https://minio.example.org', 'key': ..., 'secret': ...}. Credentials may "
-        "instead come from the AWS environment variables, ~/.aws or an instance role. Kernels get "
-        "these options as JSON in NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS for notebook_dag.load().",
+        "instead come from the AWS environment variables, ~/.aws or an instance role. Kernels never get "
+        "them: notebook_dag.load() reads datasets through the server.",
     ).tag(config=True)
     datasets_cache_bytes = Int(
         10 << 30,
@@ -110,6 +110,13 @@ class NotebookDagApp(ExtensionApp):
         100_000, help="Datasets with more rows are sampled to this many rows for the full report."
     ).tag(config=True)
     report_timeout = Float(900.0, help="Seconds a full dataset report may take; 0 means no limit.").tag(config=True)
+
+    kernel_token_lifetime = Float(
+        12 * 3600.0,
+        help="Seconds a kernel's NOTEBOOK_DAG_KERNEL_TOKEN stays valid (the token notebook_dag.load() "
+        "reads datasets with, scoped to the user the kernel was started for); a restart of the kernel "
+        "gives it a new one. Kernels never receive the database URL or any credential of it.",
+    ).tag(config=True)
 
     local_user = Unicode(
         help="Owner name of everything created on a personal server, where Jupyter's own "
@@ -202,8 +209,28 @@ class NotebookDagApp(ExtensionApp):
         from .datasets.app import create_datasets_service
 
         self.services.datasets = create_datasets_service(self, self.services, event_logger)
-        self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user)
+        tokens = self._install_kernel_credentials()
+        self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user,
+                             notebook_dag_kernel_tokens=tokens)
         self.log.info("notebook_dag: database %s", db.engine.url.render_as_string(hide_password=True))
+
+    def kernel_owner(self) -> str | None:
+        """The user of kernels started outside a run (by JupyterLab): the server's owner,
+        ``local_user`` behind Jupyter's own identity providers, else ``JUPYTERHUB_USER``;
+        None when unknown (such kernels then get no token)."""
+        provider = getattr(self.serverapp, "identity_provider", None)
+        if provider is None or type(provider).__module__.startswith("jupyter_server."):
+            return self.local_user
+        return os.environ.get("JUPYTERHUB_USER") or None
+
+    def _install_kernel_credentials(self) -> Any:
+        """Give every kernel the server starts a dataset-read token instead of any database
+        credential (see :mod:`notebook_dag.kernel_auth`); returns the token issuer."""
+        from .kernel_auth import KernelCredentials, KernelTokens
+
+        tokens = KernelTokens(self.kernel_token_lifetime)
+        KernelCredentials(self.serverapp, tokens, self.kernel_owner).install(self.serverapp.kernel_manager)
+        return tokens
 
     @staticmethod
     async def _prepare_database(url: str, server_id: str = "") -> int:
@@ -216,7 +243,9 @@ class NotebookDagApp(ExtensionApp):
             await db.dispose()
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(route_table())
+        from .datasets.kernel import kernel_routes  # token-authenticated: before the API's catch-all
+
+        self.handlers.extend(kernel_routes() + route_table())
 
     async def stop_extension(self) -> None:
         services = getattr(self, "services", None)

@@ -24,6 +24,7 @@ from .engine import Engine, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
 from .gateway import is_remote
+from .kernel_auth import kernel_user
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
 from .planner import later_changes, plan_run
@@ -324,6 +325,8 @@ class RunService:
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project
+        # kernels started for this run (project and workers) read datasets as the run's user
+        kernel_user.set((job.user or project.owner, project.id))
         # one run at a time per kernel; naming the project's own kernel explicitly is the same kernel
         own = job.kernel_id is None or job.kernel_id == self.kernels.current(project.id)
         lock = self._locks.setdefault(f"project:{project.id}" if own else job.kernel_id, asyncio.Lock())

@@ -1,35 +1,44 @@
-"""``notebook_dag.load()``: datasets from inside a kernel, where there is no server.
+"""``notebook_dag.load()``: datasets from inside a kernel, read through the server.
 
-The kernel reads the extension's database directly with SQLAlchemy (the same asyncio
-drivers as the server, aiosqlite or asyncpg, on a short-lived thread so the call is
-synchronous for the user):
+A kernel holds no database credential. The server gives every kernel it starts (runs of
+the DAG, parallel workers and ordinary notebook sessions alike; see
+:mod:`notebook_dag.kernel_auth`) two environment variables: ``NOTEBOOK_DAG_API_URL``, the
+server's loopback URL, and ``NOTEBOOK_DAG_KERNEL_TOKEN``, a short-lived token of the user
+the kernel was started for, good for reading datasets and nothing else. With them:
 
-1. The database URL is the ``NOTEBOOK_DAG_DB_URL`` environment variable. The server
-   extension sets it in its own environment at start-up, so every kernel it launches
-   (runs of the DAG and ordinary notebook sessions alike) inherits it. Outside such a
-   kernel, the default of ``NotebookDagApp.db_url`` is used: ``notebook_dag.db`` in the
-   Jupyter data directory.
-2. The dataset is found by name (or id) among the datasets in the database; when the
-   name exists in several projects, ``project=`` (a project id or name) or the
-   ``NOTEBOOK_DAG_PROJECT_ID`` environment variable chooses, a dataset of that project
-   winning over a project-less one.
-3. The version's file (an uploaded copy under ``datasets_dir``, the registered file
-   under the server root, or an object on object storage) is read with pandas, the same
-   way the server previews it. An object (``s3://...``) is first downloaded into a local
-   cache where it is named by its SHA-256 and verified against it (so each content is
-   downloaded once): the filesystem is opened with the options in
-   ``NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS`` (JSON) when its protocol is the one of
-   ``NOTEBOOK_DAG_DATASETS_URL``, and the cache is ``NOTEBOOK_DAG_DATASETS_CACHE`` (at
-   most ``NOTEBOOK_DAG_DATASETS_CACHE_BYTES``), all set by the server like the database
-   URL. Credentials not in those options come from the environment the usual way (for
-   S3: ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``~/.aws``, instance roles).
+1. ``GET <api>/notebook-dag/api/kernel/datasets/resolve`` finds the dataset by name (or
+   id) among the datasets that user may read: their own and those of every project
+   they may see (owner, member of any role, or shared with all), exactly as the REST
+   API decides. When the name exists several times, ``project=`` (a project id or name)
+   chooses; the project of a project kernel (``NOTEBOOK_DAG_PROJECT_ID``, set by the
+   server) is preferred otherwise (see :func:`choose_dataset`).
+2. The answer holds the path of a local file with the version's bytes (the registered
+   file, the uploaded copy, or the server's verified cache copy of an object on object
+   storage), which is read with pandas the way the server previews it. A kernel that
+   cannot open that path (another file system) downloads the bytes from
+   ``.../kernel/datasets/{id}/content`` into its cache, checked against their SHA-256.
+
+Outside a server-started kernel (no token), ``load()`` reads a database directly, and
+only one the caller names or owns: ``db_url=``, else the ``NOTEBOOK_DAG_DB_URL``
+environment variable of the caller's own process (the server never sets it), else the
+default SQLite file of this OS user (``notebook_dag.db`` in the Jupyter data directory)
+when it exists. Otherwise it raises :class:`NoKernelToken`, saying how to get a token.
+Objects on object storage are then read with the storage options in
+``NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS`` (JSON) when their protocol is the one of
+``NOTEBOOK_DAG_DATASETS_URL``, else the environment's credentials.
 
 Nothing here imports pandas or SQLAlchemy until it is called.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 import warnings
 from typing import Any
 
@@ -38,10 +47,20 @@ from .datasets.objectstore import is_url
 
 ENV_DB_URL = "NOTEBOOK_DAG_DB_URL"
 ENV_PROJECT = "NOTEBOOK_DAG_PROJECT_ID"
+ENV_API_URL = "NOTEBOOK_DAG_API_URL"
+ENV_TOKEN = "NOTEBOOK_DAG_KERNEL_TOKEN"
+#: seconds one request to the server may take
+REQUEST_TIMEOUT = 600.0
+
 ENV_STORAGE_URL = "NOTEBOOK_DAG_DATASETS_URL"
 ENV_STORAGE_OPTIONS = "NOTEBOOK_DAG_DATASETS_STORAGE_OPTIONS"
 ENV_CACHE_DIR = "NOTEBOOK_DAG_DATASETS_CACHE"
 ENV_CACHE_BYTES = "NOTEBOOK_DAG_DATASETS_CACHE_BYTES"
+
+
+class NoKernelToken(RuntimeError):
+    """``notebook_dag.load()`` ran outside a kernel started by a notebook_dag server, and
+    no database of the caller's own was named or found."""
 
 
 def default_db_url() -> str:
@@ -59,9 +78,105 @@ def _run_async(coro_factory: Any) -> Any:
 
 def dataset_file(name: str, version: int | None = None, project: str | None = None,
                  db_url: str | None = None) -> tuple[str, str]:
-    """``(absolute local file path, format)`` of a dataset version; an object on object
-    storage is downloaded into the local cache first (see the module docstring). Raises
-    what :func:`load` raises."""
+    """``(absolute local file path, format)`` of a dataset version: through the server in
+    a kernel it started, else from the caller's own database (see the module docstring).
+    Raises what :func:`load` raises."""
+    token = os.environ.get(ENV_TOKEN)
+    if db_url is None and token:
+        return _server_file(name, version, project, token)
+    url = db_url or os.environ.get(ENV_DB_URL)
+    if url is None:
+        default = default_db_url()
+        if not os.path.isfile(default[len("sqlite:///"):]):
+            raise NoKernelToken(
+                "notebook_dag.load() reads datasets through the Jupyter server, and this process has no "
+                f"{ENV_TOKEN}: run it in a kernel started by a Jupyter server with notebook_dag (a notebook "
+                "session or a run of a project; restart a kernel started before the extension was enabled), "
+                "or pass db_url= to read a database of your own")
+        url = default
+    return _database_file(name, version, project, url)
+
+
+def _request(url: str, token: str) -> Any:
+    """The response of a GET to the server with the kernel token. Raises ``LookupError``
+    (404), ``FileNotFoundError`` (404 for a file that is gone), ``PermissionError``
+    (401/403) or ``OSError`` (the server is unreachable or fails)."""
+    req = urllib.request.Request(url, headers={"Authorization": f"notebook-dag-kernel {token}"})
+    context = None
+    if urllib.parse.urlsplit(url).hostname in ("127.0.0.1", "::1"):
+        # the server's own loopback address, where its certificate (if any) names another host
+        import ssl
+
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    try:
+        return urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT, context=context)
+    except urllib.error.HTTPError as e:
+        try:
+            body = json.loads(e.read() or b"{}")
+        except ValueError:
+            body = {}
+        message = body.get("message") or e.reason
+        if e.code == 404:
+            raise (FileNotFoundError if body.get("detail") == "file_gone" else LookupError)(message) from None
+        if e.code in (401, 403):
+            raise PermissionError(f"the server refused this kernel's token: {message}") from None
+        raise OSError(f"the server answered {e.code}: {message}") from None
+    except urllib.error.URLError as e:
+        raise OSError(f"the Jupyter server at {url.split('/notebook-dag/')[0]} cannot be reached ({e.reason}); "
+                      "was it stopped? Restart the kernel from a running server") from None
+
+
+def _server_file(name: str, version: int | None, project: str | None, token: str) -> tuple[str, str]:
+    base = os.environ.get(ENV_API_URL)
+    if not base:
+        raise NoKernelToken(f"{ENV_API_URL} is not set (the server listens on a UNIX socket?): "
+                            "notebook_dag.load() cannot reach the server from this kernel")
+    api = base.rstrip("/") + "/notebook-dag/api/kernel/datasets"
+    query = {"name": name, "project": project, "version": version, "prefer": os.environ.get(ENV_PROJECT)}
+    with _request(f"{api}/resolve?" + urllib.parse.urlencode({k: v for k, v in query.items() if v}), token) as r:
+        found = json.load(r)
+    what = f"{found['name']!r} version {found['version']}"
+    if found["changed_on_disk"]:
+        warnings.warn(f"the file of {what} changed since it was registered", stacklevel=4)
+    path = found.get("path")
+    if path and os.path.isfile(path) and os.access(path, os.R_OK) and (
+            found["changed_on_disk"] or os.path.getsize(path) == found["size_bytes"]):
+        return path, found["format"]
+    return _download(f"{api}/{found['dataset_id']}/content?version={found['version']}", token, found), found["format"]
+
+
+def _download(url: str, token: str, found: dict[str, Any]) -> str:
+    """The bytes at ``url`` in this kernel's cache, named and verified by their SHA-256."""
+    from .datasets.objectstore import cache_path
+
+    sha = found["sha256"]
+    suffix = os.path.splitext(found.get("name") or "")[1]
+    dest = cache_path(_cache_dir(), sha, suffix)
+    if dest.is_file():
+        return str(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, _request(url, token) as r:
+            while chunk := r.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha:
+            raise OSError(f"the bytes of dataset {found['name']!r} version {found['version']} do not match "
+                          "their SHA-256")
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return str(dest)
+
+
+def _database_file(name: str, version: int | None, project: str | None, db_url: str) -> tuple[str, str]:
+    """:func:`dataset_file` read from the database at ``db_url`` (no user filter: the
+    caller's own database)."""
     from sqlalchemy import or_, select
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -69,8 +184,8 @@ def dataset_file(name: str, version: int | None = None, project: str | None = No
     from .storage.database import to_async_url
     from .storage.orm import Project
 
-    url = to_async_url(db_url or os.environ.get(ENV_DB_URL) or default_db_url())
-    chosen_project = project or os.environ.get(ENV_PROJECT)
+    url = to_async_url(db_url)
+    prefer = os.environ.get(ENV_PROJECT)
 
     async def query() -> tuple[Any, Any, int]:
         engine = create_async_engine(url)
@@ -82,7 +197,7 @@ def dataset_file(name: str, version: int | None = None, project: str | None = No
                     .outerjoin(Project, Project.id == Dataset.project_id)
                     .where(or_(Dataset.name == name, Dataset.id == name))
                 )).all()
-                chosen = _choose(name, rows, chosen_project)
+                chosen = choose_dataset(name, rows, project, prefer)
                 number = version or chosen.current_version
                 found = (await conn.execute(
                     select(DatasetVersion.file_path, DatasetVersion.format, DatasetVersion.size_bytes,
@@ -149,22 +264,32 @@ def fetch_object(url: str, sha256: str, what: str = "the dataset") -> str:
         raise OSError(f"could not read {what} from {redact(url)}: {type(e).__name__}: {e}") from e
 
 
-def _choose(name: str, rows: list[Any], project: str | None) -> Any:
+def choose_dataset(name: str, rows: list[Any], project: str | None = None, prefer: str | None = None) -> Any:
+    """The row (``id``, ``name``, ``project_id``, ``project_name``) that ``name`` means:
+    the dataset with that id; with ``project`` (an id or a name, given by the caller) the
+    one of that project, else a project-less one; with ``prefer`` (the kernel's project)
+    the same when one matches; else the only one. Raises ``LookupError`` when none
+    matches or the name stays ambiguous."""
     if not rows:
         raise LookupError(f"no dataset named {name!r}")
     by_id = [r for r in rows if r.id == name]
     if by_id:
         return by_id[0]
-    if project:
-        mine = [r for r in rows if project in (r.project_id, r.project_name)]
+    for wanted, required in ((project, True), (prefer, False)):
+        if not wanted:
+            continue
+        mine = [r for r in rows if wanted in (r.project_id, r.project_name)]
         if len(mine) == 1:
             return mine[0]
         if not mine:
             loose = [r for r in rows if r.project_id is None]
             if len(loose) == 1:
                 return loose[0]
-            raise LookupError(f"no dataset named {name!r} in project {project!r}")
-        rows = mine
+            if required:
+                raise LookupError(f"no dataset named {name!r} in project {wanted!r}")
+        else:
+            rows = mine
+        break
     if len(rows) == 1:
         return rows[0]
     where = ", ".join(sorted(f"{r.project_name!r} ({r.project_id})" if r.project_id else "no project" for r in rows))
@@ -176,10 +301,15 @@ def load(name: str, version: int | None = None, project: str | None = None, db_u
     (1-based) of it.
 
     ``project`` (a project id or name) picks among datasets of the same name in several
-    projects. ``db_url`` overrides the database (see the module docstring). Raises
-    ``LookupError`` when no dataset or version matches (or the name is ambiguous),
-    ``FileNotFoundError`` when the version's file is gone, and ``OSError`` when object
-    storage cannot be read.
+    projects. In a kernel started by the server, the dataset is asked of the server with
+    the kernel's token, so only datasets the kernel's user may read are found;
+    ``db_url`` reads that database of the caller's own directly instead (see the module
+    docstring). Raises ``LookupError`` when no dataset or version matches (or the name is
+    ambiguous, or the user may not read it), ``FileNotFoundError`` when the version's
+    file is gone, ``PermissionError`` when the server refuses the token (expired: restart
+    the kernel), :class:`NoKernelToken` outside a server-started kernel without a
+    database of one's own, and ``OSError`` when the server or object storage cannot be
+    read.
 
     >>> import notebook_dag
     >>> df = notebook_dag.load("iris.csv")             # doctest: +SKIP

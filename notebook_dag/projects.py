@@ -70,6 +70,12 @@ def _visible_to(user: str):
     return or_(Project.owner == user, Project.id.in_(member), Project.visibility == "shared-with-all")
 
 
+def visible_project_ids(user: str):
+    """A ``SELECT Project.id`` of the projects ``user`` may see (owner, member of any
+    role, or shared with all): the same rule as :meth:`ProjectService.get` with ``view``."""
+    return select(Project.id).where(_visible_to(user))
+
+
 class ProjectService:
     """CRUD, search and sharing of projects; ``store`` creates missing notebooks.
 

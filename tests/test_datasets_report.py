@@ -152,7 +152,10 @@ async def test_startup_marks_leftover_work_failed(interrupted, api, jp_serverapp
 
 async def test_lineage_and_dag_with_datasets(api, jp_root_dir):
     (jp_root_dir / "work" / "data").mkdir(parents=True)
+    (jp_root_dir / "work" / "out").mkdir(parents=True)
     (jp_root_dir / "work" / "data" / "sp500.csv").write_bytes(encode(sp500(), "csv"))
+    (jp_root_dir / "work" / "iris.csv").write_bytes(encode(iris(), "csv"))
+    (jp_root_dir / "work" / "out" / "iris_clean.parquet").write_bytes(encode(iris(), "parquet"))
     write_notebook(jp_root_dir, "work/flow.ipynb", [
         "import pandas as pd\nimport notebook_dag as nd\nfrom pathlib import Path",
         "df = pd.read_csv('iris.csv')",
@@ -161,24 +164,28 @@ async def test_lineage_and_dag_with_datasets(api, jp_root_dir):
         "DATA = 'data/sp500.csv'",
         "s = pd.read_csv(DATA)\nwith open('notes.txt', 'w') as f:\n    f.write('x')",
         "%time t = pd.read_csv('iris.csv', nrows=5)",
+        "m = pd.read_csv('macrodata.csv')",
     ])
     project = await api.project("work/flow.ipynb")
-    _, iris_ds = await upload(api, encode(iris(), "csv"), "iris.csv")
+    iris_ds = await api.ok("POST", "datasets", {"path": "work/iris.csv", "name": "iris-local"}, expect=201)
+    _, uploaded_iris = await upload(api, encode(iris(), "csv"), "iris.csv")
     _, wine_ds = await upload(api, encode(wine(), "csv"), "wine.csv", project_id=project["id"])
-    _, clean = await upload(api, encode(iris(), "parquet"), "iris_clean.parquet")
+    clean = await api.ok("POST", "datasets", {"path": "work/out/iris_clean.parquet"}, expect=201)
     sp = await api.ok("POST", "datasets", {"path": "work/data/sp500.csv"}, expect=201)
     _, unused = await upload(api, encode(wine(), "json"), "unused.json")
+    _, macro = await upload(api, encode(wine(), "csv"), "macrodata.csv", project_id=project["id"])
 
     lin = await api.ok("GET", f"datasets/{iris_ds['id']}/lineage")
     assert [(r["block_id"], r["via"], r["target"]) for r in lin["readers"]] == [
-        ("c1", "pd.read_csv", "iris.csv"), ("c6", "pd.read_csv", "iris.csv")]
+        ("c1", "pd.read_csv", "iris.csv"), ("c6", "pd.read_csv", "iris.csv")], "the registered file next to it"
     assert lin["writers"] == [] and lin["readers"][0]["project_name"] == "p"
     assert [(r["block_id"], r["kind"]) for r in (await api.ok("GET", f"datasets/{clean['id']}/lineage"))["writers"]] \
         == [("c2", "write")]
     assert [r["via"] for r in (await api.ok("GET", f"datasets/{wine_ds['id']}/lineage"))["readers"]] == ["nd.load"]
     assert [r["block_id"] for r in (await api.ok("GET", f"datasets/{sp['id']}/lineage"))["readers"]] == ["c5"]
-    assert (await api.ok("GET", f"datasets/{unused['id']}/lineage")) == {
-        "dataset_id": unused["id"], "readers": [], "writers": []}
+    for ds in (unused, uploaded_iris, macro):  # a local file of the same name is not the upload
+        assert (await api.ok("GET", f"datasets/{ds['id']}/lineage")) == {
+            "dataset_id": ds["id"], "readers": [], "writers": []}, ds["name"]
 
     plain = await api.ok("GET", f"projects/{project['id']}/dag")
     assert all(not n["id"].startswith("dataset:") for n in plain["nodes"]), "the default response is unchanged"

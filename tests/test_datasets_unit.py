@@ -181,7 +181,8 @@ def test_lineage_matching():
     def ids(kind, by, target):
         return sorted(c.id for c in match(Ref(kind, by, target, "f", 1), "nb/flow.ipynb", "p1", cands))
 
-    assert ids("read", "path", "data/in.csv") == ["u"], "file name of an upload, same scope only"
+    assert ids("read", "path", "data/in.csv") == [] and ids("read", "path", "in.csv") == [], \
+        "a file name alone never links to an upload: the notebook reads a local file"
     assert ids("read", "path", "raw/sales.csv") == ["r"] and ids("read", "path", "../nb/raw/sales.csv") == ["r"]
     assert ids("read", "path", "sales.csv") == [], "registered files match by path only"
     assert ids("read", "path", "/store/u/in.csv") == ["u"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -36,30 +35,6 @@ def storage_setting(app: Any, name: str) -> Any:
     return STORAGE_SETTINGS[name] if value is None else value
 
 
-def export_kernel_environment(db_url: str, files: DatasetFiles, log: Any = None) -> None:
-    """Put what ``notebook_dag.load()`` needs into this process's environment, which every
-    kernel it launches inherits: the database URL, and with object storage its URL,
-    storage options (JSON, credentials included when configured there), read cache
-    directory and limit. Variables of a previous configuration are removed."""
-    from ..kernel_api import ENV_CACHE_BYTES, ENV_CACHE_DIR, ENV_DB_URL, ENV_STORAGE_OPTIONS, ENV_STORAGE_URL
-
-    os.environ[ENV_DB_URL] = db_url
-    for name in (ENV_STORAGE_URL, ENV_STORAGE_OPTIONS, ENV_CACHE_DIR, ENV_CACHE_BYTES):
-        os.environ.pop(name, None)
-    if not files.remote:
-        return
-    os.environ[ENV_STORAGE_URL] = files.url
-    os.environ[ENV_CACHE_DIR] = str(files.cache)
-    os.environ[ENV_CACHE_BYTES] = str(files.cache_bytes or 0)  # 0: no limit
-    if files.storage_options:
-        try:
-            os.environ[ENV_STORAGE_OPTIONS] = json.dumps(files.storage_options)
-        except (TypeError, ValueError) as e:
-            if log is not None:
-                log.warning("notebook_dag: datasets_storage_options are not JSON (%s): kernels get none, so "
-                            "notebook_dag.load() relies on the environment's credentials", e)
-
-
 def create_datasets_service(app: Any, services: Any, event_logger: Any) -> DatasetService:
     """Build the service from the app's traitlets (``datasets_dir``, ``datasets_storage_url``,
     ``datasets_storage_options``, ``datasets_cache_bytes``, ``max_upload_bytes``,
@@ -67,10 +42,9 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
     the database was migrated.
 
     Also: marks profiles and reports left running by a previous process of this server
-    (``server_id``) as failed, removes this server's partial uploads, and exports
-    ``NOTEBOOK_DAG_DB_URL`` (and the storage settings, see
-    :func:`export_kernel_environment`) to the server's environment so that kernels find
-    the datasets for ``notebook_dag.load()``.
+    (``server_id``) as failed and removes this server's partial uploads. Nothing goes into
+    the environment: kernels read datasets through the server
+    (:mod:`notebook_dag.datasets.kernel`).
     """
     from .._threads import run_in_thread
     from ..notebooks import NotebookStore
@@ -96,7 +70,6 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
     elif url and app.datasets_dir:
         app.log.info("notebook_dag: datasets_storage_url %s replaces datasets_dir for dataset files", url)
     files.clean_tmp()
-    export_kernel_environment(app.db_url, files, app.log)
     jobs = DatasetJobs(
         services.db, files, DatasetEvents(event_logger), app.log,
         profile_in_subprocess=app.profile_in_subprocess, report_max_rows=app.report_max_rows,

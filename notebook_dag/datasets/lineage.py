@@ -11,10 +11,13 @@ Paths are string literals, constant f-strings, ``Path("a") / "b"``, ``os.path.jo
 constants, or a name bound to one of those anywhere in the notebook (its last binding
 in notebook order). Anything computed at run time is not followed.
 
-A path matches a dataset when, resolved against the notebook's directory, it is the
-contents path a dataset version was registered from, when it is the absolute path (or
-the object URL) of a stored version, or when its file name equals an uploaded dataset's
-name (or its original file name) and that dataset belongs to the same project or to none.
+A path matches a dataset when, resolved against the notebook's directory (the kernel's
+working directory), it is the contents path a dataset version was registered from, or
+when it is the absolute path (or the object URL) of a stored version. A file name alone
+never matches: ``pd.read_csv("macrodata.csv")`` reads the local file next to the
+notebook, not every dataset named ``macrodata.csv``; an uploaded dataset is read by
+``notebook_dag.load("macrodata.csv")``, which matches by name (or id) a dataset of the
+same project or of none.
 """
 
 from __future__ import annotations
@@ -256,8 +259,4 @@ def match(ref: Ref, notebook_path: str, project_id: str, candidates: list[Candid
         for c in candidates:
             if resolved in c.api_paths:
                 found[c.id] = c
-    base = posixpath.basename(target)
-    for c in in_scope:
-        if not c.api_paths and (base == c.name or base in c.original_names):
-            found.setdefault(c.id, c)
     return list(found.values())

@@ -21,6 +21,7 @@ from sqlalchemy import String, cast, func, or_, select
 
 from .. import etags
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
+from ..projects import visible_project_ids
 from ..storage import Database
 from .formats import SUFFIX, detect_format, validate
 from .preview import preview
@@ -126,19 +127,39 @@ class DatasetService:
 
     # ---- lookups ------------------------------------------------------------------
 
-    async def check_project(self, project_id: str | None, user: str) -> None:
-        """Raises :class:`NotFound` unless ``project_id`` is None or a project of ``user``."""
+    async def check_project(self, project_id: str | None, user: str, need: str = "edit") -> None:
+        """Raises :class:`NotFound` unless ``project_id`` is None or a project ``user`` may
+        see, :class:`Forbidden` when their role there is below ``need`` (adding a dataset
+        to a project takes an editor)."""
         if project_id is not None:
-            await self.projects.get(project_id, user)
+            await self.projects.get(project_id, user, need)
 
-    async def _get(self, s: Any, dataset_id: str, user: str) -> Dataset:
+    @staticmethod
+    def visible(user: str) -> Any:
+        """The SQL condition on :class:`Dataset` of the datasets ``user`` may read: their
+        own, and those of every project they may see (as owner, member or because it is
+        shared with all)."""
+        return or_(Dataset.owner == user, Dataset.project_id.in_(visible_project_ids(user)))
+
+    async def _get(self, s: Any, dataset_id: str, user: str, need: str = "view") -> Dataset:
+        """The dataset if ``user`` owns it or has the role ``need`` needs in its project.
+        Raises :class:`NotFound` (also when it is not visible to them at all) or
+        :class:`Forbidden` (a member whose role is too low)."""
         d = await s.get(Dataset, dataset_id)
-        if d is None or d.owner != user:
-            raise NotFound(f"no dataset {dataset_id!r}")
-        return d
+        if d is not None and d.owner == user:
+            return d
+        if d is not None and d.project_id is not None:
+            try:
+                await self.projects.get(d.project_id, user, need)
+            except NotFound:
+                pass
+            else:
+                return d
+        raise NotFound(f"no dataset {dataset_id!r}")
 
     async def version(self, dataset_id: str, user: str, version: int | None = None) -> tuple[Dataset, DatasetVersion]:
-        """The dataset and one of its versions (the current one by default).
+        """The dataset and one of its versions (the current one by default), if ``user``
+        may read it (see :meth:`visible`).
         Raises :class:`NotFound` for an unknown dataset or version number."""
         async with self.db.session() as s:
             d = await self._get(s, dataset_id, user)
@@ -203,12 +224,13 @@ class DatasetService:
     async def list(self, user: str, q: str | None = None, tag: str | Sequence[str] | None = None,
                    project_id: str | None = None,
                    sort: str = "-updated", limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        """Datasets of ``user`` matching the filters and the total before paging. ``q``
+        """Datasets ``user`` may read (see :meth:`visible`) matching the filters and the
+        total before paging. ``q``
         matches name, description or tags case-insensitively; ``tag`` (one or several)
         requires each of them exactly;
         ``project_id`` ``"none"`` selects datasets without a project. ``sort``: name,
         created, updated or size (current version), ``-`` for descending."""
-        stmt = select(Dataset).where(Dataset.owner == user)
+        stmt = select(Dataset).where(self.visible(user))
         if q:
             like = f"%{q.lower()}%"
             stmt = stmt.where(or_(func.lower(Dataset.name).like(like), func.lower(Dataset.description).like(like),
@@ -358,12 +380,16 @@ class DatasetService:
             fields["name"] = check_name(fields["name"])
         if fields.get("project_id") is not None:
             await self.check_project(fields["project_id"], user)
-        async with self._lock, self.db.lock(f"datasets:{user}"), self.db.session() as s:
-            d = await self._get(s, dataset_id, user)
+        # members edit others' datasets: the dataset's own lock serialises them with its owner
+        async with self._lock, self.db.lock(f"datasets:{user}"), self.db.lock(f"dataset:{dataset_id}"), \
+                self.db.session() as s:
+            d = await self._get(s, dataset_id, user, "edit")
             await self._check(d, expected)
+            if "project_id" in fields and fields["project_id"] != d.project_id and d.owner != user:
+                raise Forbidden("only the dataset's owner moves it to another project")
             name, project = fields.get("name", d.name), fields.get("project_id", d.project_id)
             if (name, project) != (d.name, d.project_id):
-                stmt = select(Dataset.id).where(Dataset.owner == user, Dataset.name == name, Dataset.id != d.id)
+                stmt = select(Dataset.id).where(Dataset.owner == d.owner, Dataset.name == name, Dataset.id != d.id)
                 stmt = stmt.where(Dataset.project_id.is_(None) if project is None else Dataset.project_id == project)
                 if (await s.execute(stmt)).first() is not None:
                     raise Conflict(f"a dataset named {name!r} exists already in that project")
@@ -382,8 +408,10 @@ class DatasetService:
         deleted with their reports; registered files are never touched. When the object
         store fails meanwhile, the dataset is still deleted and the bytes left behind are
         logged. ``expected`` (If-Match) is checked as by :meth:`update`."""
-        async with self._lock, self.db.lock(f"datasets:{user}"), self.db.session() as s:
-            d = await self._get(s, dataset_id, user)
+        # members edit others' datasets: the dataset's own lock serialises them with its owner
+        async with self._lock, self.db.lock(f"datasets:{user}"), self.db.lock(f"dataset:{dataset_id}"), \
+                self.db.session() as s:
+            d = await self._get(s, dataset_id, user, "edit")
             await self._check(d, expected)
             rows = list((await s.execute(select(DatasetVersion).where(DatasetVersion.dataset_id == d.id))).scalars())
             await s.delete(d)
@@ -510,7 +538,7 @@ class DatasetService:
     async def _candidates(self, user: str) -> list[Candidate]:
         async with self.db.session() as s:
             rows = (await s.execute(select(Dataset, DatasetVersion).join(
-                DatasetVersion, DatasetVersion.dataset_id == Dataset.id).where(Dataset.owner == user))).all()
+                DatasetVersion, DatasetVersion.dataset_id == Dataset.id).where(self.visible(user)))).all()
         out: dict[str, Candidate] = {}
         for d, v in rows:
             c = out.setdefault(d.id, Candidate(d.id, d.name, d.project_id, set(), set(), set()))
@@ -559,8 +587,9 @@ class DatasetService:
         return reads, {f"<dataset:{i}>": f"sha256:{sha}" for i, sha in rows}
 
     async def lineage(self, dataset_id: str, user: str) -> dict[str, Any]:
-        """Blocks of the user's projects that read or write the dataset
-        (:class:`~notebook_dag.datasets.models.LineageOut`)."""
+        """Blocks of the projects ``user`` may see that read or write the dataset
+        (:class:`~notebook_dag.datasets.models.LineageOut`); a member of the dataset's
+        project (any role) may ask. Raises :class:`NotFound` otherwise."""
         async with self.db.session() as s:
             await self._get(s, dataset_id, user)
         mine = [c for c in await self._candidates(user) if c.id == dataset_id]
