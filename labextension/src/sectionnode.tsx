@@ -1,7 +1,7 @@
 /**
- * An expanded markdown section in the DAG view: a box behind the cells it
- * holds, titled by its heading, with the button that collapses it into one
- * node.
+ * An expanded markdown section in the DAG view: the heading cell's node,
+ * drawn as a box behind the cells it holds, titled by the heading, with the
+ * button that collapses it into one node.
  */
 import { Handle, NodeProps, Position } from '@xyflow/react';
 import * as React from 'react';
@@ -19,12 +19,15 @@ export const SectionNode = React.memo(function SectionNode(
   const level = data.heading?.level ?? 1;
   return (
     <div
-      className={`jp-NotebookDag-section jp-NotebookDag-section-level${Math.min(
+      className={`jp-NotebookDag-node jp-NotebookDag-section jp-NotebookDag-kind-markdown jp-NotebookDag-section-level${Math.min(
         level,
         4
       )}${props.selected ? ' jp-mod-selected' : ''}`}
-      data-testid={`dag-section-${data.cellId}`}
+      data-testid={`dag-node-${data.cellId}`}
       data-cell-id={data.cellId}
+      data-status={data.status}
+      data-display={data.display}
+      data-state={data.state}
       data-cell-type="markdown"
     >
       <Handle
