@@ -96,8 +96,8 @@ execFileSync(
 // The compiled modules resolve packages from the repository.
 fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'));
 const require = createRequire(path.join(out, 'x.js'));
-const { computeLayout } = require('./layout.js');
-const { notebookLayout } = require('./elklayout.js');
+const { computeLayout, dagreSize } = require('./layout.js');
+const { notebookLayout, ELK_BUDGET } = require('./elklayout.js');
 const {
   buildViewGraph,
   notebookGraph,
@@ -259,7 +259,7 @@ for (const r of rows) {
   );
 }
 console.log('\nSections collapsed');
-console.log('notebook                                   nodes-edges prev  cross  title px 1440/720 | edges  cross  fit px 1440/720  shown px 720');
+console.log('notebook                                         edges  cross  title px 1440/720 | edges  cross  fit px 1440/720  shown px 720');
 for (const r of rows) {
   const p = r.prev_collapsed;
   const n = r.new_collapsed;
@@ -318,13 +318,25 @@ console.log(
   `\n1,000 nodes / 2,000 edges: previous ${prevMs.toFixed(0)} ms (${prevBig.layout.engine}, ${prevBig.view.edges.length} edges drawn); ` +
     `new ${newMs.toFixed(0)} ms including the reduction (${newBig.layout.engine}, ${newBig.view.edges.length} edges drawn); budget 1500 ms`
 );
-for (const n of [100, 200, 300, 400]) {
-  const view = buildViewGraph(bigDag(n, 2 * n));
+// elk's cost against its budget measure (nodes + dummy nodes), with dagre's
+// beside it: which graphs elk may take.
+console.log(`\nelk forced vs dagre, by size (nodes + dummy nodes; ELK_BUDGET = ${ELK_BUDGET})`);
+console.log('graph                                      nodes  edges   size  dagre ms  elk ms');
+const calibration = [
+  ...[25, 50, 100, 200].map(n => [`synthetic ${n}`, bigDag(n, 2 * n)]),
+  ...[...graphs].sort((a, b) => b.nodes.length - a.nodes.length).slice(0, 2).map(g => [g.name, g])
+];
+for (const [name, dag] of calibration) {
+  const view = buildViewGraph(dag);
   const graph = notebookGraph(view);
-  const [elkMs] = await time(() =>
-    notebookLayout({ ...graph, nodes: graph.nodes.map(sized) }, { engine: 'elk' })
+  const nodes = graph.nodes.map(sized);
+  const all = [...graph.edges, ...graph.hints];
+  const size = dagreSize(nodes, all);
+  const [dagreMs] = await time(async () => computeLayout(nodes, all, { engine: 'dagre' }));
+  const [elkMs] = await time(() => notebookLayout({ ...graph, nodes }, { engine: 'elk' }));
+  console.log(
+    `${name.slice(0, 42).padEnd(42)} ${pad(nodes.length, 5)} ${pad(view.edges.length, 6)} ${pad(size, 6)} ${pad(dagreMs.toFixed(0), 9)} ${pad(elkMs.toFixed(0), 7)}`
   );
-  console.log(`  elk forced, ${n} nodes / ${view.edges.length} edges drawn: ${elkMs.toFixed(0)} ms`);
 }
 if (!args.includes('--no-elk-1000')) {
   const view = buildViewGraph(big);

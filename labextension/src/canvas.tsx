@@ -34,6 +34,7 @@ import {
 import { DagModel } from './model';
 import { RoutedEdge } from './edges';
 import { DagCellNode, DatasetNode } from './nodes';
+import { NodeSearch } from './nodesearch';
 import { SectionNode } from './sectionnode';
 import { fitViewport } from './viewfit';
 
@@ -78,6 +79,9 @@ export interface IRenderInfo {
 }
 
 function miniMapColor(node: DagFlowNode): string {
+  if (node.type === SECTION_NODE_TYPE) {
+    return 'var(--jp-layout-color2)';
+  }
   const display = node.data?.display ?? 'never_run';
   return `var(--jp-NotebookDag-${display}, var(--jp-layout-color3))`;
 }
@@ -466,6 +470,7 @@ export function DagCanvas(props: {
         }}
       >
         {!large && <Background gap={16} size={1} />}
+        <NodeSearch model={model} />
         <Controls
           showInteractive={false}
           fitViewOptions={{ padding: 0.1, minZoom: 0.02 }}

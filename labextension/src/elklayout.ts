@@ -9,6 +9,7 @@ import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import { NODE_HEIGHT, NODE_WIDTH } from './graph';
 import {
   computeLayout,
+  dagreSize,
   ILayoutEdge,
   ILayoutNode,
   ILayoutResult,
@@ -17,10 +18,12 @@ import {
 } from './layout';
 
 /**
- * Graphs with more nodes plus edges than this skip elk (it takes seconds
- * on 1,000 nodes) and use dagre or the fast layered layout.
+ * Graphs larger than this — nodes plus one dummy node per rank crossed by a
+ * long edge (`dagreSize`), what layered layouts spend their time on — skip
+ * elk and use dagre or the fast layered layout (elk takes seconds on a
+ * 1,000-node notebook; see benchmarks/bench_dag_layout.mjs).
  */
-export const ELK_BUDGET = 1200;
+export const ELK_BUDGET = 400;
 
 /**
  * Space inside a section's box: room for its title above its cells.
@@ -260,22 +263,41 @@ export async function notebookLayout(
 ): Promise<ILayoutResult> {
   const start = now();
   const direction = options.direction ?? 'TB';
-  const size = graph.nodes.length + graph.edges.length;
+  const budget = options.elkBudget ?? ELK_BUDGET;
   const useElk =
     options.engine === 'elk' ||
     (options.engine !== 'classic' &&
-      size <= (options.elkBudget ?? ELK_BUDGET));
+      graph.nodes.length <= budget &&
+      dagreSize(graph.nodes, [...graph.edges, ...(graph.hints ?? [])]) <=
+        budget);
   if (!useElk || graph.nodes.length === 0) {
+    // No boxes: each heading sits above the first cell of its section.
+    const firsts = new Map<string, string>();
+    for (const node of graph.nodes) {
+      const parent = graph.parents.get(node.id);
+      if (parent && !firsts.has(parent)) {
+        firsts.set(parent, node.id);
+      }
+    }
+    const headings = [...firsts].map(([source, target]) => ({
+      source,
+      target,
+      id: `layout:${source}`
+    }));
     return computeLayout(
       graph.nodes,
-      [...graph.edges, ...(graph.hints ?? [])],
+      [...graph.edges, ...(graph.hints ?? []), ...headings],
       { direction },
       stored
     );
   }
   const positions = new Map<string, Point>();
   const routes = new Map<string, Point[]>();
-  readElk(await (await elk()).layout(elkGraph(graph, direction)), positions, routes);
+  readElk(
+    await (await elk()).layout(elkGraph(graph, direction)),
+    positions,
+    routes
+  );
   let moved = false;
   for (const node of graph.nodes) {
     const saved = stored[node.id];

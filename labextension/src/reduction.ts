@@ -106,7 +106,13 @@ export function transitiveReduction<E extends IReducibleEdge>(
   for (const edge of edges) {
     const s = index.get(edge.source)!;
     const t = index.get(edge.target)!;
-    if (s !== t && ordered[s] && ordered[t] && removable(edge) && implied(s, t)) {
+    if (
+      s !== t &&
+      ordered[s] &&
+      ordered[t] &&
+      removable(edge) &&
+      implied(s, t)
+    ) {
       hidden.push(edge);
     } else {
       keptIndex.set(`${s}>${t}`, kept.length);

@@ -312,12 +312,20 @@ export function notebookGraph(view: IViewGraph): {
     }
     const previous = cells.slice(0, i).reverse().find(sameSection);
     if (previous) {
-      hints.push({ source: previous.id, target: node.id, id: `hint:${node.id}` });
+      hints.push({
+        source: previous.id,
+        target: node.id,
+        id: `hint:${node.id}`
+      });
     }
   });
   return {
     nodes: view.nodes.map(node => ({ id: node.id })),
-    edges: view.edges.map(e => ({ id: e.id, source: e.source, target: e.target })),
+    edges: view.edges.map(e => ({
+      id: e.id,
+      source: e.source,
+      target: e.target
+    })),
     parents,
     groups,
     hints

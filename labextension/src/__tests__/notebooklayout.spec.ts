@@ -1,8 +1,4 @@
-import {
-  groupBoxes,
-  GROUP_PADDING,
-  notebookLayout
-} from '../elklayout';
+import { groupBoxes, GROUP_PADDING, notebookLayout } from '../elklayout';
 import { NODE_HEIGHT, NODE_WIDTH, nodeTitle, viewToFlowEdges } from '../graph';
 import { latexToText, markdownToText } from '../plaintext';
 import { transitiveReduction } from '../reduction';
@@ -10,6 +6,7 @@ import { IDag } from '../types';
 import { fitViewport, fitZoom, READABLE_ZOOM } from '../viewfit';
 import { buildViewGraph, notebookGraph } from '../viewgraph';
 import { DagViewState } from '../viewstate';
+import { searchNodes } from '../nodesearch';
 import { sampleDag, sectionDag } from './fixtures';
 
 type E = {
@@ -19,7 +16,12 @@ type E = {
   kind?: string;
   carried?: string[];
 };
-const e = (source: string, target: string, names: string[] = [], kind = 'inferred'): E => ({
+const e = (
+  source: string,
+  target: string,
+  names: string[] = [],
+  kind = 'inferred'
+): E => ({
   source,
   target,
   names,
@@ -54,19 +56,34 @@ describe('transitiveReduction', () => {
   });
 
   it('never hides what is not removable, but uses it as a path', () => {
-    const edges = [e('a', 'b', [], 'manual'), e('b', 'c'), e('a', 'c', ['v'], 'manual')];
-    const { kept, hidden } = transitiveReduction(edges, x => x.kind === 'inferred');
+    const edges = [
+      e('a', 'b', [], 'manual'),
+      e('b', 'c'),
+      e('a', 'c', ['v'], 'manual')
+    ];
+    const { kept, hidden } = transitiveReduction(
+      edges,
+      x => x.kind === 'inferred'
+    );
     expect(hidden).toEqual([]);
     expect(kept).toHaveLength(3);
     const second = transitiveReduction(
-      [e('a', 'b', [], 'manual'), e('b', 'c', [], 'manual'), e('a', 'c', ['v'])],
+      [
+        e('a', 'b', [], 'manual'),
+        e('b', 'c', [], 'manual'),
+        e('a', 'c', ['v'])
+      ],
       x => x.kind === 'inferred'
     );
     expect(pairs(second.hidden)).toEqual(['a>c']);
   });
 
   it('leaves cycles alone and keeps input order', () => {
-    const { kept, hidden } = transitiveReduction([e('a', 'b'), e('b', 'a'), e('a', 'c')]);
+    const { kept, hidden } = transitiveReduction([
+      e('a', 'b'),
+      e('b', 'a'),
+      e('a', 'c')
+    ]);
     expect(hidden).toEqual([]);
     expect(pairs(kept)).toEqual(['a>b', 'b>a', 'a>c']);
   });
@@ -78,7 +95,9 @@ describe('the view graph', () => {
     // imp → stats is implied by imp → load → clean → stats (m1 is manual).
     expect(pairs(reduced.edges)).not.toContain('imp>stats');
     expect(reduced.impliedHidden).toBe(1);
-    const onPath = reduced.edges.find(x => x.source === 'clean' && x.target === 'stats')!;
+    const onPath = reduced.edges.find(
+      x => x.source === 'clean' && x.target === 'stats'
+    )!;
     expect(onPath.carried).toEqual(['math']);
     const label = viewToFlowEdges(reduced).find(x => x.id === onPath.id)!.label;
     expect(label).toBe('clean, math');
@@ -91,7 +110,13 @@ describe('the view graph', () => {
   it('merges the parallel edges of a collapsed section into one', () => {
     const dag = sectionDag();
     // A second edge into the Report section, from the same source.
-    dag.edges.push({ id: null, source: 'load', target: 'plot', kind: 'inferred', names: ['data'] });
+    dag.edges.push({
+      id: null,
+      source: 'load',
+      target: 'plot',
+      kind: 'inferred',
+      names: ['data']
+    });
     const view = buildViewGraph(dag, { collapsed: ['h2b'], allEdges: true });
     const intoReport = view.edges.filter(x => x.target === 'h2b');
     const bySource = new Map<string, number>();
@@ -131,8 +156,12 @@ describe('the view graph', () => {
     expect(graph.parents.get('h2a')).toBe('h1');
     expect(graph.parents.get('imp')).toBe('h1');
     expect(graph.parents.get('last')).toBe('h1b');
-    expect(graph.hints).toEqual([{ source: 'prose', target: 'last', id: 'hint:prose' }]);
-    const collapsed = notebookGraph(buildViewGraph(dag, { collapsed: ['h2a'] }));
+    expect(graph.hints).toEqual([
+      { source: 'prose', target: 'last', id: 'hint:prose' }
+    ]);
+    const collapsed = notebookGraph(
+      buildViewGraph(dag, { collapsed: ['h2a'] })
+    );
     expect(collapsed.groups.has('h2a')).toBe(false);
     expect(collapsed.parents.get('h2a')).toBe('h1');
   });
@@ -153,7 +182,11 @@ function inside(
 function sized(graph: ReturnType<typeof notebookGraph>) {
   return {
     ...graph,
-    nodes: graph.nodes.map(n => ({ ...n, width: NODE_WIDTH, height: NODE_HEIGHT }))
+    nodes: graph.nodes.map(n => ({
+      ...n,
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT
+    }))
   };
 }
 
@@ -165,24 +198,35 @@ describe('notebookLayout', () => {
     expect(layout.engine).toBe('elk');
     const groups = layout.groups!;
     const box = (id: string) =>
-      groups.get(id) ?? { ...layout.positions.get(id)!, width: NODE_WIDTH, height: NODE_HEIGHT };
+      groups.get(id) ?? {
+        ...layout.positions.get(id)!,
+        width: NODE_WIDTH,
+        height: NODE_HEIGHT
+      };
     for (const [child, parent] of graph.parents) {
       expect(inside(box(child), box(parent))).toBe(true);
     }
     expect(inside(box('h2a'), box('h1'))).toBe(true);
     // Cells never overlap.
-    const cells = graph.nodes.filter(n => !graph.groups.has(n.id)).map(n => box(n.id));
+    const cells = graph.nodes
+      .filter(n => !graph.groups.has(n.id))
+      .map(n => box(n.id));
     for (let i = 0; i < cells.length; i++) {
       for (let j = i + 1; j < cells.length; j++) {
         const [a, b] = [cells[i], cells[j]];
         const apart =
-          a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+          a.x + a.width <= b.x ||
+          b.x + b.width <= a.x ||
+          a.y + a.height <= b.y ||
+          b.y + b.height <= a.y;
         expect(apart).toBe(true);
       }
     }
     for (const edge of view.edges) {
       if (!graph.groups.has(edge.source) && !graph.groups.has(edge.target)) {
-        expect(layout.positions.get(edge.target)!.y).toBeGreaterThan(layout.positions.get(edge.source)!.y);
+        expect(layout.positions.get(edge.target)!.y).toBeGreaterThan(
+          layout.positions.get(edge.source)!.y
+        );
       }
     }
     // Orthogonal routes are in absolute coordinates: they start under the source.
@@ -198,18 +242,27 @@ describe('notebookLayout', () => {
   it('lays out left to right on request', async () => {
     const graph = sized(notebookGraph(buildViewGraph(sampleDag())));
     const layout = await notebookLayout(graph, { direction: 'LR' });
-    expect(layout.positions.get('clean')!.x).toBeGreaterThan(layout.positions.get('load')!.x);
+    expect(layout.positions.get('clean')!.x).toBeGreaterThan(
+      layout.positions.get('load')!.x
+    );
   });
 
   it('honours saved positions, the box following its cells', async () => {
     const graph = sized(notebookGraph(buildViewGraph(sectionDag())));
-    const layout = await notebookLayout(graph, {}, { load: { x: 5000, y: 4000 } });
+    const layout = await notebookLayout(
+      graph,
+      {},
+      { load: { x: 5000, y: 4000 } }
+    );
     expect(layout.positions.get('load')).toEqual({ x: 5000, y: 4000 });
     const h2a = layout.groups!.get('h2a')!;
     expect(h2a.x + h2a.width).toBe(5000 + NODE_WIDTH + GROUP_PADDING.side);
-    expect(inside({ x: 5000, y: 4000, width: NODE_WIDTH, height: NODE_HEIGHT }, layout.groups!.get('h1')!)).toBe(
-      true
-    );
+    expect(
+      inside(
+        { x: 5000, y: 4000, width: NODE_WIDTH, height: NODE_HEIGHT },
+        layout.groups!.get('h1')!
+      )
+    ).toBe(true);
   });
 
   it('falls back to the synchronous layout beyond its budget', async () => {
@@ -218,6 +271,10 @@ describe('notebookLayout', () => {
     expect(layout.engine).toBe('dagre');
     expect(layout.groups).toBeUndefined();
     expect(layout.positions.size).toBe(graph.nodes.length);
+    // Headings still sit above their sections.
+    const y = (id: string) => layout.positions.get(id)!.y;
+    expect(y('h2a')).toBeLessThan(y('load'));
+    expect(y('h2b')).toBeLessThan(y('plot'));
   });
 
   it('computes boxes bottom-up', () => {
@@ -263,9 +320,14 @@ describe('DagViewState', () => {
       const h2a = state.layout!.groups!.get('h2a')!;
       expect(h2a.x + h2a.width).toBe(9000 + NODE_WIDTH + GROUP_PADDING.side);
       state.setShowAllEdges(true);
-      expect(state.view!.edges.map(x => `${x.source}>${x.target}`)).toContain('imp>stats');
+      expect(state.view!.edges.map(x => `${x.source}>${x.target}`)).toContain(
+        'imp>stats'
+      );
       await state.laidOut();
-      expect(state.layout!.positions.get('clean')).toEqual({ x: 9000, y: 9000 });
+      expect(state.layout!.positions.get('clean')).toEqual({
+        x: 9000,
+        y: 9000
+      });
     } finally {
       state.dispose();
     }
@@ -276,10 +338,18 @@ describe('plain-text titles', () => {
   it('renders LaTeX and markdown as text', () => {
     expect(latexToText('\\phi_k')).toBe('φ_k');
     expect(latexToText('\\hat{\\beta}_{t} \\leq 1')).toBe('β_t ≤ 1');
-    expect(markdownToText('Estimating $\\phi_k$ with **AR** models')).toBe('Estimating φ_k with AR models');
-    expect(markdownToText('## See [the docs](https://x.org) and `fit()` ##')).toBe('See the docs and fit()');
-    expect(markdownToText('<b>Bold</b> &amp; _it_ ![img](a.png)')).toBe('Bold & it img');
-    expect(markdownToText('snake_case_name stays')).toBe('snake_case_name stays');
+    expect(markdownToText('Estimating $\\phi_k$ with **AR** models')).toBe(
+      'Estimating φ_k with AR models'
+    );
+    expect(
+      markdownToText('## See [the docs](https://x.org) and `fit()` ##')
+    ).toBe('See the docs and fit()');
+    expect(markdownToText('<b>Bold</b> &amp; _it_ ![img](a.png)')).toBe(
+      'Bold & it img'
+    );
+    expect(markdownToText('snake_case_name stays')).toBe(
+      'snake_case_name stays'
+    );
   });
 
   it('titles markdown nodes without markup, code nodes as they are', () => {
@@ -308,5 +378,25 @@ describe('fit at a readable zoom', () => {
     expect(view.y).toBe(24);
     expect(view.x).toBe(24);
     expect(13 * view.zoom).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('searchNodes', () => {
+  const nodes = [
+    { id: 'a', data: { title: 'Load the data', index: 0 } },
+    { id: 'b', data: { title: 'Plot data by region', index: 1 } },
+    { id: 'c', data: { title: 'Data cleaning', index: 11 } }
+  ];
+
+  it('finds titles with every word, those starting with the query first', () => {
+    expect(searchNodes(nodes, 'data')).toEqual(['c', 'a', 'b']);
+    expect(searchNodes(nodes, 'plot REGION')).toEqual(['b']);
+    expect(searchNodes(nodes, 'nothing')).toEqual([]);
+    expect(searchNodes(nodes, '  ')).toEqual([]);
+  });
+
+  it('finds a cell by its number', () => {
+    expect(searchNodes(nodes, '#12')).toEqual(['c']);
+    expect(searchNodes(nodes, '2')).toEqual(['b']);
   });
 });
