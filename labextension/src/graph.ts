@@ -264,12 +264,14 @@ export function viewToFlowNodes(
     const data = viewNodeData(node, view.cells, options);
     const box = options.groups?.get(node.id);
     if (box) {
-      // Behind the cells it holds; it follows them, it is not dragged.
+      // Behind the cells it holds; it follows them, it is not dragged, and
+      // not selected either (React Flow would raise it above its cells).
       return {
         id: node.id,
         type: SECTION_NODE_TYPE,
         position: { x: box.x, y: box.y },
-        selected: node.id === (options.selectedId ?? null),
+        selected: false,
+        selectable: false,
         width: box.width,
         height: box.height,
         zIndex: -1,

@@ -22,7 +22,7 @@ export const SectionNode = React.memo(function SectionNode(
       className={`jp-NotebookDag-node jp-NotebookDag-section jp-NotebookDag-kind-markdown jp-NotebookDag-section-level${Math.min(
         level,
         4
-      )}${props.selected ? ' jp-mod-selected' : ''}`}
+      )}`}
       data-testid={`dag-node-${data.cellId}`}
       data-cell-id={data.cellId}
       data-status={data.status}
@@ -49,9 +49,17 @@ export const SectionNode = React.memo(function SectionNode(
         >
           ▾
         </button>
-        <span className="jp-NotebookDag-sectionTitle" title={data.title}>
+        <button
+          className="jp-NotebookDag-sectionTitle"
+          title={`${data.title} — open the heading in the notebook`}
+          onClick={event => {
+            event.stopPropagation();
+            actions?.openInNotebook(data.cellId);
+          }}
+          onMouseDown={event => event.stopPropagation()}
+        >
           {data.title}
-        </span>
+        </button>
         <span className="jp-NotebookDag-nodeCount">{count} cells</span>
       </div>
       <Handle

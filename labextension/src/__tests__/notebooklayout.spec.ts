@@ -1,5 +1,13 @@
 import { groupBoxes, GROUP_PADDING, notebookLayout } from '../elklayout';
-import { NODE_HEIGHT, NODE_WIDTH, nodeTitle, viewToFlowEdges } from '../graph';
+import {
+  DAG_NODE_TYPE,
+  NODE_HEIGHT,
+  NODE_WIDTH,
+  nodeTitle,
+  SECTION_NODE_TYPE,
+  viewToFlowEdges,
+  viewToFlowNodes
+} from '../graph';
 import { latexToText, markdownToText } from '../plaintext';
 import { transitiveReduction } from '../reduction';
 import { IDag } from '../types';
@@ -237,6 +245,29 @@ describe('notebookLayout', () => {
       expect(route[0].x).toBeLessThanOrEqual(s.x + s.width + 1);
       expect(Math.abs(route[0].y - (s.y + s.height))).toBeLessThan(2);
     }
+  });
+
+  it('gives React Flow the sections as boxes behind their cells', async () => {
+    const view = buildViewGraph(sectionDag());
+    const layout = await notebookLayout(sized(notebookGraph(view)));
+    const nodes = viewToFlowNodes(view, {
+      positions: layout.positions,
+      groups: layout.groups,
+      selectedId: 'h2a'
+    });
+    const h2a = nodes.find(n => n.id === 'h2a')!;
+    const box = layout.groups!.get('h2a')!;
+    expect(h2a).toMatchObject({
+      type: SECTION_NODE_TYPE,
+      position: { x: box.x, y: box.y },
+      width: box.width,
+      height: box.height,
+      zIndex: -1,
+      selected: false,
+      selectable: false,
+      draggable: false
+    });
+    expect(nodes.find(n => n.id === 'load')!.type).toBe(DAG_NODE_TYPE);
   });
 
   it('lays out left to right on request', async () => {
