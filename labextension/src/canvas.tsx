@@ -27,16 +27,21 @@ import {
   DagFlowNode,
   mergeFlowNodes,
   ROUTED_EDGE_TYPE,
+  SECTION_NODE_TYPE,
   viewToFlowEdges,
   viewToFlowNodes
 } from './graph';
 import { DagModel } from './model';
 import { RoutedEdge } from './edges';
 import { DagCellNode, DatasetNode } from './nodes';
+import { NodeSearch } from './nodesearch';
+import { SectionNode } from './sectionnode';
+import { fitViewport } from './viewfit';
 
 const NODE_TYPES: NodeTypes = {
   [DAG_NODE_TYPE]: DagCellNode,
-  [DATASET_NODE_TYPE]: DatasetNode
+  [DATASET_NODE_TYPE]: DatasetNode,
+  [SECTION_NODE_TYPE]: SectionNode
 };
 
 const EDGE_TYPES: EdgeTypes = { [ROUTED_EDGE_TYPE]: RoutedEdge };
@@ -74,6 +79,9 @@ export interface IRenderInfo {
 }
 
 function miniMapColor(node: DagFlowNode): string {
+  if (node.type === SECTION_NODE_TYPE) {
+    return 'var(--jp-layout-color2)';
+  }
   const display = node.data?.display ?? 'never_run';
   return `var(--jp-NotebookDag-${display}, var(--jp-layout-color3))`;
 }
@@ -121,7 +129,8 @@ export function DagCanvas(props: {
       states,
       selectedId,
       direction,
-      useStates
+      useStates,
+      groups: layout.groups
     });
   }, [view, layout, blocks, states, selectedId, direction, useStates]);
 
@@ -147,6 +156,57 @@ export function DagCanvas(props: {
     }
   }, [fresh, view]);
 
+  // Fit at a readable zoom: the whole graph when it is small enough, else its
+  // start (large graphs: its first nodes); the view then scrolls.
+  const userMoved = React.useRef(false);
+  const fit = React.useCallback(() => {
+    const element = wrapper.current;
+    const current = model.viewState.view;
+    if (!element || !current) {
+      return;
+    }
+    const big = current.nodes.length > LARGE_GRAPH;
+    const ids = big
+      ? current.nodes.slice(0, FIRST_VIEW_NODES).map(node => node.id)
+      : current.nodes.map(node => node.id);
+    const bounds = flow.getNodesBounds(ids);
+    const { width, height } = element.getBoundingClientRect();
+    if (!width || !height || !bounds.width) {
+      return;
+    }
+    userMoved.current = false;
+    void flow.setViewport(
+      fitViewport(bounds, width, height, { padding: 0.15, maxZoom: 1.1 })
+    );
+  }, [flow, model]);
+
+  // Fit again when the panel is resized, unless the user moved the view.
+  React.useEffect(() => {
+    const element = wrapper.current;
+    if (!element || typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const observer = new ResizeObserver(() => {
+      if (timer !== null) {
+        clearTimeout(timer);
+      }
+      timer = setTimeout(() => {
+        timer = null;
+        if (!userMoved.current) {
+          fit();
+        }
+      }, 120);
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      if (timer !== null) {
+        clearTimeout(timer);
+      }
+    };
+  }, [fit]);
+
   // Fit (and time the first paint) whenever a new shape is laid out.
   const fitKey = `${view?.structureKey ?? ''}|${direction}`;
   const lastFit = React.useRef('');
@@ -169,17 +229,7 @@ export function DagCanvas(props: {
         return;
       }
       if (needFit) {
-        const big = view.nodes.length > LARGE_GRAPH;
-        void flow.fitView({
-          padding: 0.15,
-          maxZoom: 1.1,
-          minZoom: big ? 0.5 : 0.1,
-          nodes: big
-            ? view.nodes
-                .slice(0, FIRST_VIEW_NODES)
-                .map(node => ({ id: node.id }))
-            : undefined
-        });
+        fit();
       }
       requestAnimationFrame(() => {
         requestAnimationFrame(() => {
@@ -368,7 +418,10 @@ export function DagCanvas(props: {
   );
 
   const zoomedOut = React.useRef(false);
-  const onMove: OnMove = React.useCallback((_, viewport) => {
+  const onMove: OnMove = React.useCallback((event, viewport) => {
+    if (event) {
+      userMoved.current = true; // panned or zoomed by the user
+    }
     const out = viewport.zoom < LABEL_MIN_ZOOM;
     if (out !== zoomedOut.current && wrapper.current) {
       zoomedOut.current = out;
@@ -417,6 +470,7 @@ export function DagCanvas(props: {
         }}
       >
         {!large && <Background gap={16} size={1} />}
+        <NodeSearch model={model} />
         <Controls
           showInteractive={false}
           fitViewOptions={{ padding: 0.1, minZoom: 0.02 }}

@@ -3,6 +3,7 @@
  */
 import type { Edge, Node } from '@xyflow/react';
 
+import { markdownToText } from './plaintext';
 import { aggregateStatus } from './sections';
 import { IDag, IDagNode } from './types';
 import { buildViewGraph, IViewEdge, IViewGraph, IViewNode } from './viewgraph';
@@ -12,6 +13,11 @@ import { buildViewGraph, IViewEdge, IViewGraph, IViewNode } from './viewgraph';
  */
 export const DAG_NODE_TYPE = 'dagCell';
 export const DATASET_NODE_TYPE = 'dagDataset';
+/**
+ * An expanded markdown section drawn as a box around its cells, titled by
+ * its heading (the heading cell's node).
+ */
+export const SECTION_NODE_TYPE = 'dagSection';
 
 /**
  * React Flow edge type: a bezier curve, or dagre's route for long edges.
@@ -112,12 +118,16 @@ export function edgeLabel(names: string[], max = EDGE_LABEL_MAX): string {
  * A title for a node, falling back to the first source line or its kind.
  */
 export function nodeTitle(node: IDagNode): string {
-  if (node.title && node.title.trim()) {
-    return node.title.trim();
+  // Markdown titles read as plain text: no `**`, links or raw `$\phi_k$`.
+  const plain = (text: string) =>
+    node.cell_type === 'markdown' ? markdownToText(text) : text.trim();
+  const title = node.title ? plain(node.title) : '';
+  if (title) {
+    return title;
   }
   const firstLine = (node.source || '')
     .split('\n')
-    .map(line => line.trim())
+    .map(line => plain(line))
     .find(line => line.length > 0);
   return firstLine || `${node.cell_type} cell ${node.index + 1}`;
 }
@@ -153,6 +163,13 @@ export interface IFlowOptions {
    * runs go to another kernel (default true).
    */
   useStates?: boolean;
+  /**
+   * Boxes of the sections drawn as containers, by heading cell id.
+   */
+  groups?: ReadonlyMap<
+    string,
+    { x: number; y: number; width: number; height: number }
+  >;
 }
 
 function cellData(
@@ -245,6 +262,26 @@ export function viewToFlowNodes(
       options.positions?.get(node.id) ??
       (stored ? { x: stored.x, y: stored.y } : { x: 0, y: 0 });
     const data = viewNodeData(node, view.cells, options);
+    const box = options.groups?.get(node.id);
+    if (box) {
+      // Behind the cells it holds; it follows them, it is not dragged, and
+      // not selected either (React Flow would raise it above its cells).
+      return {
+        id: node.id,
+        type: SECTION_NODE_TYPE,
+        position: { x: box.x, y: box.y },
+        selected: false,
+        selectable: false,
+        width: box.width,
+        height: box.height,
+        zIndex: -1,
+        draggable: false,
+        deletable: false,
+        connectable: true,
+        ariaLabel: `Section ${data.title} (${data.heading?.count ?? 0} cells)`,
+        data
+      };
+    }
     return {
       id: node.id,
       type: node.kind === 'dataset' ? DATASET_NODE_TYPE : DAG_NODE_TYPE,
@@ -324,7 +361,8 @@ function toFlowEdge(
   const kind = edge.kind;
   const names = edge.names;
   const labelled = withLabel && (kind !== 'manual' || names.length > 0);
-  let label = labelled ? edgeLabel(names) : '';
+  const carried = edge.carried ?? [];
+  let label = labelled ? edgeLabel([...names, ...carried]) : '';
   if (edge.merged > 1 && withLabel) {
     label = label ? `${label} (×${edge.merged})` : `×${edge.merged}`;
   }
@@ -343,7 +381,7 @@ function toFlowEdge(
     markerEnd: { type: 'arrowclosed' },
     ariaLabel: `${kind} edge from ${edge.source} to ${edge.target}${
       names.length ? ` carrying ${names.join(', ')}` : ''
-    }`,
+    }${carried.length ? `, and on the path of ${carried.join(', ')}` : ''}`,
     domAttributes: { 'data-edge-kind': kind } as never,
     ...(label
       ? {

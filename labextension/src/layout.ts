@@ -65,7 +65,7 @@ export interface ILayoutResult {
    * Top-left corner of each node.
    */
   positions: Map<string, Point>;
-  engine: 'dagre' | 'layered' | 'stored' | 'none';
+  engine: 'dagre' | 'layered' | 'stored' | 'none' | 'elk';
   /**
    * Milliseconds spent.
    */
@@ -75,6 +75,11 @@ export interface ILayoutResult {
    * between: the view draws long edges through these points.
    */
   routes?: Map<string, Point[]>;
+  /**
+   * Boxes of the expanded markdown sections (by heading cell id), when the
+   * layout draws sections as containers (`elklayout.ts`).
+   */
+  groups?: Map<string, { x: number; y: number; width: number; height: number }>;
 }
 
 /**

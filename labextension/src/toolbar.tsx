@@ -307,6 +307,19 @@ export function DagToolbar(props: {
         </label>
         <label
           className="jp-NotebookDag-field"
+          title="Also draw the edges a longer path already implies (hidden by default; their names show on the path)"
+        >
+          <input
+            type="checkbox"
+            checked={options.showAllEdges}
+            onChange={event =>
+              model.viewState.setShowAllEdges(event.target.checked)
+            }
+          />
+          <span className="jp-NotebookDag-fieldLabel">All edges</span>
+        </label>
+        <label
+          className="jp-NotebookDag-field"
           title="Show the datasets the cells read and write"
         >
           <input

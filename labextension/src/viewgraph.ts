@@ -8,6 +8,7 @@ import {
   computeSections,
   ISection
 } from './sections';
+import { transitiveReduction } from './reduction';
 import { IDag, IDagEdge, IDagNode, IDatasetNode } from './types';
 
 /**
@@ -58,6 +59,11 @@ export interface IViewEdge {
    * The DAG edges it stands for.
    */
   original: IDagEdge[];
+  /**
+   * Names of implied edges hidden by the transitive reduction whose path
+   * goes along this edge.
+   */
+  carried?: string[];
 }
 
 export interface IViewGraph {
@@ -73,6 +79,11 @@ export interface IViewGraph {
   hiddenBy: Map<string, string>;
   sections: Map<string, ISection>;
   /**
+   * Inferred edges hidden because a longer path implies them (0 when every
+   * edge is shown).
+   */
+  impliedHidden: number;
+  /**
    * Every cell of the DAG (hidden ones included), by id.
    */
   cells: Map<string, IDagNode>;
@@ -87,6 +98,11 @@ export interface IViewOptions {
    * Draw dataset nodes (when the DAG has them).
    */
   showDatasets?: boolean;
+  /**
+   * Draw every edge; by default an inferred edge implied by a longer path of
+   * drawn edges is hidden (transitive reduction, see `reduction.ts`).
+   */
+  allEdges?: boolean;
 }
 
 /**
@@ -174,9 +190,29 @@ export function buildViewGraph(
     });
   }
 
+  let candidates: Array<[string, IViewEdge]> = [...merged.entries()];
+  let impliedHidden = 0;
+  if (!options.allEdges) {
+    const isDep = (edge: IViewEdge) =>
+      edge.kind === 'manual' || edge.kind === 'inferred';
+    const deps = candidates.filter(([, edge]) => isDep(edge));
+    const { kept, hidden } = transitiveReduction(
+      deps.map(([key, edge]) => ({ ...edge, key })),
+      edge => edge.kind === 'inferred'
+    );
+    impliedHidden = hidden.length;
+    const keptByKey = new Map(kept.map(edge => [edge.key, edge]));
+    candidates = candidates
+      .filter(([key, edge]) => !isDep(edge) || keptByKey.has(key))
+      .map(([key, edge]) => {
+        const carried = keptByKey.get(key)?.carried;
+        return [key, carried ? { ...edge, carried } : edge];
+      });
+  }
+
   const used = new Set<string>();
   const edges: IViewEdge[] = [];
-  for (const [key, edge] of merged) {
+  for (const [key, edge] of candidates) {
     const base = edge.serverId && edge.merged === 1 ? edge.serverId : key;
     let id = base;
     for (let n = 2; used.has(id); n++) {
@@ -196,6 +232,7 @@ export function buildViewGraph(
     structureKey,
     hiddenBy,
     sections,
+    impliedHidden,
     cells: new Map(cells.map(cell => [cell.id, cell]))
   };
 }
@@ -220,6 +257,79 @@ export function sectionLayoutEdges(
     }
   }
   return edges;
+}
+
+/**
+ * The view as the notebook layout sees it (`elklayout.ts`): expanded
+ * sections as boxes holding their visible cells, and each markdown cell
+ * without edges hinted above the next code cell of its section (below the
+ * previous one at a section's end), instead of in a row at the top.
+ */
+export function notebookGraph(view: IViewGraph): {
+  nodes: Array<{ id: string }>;
+  edges: Array<{ source: string; target: string; id: string }>;
+  parents: Map<string, string>;
+  groups: Set<string>;
+  hints: Array<{ source: string; target: string; id: string }>;
+} {
+  const visible = new Set(view.nodes.map(node => node.id));
+  const groups = new Set<string>();
+  const parents = new Map<string, string>();
+  // Sections come in notebook order: inner sections overwrite outer ones.
+  for (const section of view.sections.values()) {
+    const node = view.nodes.find(n => n.id === section.id);
+    const members = section.members.filter(id => visible.has(id));
+    if (!node || node.collapsed || members.length === 0) {
+      continue;
+    }
+    groups.add(section.id);
+    for (const member of members) {
+      parents.set(member, section.id);
+    }
+  }
+  const linked = new Set<string>();
+  for (const edge of view.edges) {
+    linked.add(edge.source);
+    linked.add(edge.target);
+  }
+  const cells = view.nodes.filter(node => node.kind === 'cell');
+  const hints: Array<{ source: string; target: string; id: string }> = [];
+  cells.forEach((node, i) => {
+    if (
+      node.cell!.cell_type !== 'markdown' ||
+      groups.has(node.id) ||
+      linked.has(node.id)
+    ) {
+      return;
+    }
+    const parent = parents.get(node.id);
+    const sameSection = (other: IViewNode) =>
+      other.cell!.cell_type === 'code' && parents.get(other.id) === parent;
+    const next = cells.slice(i + 1).find(sameSection);
+    if (next) {
+      hints.push({ source: node.id, target: next.id, id: `hint:${node.id}` });
+      return;
+    }
+    const previous = cells.slice(0, i).reverse().find(sameSection);
+    if (previous) {
+      hints.push({
+        source: previous.id,
+        target: node.id,
+        id: `hint:${node.id}`
+      });
+    }
+  });
+  return {
+    nodes: view.nodes.map(node => ({ id: node.id })),
+    edges: view.edges.map(e => ({
+      id: e.id,
+      source: e.source,
+      target: e.target
+    })),
+    parents,
+    groups,
+    hints
+  };
 }
 
 /**

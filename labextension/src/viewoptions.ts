@@ -1,6 +1,6 @@
 /**
  * Per-project options of a DAG view, kept in the browser's local storage:
- * layout direction, collapsed sections, dataset nodes.
+ * layout direction, collapsed sections, dataset nodes, implied edges.
  */
 import { LayoutDirection } from './layout';
 
@@ -12,6 +12,10 @@ export interface IViewOptionsState {
    * Minimap shown (`null`: only for graphs beyond `MINIMAP_AUTO_NODES`).
    */
   showMinimap: boolean | null;
+  /**
+   * Draw the edges a longer path implies too (default: hidden).
+   */
+  showAllEdges: boolean;
 }
 
 /**
@@ -23,7 +27,8 @@ export const DEFAULT_VIEW_OPTIONS: IViewOptionsState = {
   direction: 'TB',
   collapsed: [],
   showDatasets: false,
-  showMinimap: null
+  showMinimap: null,
+  showAllEdges: false
 };
 
 const PREFIX = 'notebook-dag:view:';
@@ -54,7 +59,8 @@ export function loadViewOptions(projectId: string): IViewOptionsState {
         : [],
       showDatasets: data.showDatasets === true,
       showMinimap:
-        typeof data.showMinimap === 'boolean' ? data.showMinimap : null
+        typeof data.showMinimap === 'boolean' ? data.showMinimap : null,
+      showAllEdges: data.showAllEdges === true
     };
   } catch (error) {
     return { ...DEFAULT_VIEW_OPTIONS, collapsed: [] };

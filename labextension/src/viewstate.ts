@@ -1,17 +1,21 @@
 /**
  * What a DAG view draws and where: the view graph (collapsed sections,
- * datasets), the saved ("pinned") positions and the automatic layout —
- * computed in a task of its own, off React's render path.
+ * datasets, implied edges hidden), the saved ("pinned") positions and the
+ * automatic layout — computed in a task of its own, off React's render path:
+ * the notebook layout of `elklayout.ts` (asynchronous), or the synchronous
+ * one of `layout.ts` when asked to lay out at once.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { NODE_HEIGHT, NODE_WIDTH } from './graph';
+import { groupBoxes, INotebookGraph, notebookLayout } from './elklayout';
 import { computeLayout, ILayoutResult, LayoutDirection, Point } from './layout';
 import { IDag } from './types';
 import {
   buildViewGraph,
   IViewEdge,
   IViewGraph,
+  notebookGraph,
   sectionLayoutEdges
 } from './viewgraph';
 import {
@@ -28,7 +32,8 @@ function now(): number {
 export class DagViewState {
   /**
    * @param layoutDelay milliseconds before laying out after a change (0: the
-   * next task; negative: at once)
+   * next task; negative: at once, with the synchronous layout of `layout.ts`
+   * instead of the notebook layout)
    */
   constructor(projectId: string, layoutDelay = 0) {
     this.projectId = projectId;
@@ -136,6 +141,24 @@ export class DagViewState {
   }
 
   /**
+   * Draw every edge, or hide those implied by a longer path (default).
+   */
+  setShowAllEdges(show: boolean): void {
+    if (this._options.showAllEdges !== show) {
+      this._setOptions({ showAllEdges: show });
+    }
+  }
+
+  /**
+   * Resolves once the layout of the current view is ready.
+   */
+  async laidOut(): Promise<void> {
+    while (!this._disposed && (this._timer !== null || this._pending)) {
+      await (this._pending ?? new Promise(r => setTimeout(r, 0)));
+    }
+  }
+
+  /**
    * Returns whether the option changed (the DAG must then be fetched again).
    */
   setShowDatasets(show: boolean): boolean {
@@ -161,6 +184,16 @@ export class DagViewState {
       this._pinned.set(id, point);
     }
     this._layoutKey = this._key();
+    // Section boxes follow their cells.
+    const layout = this._layout;
+    if (layout?.groups && this._graph) {
+      const groups = groupBoxes(this._graph, layout.positions);
+      for (const [id, box] of groups) {
+        layout.positions.set(id, { x: box.x, y: box.y });
+      }
+      this._layout = { ...layout, groups };
+      this._changed.emit();
+    }
     return cells;
   }
 
@@ -196,7 +229,8 @@ export class DagViewState {
     this._view = this._dag
       ? buildViewGraph(this._dag, {
           collapsed: this._options.collapsed,
-          showDatasets: this._options.showDatasets
+          showDatasets: this._options.showDatasets,
+          allEdges: this._options.showAllEdges
         })
       : null;
     this._relayout(false);
@@ -237,23 +271,68 @@ export class DagViewState {
     for (const [id, p] of this._pinned) {
       stored[id] = p;
     }
-    this._layout = computeLayout(
-      view.nodes.map(node => ({
-        id: node.id,
-        width: NODE_WIDTH,
-        height: NODE_HEIGHT
-      })),
-      [
-        ...view.edges.map(e => ({
-          id: e.id,
-          source: e.source,
-          target: e.target
-        })),
-        ...sectionLayoutEdges(view)
-      ],
-      { direction: this._options.direction },
+    const direction = this._options.direction;
+    const sized = <T extends { id: string }>(node: T) => ({
+      ...node,
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT
+    });
+    const seq = ++this._seq;
+    if (this._layoutDelay < 0) {
+      this._applyLayout(
+        computeLayout(
+          view.nodes.map(sized),
+          [
+            ...view.edges.map(e => ({
+              id: e.id,
+              source: e.source,
+              target: e.target
+            })),
+            ...sectionLayoutEdges(view)
+          ],
+          { direction },
+          stored
+        )
+      );
+      return;
+    }
+    const graph = notebookGraph(view);
+    this._graph = { ...graph, nodes: graph.nodes.map(sized) };
+    const pending = notebookLayout(
+      { ...graph, nodes: graph.nodes.map(sized) },
+      { direction },
       stored
+    ).then(
+      result => {
+        if (seq === this._seq) {
+          this._pending = null;
+          this._applyLayout(result);
+        }
+      },
+      error => {
+        // elk failed: the synchronous layout still places every node.
+        console.warn('notebook_dag: notebook layout failed', error);
+        if (seq === this._seq) {
+          this._pending = null;
+          this._applyLayout(
+            computeLayout(
+              graph.nodes.map(sized),
+              [...graph.edges, ...graph.hints],
+              { direction },
+              stored
+            )
+          );
+        }
+      }
     );
+    this._pending = pending;
+  }
+
+  private _applyLayout(layout: ILayoutResult): void {
+    if (this._disposed) {
+      return;
+    }
+    this._layout = layout;
     this._layoutAt = now();
     try {
       performance.mark(`notebook-dag:layout:${this.projectId}`);
@@ -273,5 +352,8 @@ export class DagViewState {
   private _pinned = new Map<string, Point>();
   private _timer: ReturnType<typeof setTimeout> | null = null;
   private _disposed = false;
+  private _seq = 0;
+  private _graph: INotebookGraph | null = null;
+  private _pending: Promise<void> | null = null;
   private _changed = new Signal<this, void>(this);
 }

@@ -365,7 +365,9 @@ describe('DagModel actions', () => {
         await later.refresh();
         expect(later.viewState.view).not.toBeNull();
         expect(later.viewState.layout).toBeNull();
-        await flush();
+        // The notebook layout (elk) resolves in the background.
+        await later.viewState.laidOut();
+        expect(later.viewState.layout?.engine).toBe('elk');
         expect(later.viewState.layout?.positions.size).toBe(5);
         expect(later.dagAt).toBeGreaterThan(0);
         expect(later.viewState.layoutAt).toBeGreaterThanOrEqual(later.dagAt);

@@ -31,7 +31,9 @@ test('edges: draw, refuse a cycle, delete, hide, accept', async ({
   const projectId = (await view.getAttribute('data-project-id'))!;
   const notice = view.getByTestId('dag-notice');
   const manual = view.locator('.react-flow__edge.jp-NotebookDag-edge-manual');
-  await expect(view.locator('.react-flow__edge')).toHaveCount(4);
+  // load -> mean is implied by load -> square -> total -> mean: hidden until
+  // "All edges" is checked.
+  await expect(view.locator('.react-flow__edge')).toHaveCount(3);
   await expect(manual).toHaveCount(0);
 
   // Drag a new edge square -> mean.
@@ -58,6 +60,7 @@ test('edges: draw, refuse a cycle, delete, hide, accept', async ({
   await expect(manual).toHaveCount(0);
 
   // Hide the inferred edge load -> mean, then show it again.
+  await view.getByLabel('All edges').check();
   const loadMean = view.locator(
     '.react-flow__edge[data-edge-kind="inferred"][aria-label*="from load to mean"]'
   );
