@@ -439,7 +439,9 @@ export function mergeFlowNodes(
   let changed = previous.length !== fresh.length;
   const result = fresh.map((node, i) => {
     const old = byId.get(node.id);
-    if (!old) {
+    if (!old || old.type !== node.type) {
+      // New, or turned from a section box into a node (or back): nothing of
+      // the old one applies (a box is not selectable, draggable, nor on top).
       changed = true;
       return node;
     }
