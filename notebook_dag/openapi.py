@@ -15,15 +15,14 @@ from pydantic.json_schema import models_json_schema
 from .models import ErrorOut
 from .routes import IF_NONE_MATCH, RETRY_AFTER, Header, Model, Op, Route
 
-#: the security schemes: Jupyter's token, as a header (preferred) or a query parameter
+#: the security scheme: Jupyter's token in the Authorization header. (Jupyter Server also
+#: takes it as a ``?token=`` query parameter, which then needs the ``_xsrf`` cookie for
+#: writes; that way is for browser links and is left out of the document.)
 SECURITY_SCHEMES = {
     "jupyterToken": {
         "type": "apiKey", "in": "header", "name": "Authorization",
-        "description": "the Jupyter server's token (or a JupyterHub API token): `Authorization: token <token>`",
-    },
-    "jupyterTokenQuery": {
-        "type": "apiKey", "in": "query", "name": "token",
-        "description": "the same token as the `token` query parameter (for links; the header is preferred)",
+        "description": "the Jupyter server's token (or a JupyterHub API token): `Authorization: token <token>`; "
+                       "without it (or a browser session with its _xsrf cookie) every route answers 403",
     },
 }
 
@@ -45,6 +44,11 @@ def _error_statuses(route: Route, op: Op) -> list[int]:
     if op.request is not None:
         codes.add(422)
     return sorted(codes)
+
+
+#: a header value HTTP/1.1 can carry (visible ASCII and spaces): tornado's HTTP server
+#: answers any other one with a bare 400 before the API sees the request
+HEADER_VALUE = {"type": "string", "pattern": "^[\\x20-\\x7e]*$"}
 
 
 def _headers(headers: Iterable[Header]) -> dict[str, Any]:
@@ -71,7 +75,7 @@ def _operation(route: Route, op: Op, ref: dict[Model, dict[str, Any]]) -> dict[s
             param.update(style="form", explode=True)
         params.append(param)
     params += [{"name": h.name, "in": "header", "required": h.required, "description": h.description,
-                "schema": {"type": "string"}} for h in op.headers]
+                "schema": dict(HEADER_VALUE)} for h in op.headers]
     if params:
         doc["parameters"] = params
     content: dict[str, Any] = {}
@@ -129,7 +133,7 @@ def openapi_document(routes: Iterable[Route]) -> dict[str, Any]:
                  "description": "Projects whose notebook cells form a DAG, their runs on Jupyter kernels, "
                                 "datasets and AI generation. Errors are JSON {message, reason, ...}."},
         "servers": [{"url": "/notebook-dag/api"}],
-        "security": [{"jupyterToken": []}, {"jupyterTokenQuery": []}],
+        "security": [{"jupyterToken": []}],
         "paths": paths,
         "components": {"schemas": schemas.get("$defs", {}), "securitySchemes": SECURITY_SCHEMES},
     }
