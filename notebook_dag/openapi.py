@@ -110,6 +110,22 @@ def _operation(route: Route, op: Op, ref: dict[Model, dict[str, Any]]) -> dict[s
     return doc
 
 
+def _allows_null(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    return any(_allows_null(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _drop_null_defaults(schemas: dict[str, Any]) -> None:
+    """Input fields meaning "absent: unchanged" have the Python default None but refuse
+    null; their JSON schema must not claim a ``default`` its own type refuses."""
+    for schema in schemas.values():
+        for prop in schema.get("properties", {}).values():
+            if "default" in prop and prop["default"] is None and not _allows_null(prop):
+                del prop["default"]
+
+
 def openapi_document(routes: Iterable[Route]) -> dict[str, Any]:
     """The OpenAPI 3.1 document (a JSON-ready dict) of ``routes``: every path, method,
     path/query/header parameter, request body (JSON model or raw bytes), success and
@@ -123,6 +139,7 @@ def openapi_document(routes: Iterable[Route]) -> dict[str, Any]:
     ordered = sorted(models, key=lambda c: c.__name__)
     keys, schemas = models_json_schema([(c, "validation") for c in ordered], ref_template="#/components/schemas/{model}")
     ref = {c: keys[(c, "validation")] for c in ordered}
+    _drop_null_defaults(schemas.get("$defs", {}))
     paths: dict[str, Any] = {}
     for route in routes:
         for op in route.ops:

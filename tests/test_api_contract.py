@@ -85,6 +85,14 @@ def test_handlers_read_query_parameters_only_through_the_checked_readers():
         assert not re.search(r"\.get_arguments?\(", source), module
 
 
+def test_the_document_is_valid_openapi():
+    validator = pytest.importorskip("openapi_spec_validator")
+    doc = openapi_document(api_routes())
+    validator.validate(doc)
+    # "absent: unchanged" fields refuse null, so they have no default null
+    assert "default" not in doc["components"]["schemas"]["BlockUpdate"]["properties"]["source"]
+
+
 async def test_reading_an_undeclared_query_parameter_is_a_server_error(jp_serverapp, jp_fetch):
     """The run-time half: a route declaring no parameter whose handler reads ``limit``."""
     from notebook_dag.handlers import UserActivityHandler
