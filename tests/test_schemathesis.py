@@ -10,7 +10,6 @@ run, a dataset), so that the handlers' success paths run too, not only their 404
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import time
@@ -39,7 +38,7 @@ HEAVY = {"POST /projects/{project_id}/runs", "POST /runs/{run_id}/retry", "POST 
 
 
 @pytest.fixture
-def jp_server_config(db_url, ai_settings, monkeypatch):
+def jp_server_config(db_url, ai_settings, monkeypatch):  # noqa: F811 - the fixture of stub_llm
     """AI providers on the stub of stub_llm.py (so that the AI routes answer, not 503)."""
     for var in ("OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "OLLAMA_API_KEY", "NOTEBOOK_DAG_AI_PROVIDERS",
                 "OPENAI_BASE_URL"):
