@@ -17,9 +17,14 @@ from .blocks import BlockService
 from .dag import DagService
 from .events import RunEvents, on_kernel_reset, register_schemas
 from .execution import RunService, mark_interrupted_runs
-from .handlers import route_table
+from . import handlers
+from .ai import handlers as ai_handlers
+from .base_handler import APINotFoundHandler
+from .datasets import handlers as dataset_handlers
 from .notebooks import NotebookStore
+from .openapi import openapi_document
 from .projects import ProjectService
+from .routes import Route, tornado_rules
 from .services import Services
 from .storage import Database
 
@@ -38,6 +43,16 @@ def notebook_os_dir(contents_manager: Any) -> Callable[[str], str | None]:
             return None
 
     return directory
+
+
+def api_routes() -> tuple[Route, ...]:
+    """The whole route table: the core routes, then those of the AI and datasets features."""
+    return handlers.ROUTES + ai_handlers.ROUTES + dataset_handlers.ROUTES
+
+
+def url_rules() -> list[tuple[str, type, dict[str, Any]]]:
+    """The tornado rules of :func:`api_routes`, then a JSON 404 for any other API path."""
+    return tornado_rules(api_routes(), not_found=APINotFoundHandler)
 
 
 class NotebookDagApp(ExtensionApp):
@@ -211,7 +226,7 @@ class NotebookDagApp(ExtensionApp):
         self.services.datasets = create_datasets_service(self, self.services, event_logger)
         tokens = self._install_kernel_credentials()
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user,
-                             notebook_dag_kernel_tokens=tokens)
+                             notebook_dag_kernel_tokens=tokens, notebook_dag_openapi=openapi_document(api_routes()))
         self.log.info("notebook_dag: database %s", db.engine.url.render_as_string(hide_password=True))
 
     def kernel_owner(self) -> str | None:
@@ -245,7 +260,7 @@ class NotebookDagApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         from .datasets.kernel import kernel_routes  # token-authenticated: before the API's catch-all
 
-        self.handlers.extend(kernel_routes() + route_table())
+        self.handlers.extend(kernel_routes() + url_rules())
 
     async def stop_extension(self) -> None:
         services = getattr(self, "services", None)

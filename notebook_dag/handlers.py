@@ -1,190 +1,23 @@
-"""REST handlers under ``/notebook-dag/api/``: thin shells over the service classes.
-
-Every method is ``@web.authenticated`` and ``@authorized`` on the resource
-``notebook_dag``. Errors raised by services (:mod:`notebook_dag.errors`) become JSON
-bodies ``{"message", "reason", ...}`` with the status of :data:`errors.HTTP_STATUS`;
-so do database errors caused by a concurrent writer (:func:`errors.as_domain_error`:
-404 when the project was deleted meanwhile, else 409); anything else is a bug and
-answers 500.
-"""
+"""REST handlers of projects, blocks, edges, the DAG and runs under
+``/notebook-dag/api/``: thin shells over the service classes, on
+:class:`~notebook_dag.base_handler.DagAPIHandler`. :data:`ROUTES` is their part of the
+route table (:mod:`notebook_dag.routes`)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import posixpath
-import re
-from typing import Any, TypeVar
 
-from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
-from jupyter_server.extension.handler import ExtensionHandlerMixin
-from pydantic import BaseModel, ValidationError
 from tornado import web
 
 from . import etags, export
 from . import models as m
-from .errors import BadRequest, NotebookDagError, NotFound, Unavailable, Unprocessable, as_domain_error, status_for
-from .openapi import openapi_document
-from .services import Services
-
-M = TypeVar("M", bound=BaseModel)
-
-API = r"/notebook-dag/api"
-ID = r"(?P<{}>[A-Za-z0-9_.\-]+)"
-
-#: query parameters of free text, which may hold a tab, CR or LF; no other parameter
-#: (paths, names, ids, numbers) nor URL path argument may hold any control character
-FREE_TEXT_PARAMETERS = frozenset({"q", "description"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-TRUE, FALSE = ("true", "1"), ("false", "0")
-
-
-class DagAPIHandler(ExtensionHandlerMixin, APIHandler):
-    """Base handler: JSON in and out, error mapping, the current user's name."""
-
-    auth_resource = "notebook_dag"
-
-    @property
-    def services(self) -> Services:
-        return self.settings["notebook_dag_services"]
-
-    @property
-    def user(self) -> str:
-        """The owner name for the current user.
-
-        Jupyter's own identity providers (token or password login on a personal
-        server) give every browser session a new random anonymous username; all of
-        them are the one person who started the server, so they map to
-        ``NotebookDagApp.local_user``. Any other identity provider (JupyterHub's,
-        or a site's own) names real users, and their usernames are used as they are.
-        """
-        if type(self.identity_provider).__module__.startswith("jupyter_server."):
-            return self.settings["notebook_dag_local_user"]
-        return self.current_user.username
-
-    def body(self, model: type[M]) -> M:
-        """The request body validated as ``model``.
-        Raises :class:`BadRequest` (not JSON) or :class:`Unprocessable` (schema)."""
-        raw = self.request.body or b"{}"
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise BadRequest(f"the request body is not valid JSON: {e}") from None
-        if not isinstance(data, dict):
-            raise BadRequest("the request body must be a JSON object")
-        try:
-            return model.model_validate(data)
-        except ValidationError as e:
-            errors = [{"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]} for err in e.errors()]
-            raise Unprocessable("the request body does not match the schema: " + "; ".join(
-                f"{'.'.join(map(str, x['loc'])) or 'body'}: {x['msg']}" for x in errors), errors=errors) from None
-
-    def decode_argument(self, value: bytes, name: str | None = None) -> str:
-        """Every URL path argument and query parameter passes here (tornado decodes them
-        with this method). Tornado would then silently turn control characters into
-        spaces and strip them, so that ``?notebook_path=%00`` became no filter at all;
-        a NUL or another control character is refused instead (400). Only the free-text
-        parameters (:data:`FREE_TEXT_PARAMETERS`) may hold a tab, CR or LF."""
-        text = super().decode_argument(value, name)
-        if (_CONTROL if name in FREE_TEXT_PARAMETERS else _ANY_CONTROL).search(text):
-            what = f"parameter {name!r}" if name else "the URL path"
-            raise BadRequest(f"{what} must not contain NUL bytes or other control characters")
-        return text
-
-    async def record(self, project_id: str | None, action: str, **detail: Any) -> None:
-        """Add to the activity feed what the current user just did."""
-        await self.services.activity.record(project_id, self.user, action, **detail)
-
-    def query_int(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get_query_argument(name, None)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise BadRequest(f"query parameter {name!r} must be an integer, got {raw!r}") from None
-        if not low <= value <= high:
-            raise BadRequest(f"query parameter {name!r} must be between {low} and {high}, got {value}")
-        return value
-
-    def query_bool(self, name: str, default: bool | None = False) -> bool | None:
-        """The boolean query parameter ``name``, the one parser of booleans for every
-        route: ``true``/``1`` or ``false``/``0`` (any case); ``default`` when absent;
-        anything else (``maybe``, ``yes``, an empty value) is a :class:`BadRequest`."""
-        raw = self.get_query_argument(name, None)
-        if raw is None:
-            return default
-        value = raw.lower()
-        if value in TRUE:
-            return True
-        if value in FALSE:
-            return False
-        raise BadRequest(f"query parameter {name!r} must be true or false (or 1 or 0), got {raw!r}")
-
-    def query_list(self, name: str) -> list[str]:
-        """Every non-empty value of a repeated query parameter (``?tag=a&tag=b``), in order."""
-        return list(dict.fromkeys(v for v in self.get_query_arguments(name) if v))
-
-    async def check_kernel_name(self, kernel_name: str | None) -> None:
-        """Raise :class:`Unprocessable` unless ``kernel_name`` is None or names a kernel
-        spec of this server (its kernel spec manager: local kernelspecs, or those of
-        the gateway); a project must never fall back silently to another kernel."""
-        if kernel_name is None:
-            return
-        try:
-            specs = await ensure_async(self.kernel_spec_manager.get_all_specs())
-        except NotebookDagError:
-            raise
-        except Exception as e:  # noqa: BLE001 - e.g. an unreachable gateway
-            raise Unavailable(f"the kernel specs cannot be listed to check kernel_name: {e}") from None
-        if kernel_name not in specs:
-            msg = f"{kernel_name!r} is not an installed kernel; installed: {', '.join(sorted(specs)) or 'none'}"
-            raise Unprocessable(f"the request body does not match the schema: kernel_name: {msg}",
-                                errors=[{"loc": ["kernel_name"], "msg": msg, "type": "unknown_kernel"}])
-
-    def reply(self, model: type[BaseModel], data: Any, status: int = 200) -> None:
-        """Validate ``data`` against the response ``model`` and write it as JSON."""
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(model.model_validate(data).model_dump_json())
-
-    # ---- error mapping (the one place domain errors meet HTTP) ---------------------
-    # A database error caused by a concurrent writer that a service did not handle is
-    # answered as errors.as_domain_error says (404 or 409), never as a 500.
-    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
-        exc = as_domain_error(kwargs.get("exc_info", (None, None, None))[1])
-        if exc is not None:
-            status_code = status_for(exc)
-        super().send_error(status_code, **kwargs)
-
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        error = as_domain_error(value)
-        if error is value:
-            self.log.info("notebook_dag %s %s: %s %s", self.request.method, self.request.path, status_for(error), error.message)
-            return
-        if isinstance(error, NotFound):  # a write racing the deletion of its project
-            self.log.info("notebook_dag %s %s: 404 after a concurrent deletion: %s", self.request.method,
-                          self.request.path, value)
-            return
-        if error is not None:  # a race no service handled: answered 409, logged to be fixed
-            self.log.warning("notebook_dag %s %s: 409 after a concurrent write: %s", self.request.method,
-                             self.request.path, value, exc_info=(typ, value, tb))
-            return
-        super().log_exception(typ, value, tb)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = as_domain_error(kwargs.get("exc_info", (None, None, None))[1])
-        if exc is not None:
-            self.set_header("Content-Type", "application/json")
-            if isinstance(exc.extra.get("etag"), str):  # a failed If-Match: the current tag
-                self.set_header("ETag", exc.extra["etag"])
-            body = {**exc.extra, "message": exc.message, "reason": exc.reason}
-            self.finish(json.dumps(body, default=str))
-            return
-        super().write_error(status_code, **kwargs)
+from .base_handler import API, DagAPIHandler
+from .datasets.models import DagWithDatasetsOut
+from .errors import BadRequest
+from .routes import (BOOLEAN, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, PAGE, STRING, TAGS, Op, Param, Q, Route, one_of)
 
 
 class ProjectsHandler(DagAPIHandler):
@@ -418,7 +251,7 @@ class DagHandler(DagAPIHandler):
         p = await self.services.projects.get(project_id, self.user)
         doc = await self.services.describe_dag(p, self.get_query_argument("kernel_id", None) or None, self.user)
         if self.query_bool("datasets"):  # ?datasets=true adds dataset nodes
-            from .datasets.handlers import dag_with_datasets
+            from .datasets.overlay import dag_with_datasets
 
             return await dag_with_datasets(self, p, doc)
         self.reply(m.DagOut, doc)
@@ -490,8 +323,7 @@ class RunCancelHandler(DagAPIHandler):
     @authorized
     async def post(self, run_id: str) -> None:
         await self.services.runs.cancel(run_id, self.user)
-        self.set_status(202)
-        self.finish(json.dumps({"id": run_id, "status": "cancelling"}))
+        self.reply(m.RunCancelling, {"id": run_id, "status": "cancelling"}, 202)
 
 
 class OpenAPIHandler(DagAPIHandler):
@@ -499,78 +331,112 @@ class OpenAPIHandler(DagAPIHandler):
     @authorized
     async def get(self) -> None:
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(openapi_document()))
+        self.finish(json.dumps(self.settings["notebook_dag_openapi"]))
 
 
-class APINotFoundHandler(DagAPIHandler):
-    """Any path under ``/notebook-dag/api/`` that no route matches (an unknown route, or
-    an id with characters outside ``[A-Za-z0-9_.-]``): a JSON 404 ``{"message",
-    "reason"}`` like every other error of this API, instead of Jupyter's HTML page.
-    Authentication and authorization come first, as on every route (an anonymous
-    request gets the usual 403)."""
+_P = "/projects/{project_id}"
+_KERNEL_NAME = (422, 503)  # kernel_name not installed; the kernel specs cannot be listed
+_WRITE = (409, 412)  # a concurrent change; If-Match not matching the current version
 
-    def decode_argument(self, value: bytes, name: str | None = None) -> str:
-        # the unmatched rest of the path is only echoed: whatever it holds, the answer is 404
-        return value.decode("utf-8", "replace")
-
-    def _not_found(self) -> None:
-        raise NotFound(f"no such API route: {self.request.method} {self.request.path}")
-
-    @web.authenticated
-    @authorized
-    def get(self, rest: str = "") -> None:
-        self._not_found()
-
-    @web.authenticated
-    @authorized
-    def post(self, rest: str = "") -> None:
-        self._not_found()
-
-    @web.authenticated
-    @authorized
-    def patch(self, rest: str = "") -> None:
-        self._not_found()
-
-    @web.authenticated
-    @authorized
-    def put(self, rest: str = "") -> None:
-        self._not_found()
-
-    @web.authenticated
-    @authorized
-    def delete(self, rest: str = "") -> None:
-        self._not_found()
-
-
-def route_table() -> list[tuple[str, type[DagAPIHandler]]]:
-    """``(url pattern, handler)`` pairs, relative to the server's base URL."""
-    pid, bid, eid, rid = ID.format("project_id"), ID.format("block_id"), ID.format("edge_id"), ID.format("run_id")
-    from .ai.handlers import ai_routes  # lazy: notebook_dag.ai.handlers imports this module
-    from .datasets.handlers import dataset_routes  # lazy, for the same reason
-
-    return [
-        (rf"{API}/projects", ProjectsHandler),
-        (rf"{API}/projects/{pid}", ProjectHandler),
-        (rf"{API}/projects/{pid}/blocks", BlocksHandler),
-        (rf"{API}/projects/{pid}/blocks/{bid}", BlockHandler),
-        (rf"{API}/projects/{pid}/edges", EdgesHandler),
-        (rf"{API}/projects/{pid}/edges/hidden", HiddenEdgesHandler),
-        (rf"{API}/projects/{pid}/edges/{eid}", EdgeHandler),
-        (rf"{API}/projects/{pid}/duplicate", ProjectDuplicateHandler),
-        (rf"{API}/projects/{pid}/positions", PositionsHandler),
-        (rf"{API}/projects/{pid}/members", MembersHandler),
-        (rf"{API}/projects/{pid}/members/(?P<username>[^/]+)", MemberHandler),
-        (rf"{API}/projects/{pid}/activity", ProjectActivityHandler),
-        (rf"{API}/activity", UserActivityHandler),
-        (rf"{API}/projects/{pid}/dag", DagHandler),
-        (rf"{API}/projects/{pid}/runs", ProjectRunsHandler),
-        (rf"{API}/projects/{pid}/export", ExportHandler),
-        (rf"{API}/runs/{rid}", RunHandler),
-        (rf"{API}/runs/{rid}/cancel", RunCancelHandler),
-        (rf"{API}/runs/{rid}/(?:retry|resume)", RunRetryHandler),
-        (rf"{API}/openapi.json", OpenAPIHandler),
-    ] + ai_routes() + dataset_routes() + [
-        # last: what no route above matched
-        (rf"{API}/?", APINotFoundHandler),
-        (rf"{API}/(?P<rest>.*)", APINotFoundHandler),
-    ]
+#: the routes of projects, blocks, edges, the DAG, runs and the document itself
+ROUTES: tuple[Route, ...] = (
+    Route("/projects", ProjectsHandler, (
+        Op("get", "List and search projects", response=m.ProjectList, query=(
+            Q, TAGS,
+            Param("notebook_path", STRING, "only the projects of this notebook (contents path)"),
+            Param("favorite", BOOLEAN, "only favorites (true) or only the others (false)"),
+            Param("scope", one_of(("all", "mine", "shared")), "all (default), owned by me, or shared with me"),
+            Param("sort", one_of(m.ProjectSort.__args__), "order (default -updated: newest first)"),
+            *PAGE)),
+        Op("post", "Create a project bound to a notebook (created empty if missing)", 201, m.ProjectOut,
+           request=m.ProjectCreate, errors=(404, 409, *_KERNEL_NAME), response_headers=(LOCATION, ETAG)),
+    )),
+    Route(_P, ProjectHandler, (
+        Op("get", "Get a project", response=m.ProjectOut, headers=(IF_NONE_MATCH,), response_headers=(ETAG,)),
+        Op("patch", "Update a project (If-Match: its ETag or bare integer version)", response=m.ProjectOut,
+           request=m.ProjectUpdate, errors=(*_WRITE, *_KERNEL_NAME), headers=(IF_MATCH,), response_headers=(ETAG,)),
+        Op("delete", "Delete a project with its edges, runs and positions", 204, headers=(IF_MATCH,), errors=_WRITE),
+    )),
+    Route(f"{_P}/blocks", BlocksHandler, (
+        Op("get", "The notebook's cells in order", response=m.BlockList, errors=(409,)),
+        Op("post", "Insert a cell", 201, m.BlockOut, request=m.BlockCreate, errors=(409,)),
+    )),
+    Route(f"{_P}/blocks/{{block_id}}", BlockHandler, (
+        Op("get", "One cell", response=m.BlockOut, errors=(409,), headers=(IF_NONE_MATCH,), response_headers=(ETAG,)),
+        Op("patch", "Edit a cell's source, title or position (If-Match: its ETag or version)", response=m.BlockOut,
+           request=m.BlockUpdate, errors=_WRITE, headers=(IF_MATCH,), response_headers=(ETAG,)),
+        Op("delete", "Remove a cell and its edges", 204, errors=_WRITE, headers=(IF_MATCH,)),
+    )),
+    Route(f"{_P}/edges", EdgesHandler, (
+        Op("get", "Manual and inferred edges", response=m.EdgeList, errors=(409,), headers=(IF_NONE_MATCH,),
+           response_headers=(ETAG,)),
+        Op("post", "Add a manual edge (409 with the cycle if it closes one)", 201, m.EdgeOut, request=m.EdgeCreate,
+           errors=(409,)),
+    )),
+    Route(f"{_P}/edges/hidden", HiddenEdgesHandler, (
+        Op("post", "Hide an inferred edge", 201, m.EdgeOut, request=m.EdgeCreate, errors=(409,)),
+    )),
+    Route(f"{_P}/edges/{{edge_id}}", EdgeHandler, (
+        Op("get", "One stored edge (manual or hidden)", response=m.EdgeOut, headers=(IF_NONE_MATCH,),
+           response_headers=(ETAG,)),
+        Op("delete", "Delete a manual edge or un-hide a hidden one", 204, errors=_WRITE, headers=(IF_MATCH,)),
+    )),
+    Route(f"{_P}/duplicate", ProjectDuplicateHandler, (
+        Op("post", "Copy a project with its notebook, edges and positions", 201, m.ProjectOut,
+           request=m.ProjectDuplicate, errors=(409,)),
+    )),
+    Route(f"{_P}/positions", PositionsHandler, (
+        Op("put", "Save many layout positions at once", response=m.BlockList, request=m.PositionsUpdate,
+           errors=(409,)),
+    )),
+    Route(f"{_P}/members", MembersHandler, (
+        Op("get", "Owner, visibility and members", response=m.Members),
+        Op("put", "Share with a user as viewer, editor or owner (owner only)", response=m.Members,
+           request=m.MemberIn, errors=(409,)),
+    )),
+    Route(f"{_P}/members/{{username}}", MemberHandler, (
+        Op("delete", "Stop sharing with a user (owner, or the member leaving)", 204, errors=(409,)),
+    ), path_patterns=(("username", "[^/]+"),)),
+    Route(f"{_P}/activity", ProjectActivityHandler, (
+        Op("get", "Who ran, edited, shared or generated what, newest first", response=m.ActivityList, query=PAGE),
+    )),
+    Route("/activity", UserActivityHandler, (
+        Op("get", "The current user's activity and that on projects they can see", response=m.ActivityList,
+           query=PAGE),
+    )),
+    Route(f"{_P}/dag", DagHandler, (
+        Op("get", "Nodes, edges and a topological order (datasets=true: with dataset nodes and edges)",
+           response=(m.DagOut, DagWithDatasetsOut), errors=(409, 503), query=(
+               Param("kernel_id", STRING, "the kernel whose variables decide the blocks' state (default: the "
+                                          "project's)"),
+               Param("datasets", BOOLEAN, "add the datasets the blocks read and write as nodes"))),
+    )),
+    Route(f"{_P}/runs", ProjectRunsHandler, (
+        Op("get", "Run history, newest first", response=m.RunList, query=PAGE),
+        Op("post", "Start a run (all, block, upstream, downstream)", 202, m.RunSummary, request=m.RunCreate,
+           errors=(409, 503), response_headers=(LOCATION,)),
+    )),
+    Route(f"{_P}/export", ExportHandler, (
+        Op("get", "Export as format=py (script), ipynb (reordered notebook) or airflow (DAG file)",
+           media_type=("text/x-python", "application/x-ipynb+json"), errors=(409,), query=(
+               Param("format", one_of(export.FORMATS), "py (default), ipynb or airflow"),),
+           description="A file download (Content-Disposition: attachment): text/x-python for py and "
+                       "airflow, application/x-ipynb+json for ipynb."),
+    )),
+    Route("/runs/{run_id}", RunHandler, (
+        Op("get", "A run with per-block status and outputs, each block's capped at max_output_bytes",
+           response=m.RunOut, query=(Param("outputs", BOOLEAN, "false: the run without its blocks' outputs"),)),
+    )),
+    Route("/runs/{run_id}/cancel", RunCancelHandler, (
+        Op("post", "Cancel a queued or running run", 202, m.RunCancelling, errors=(409,)),
+    )),
+    *(Route(f"/runs/{{run_id}}/{verb}", RunRetryHandler, (
+        Op("post", summary, 202, m.RunSummary, errors=(409, 503), response_headers=(LOCATION,), query=(
+            Param("force", BOOLEAN, "also re-run upstream blocks that are up to date"),)),
+    )) for verb, summary in (("retry", "Re-run what did not succeed, with what it needs (409 once the run was "
+                                       "retried or resumed)"),
+                             ("resume", "Continue an interrupted run (same as retry; 409 once it was resumed)"))),
+    Route("/openapi.json", OpenAPIHandler, (
+        Op("get", "This OpenAPI document", response=None, media_type="application/json"),
+    )),
+)

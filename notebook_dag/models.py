@@ -349,6 +349,14 @@ class RunSummary(BaseModel):
     status: RunStatus
 
 
+class RunCancelling(BaseModel):
+    """``POST /runs/{id}/cancel``: the cancellation was asked for; the run's own status
+    becomes ``cancelled`` once its kernel stopped (``GET /runs/{id}``)."""
+
+    id: str
+    status: Literal["cancelling"]
+
+
 class RunList(BaseModel):
     runs: list[RunOut]
     total: int

@@ -1,84 +1,156 @@
-"""The OpenAPI 3.1 document of the REST API, built from the pydantic models so the
-two cannot drift apart. Served at ``GET /notebook-dag/api/openapi.json``."""
+"""The OpenAPI 3.1 document of the REST API, generated from the route table
+(:mod:`notebook_dag.routes`) and the pydantic models, the same table tornado's URL rules
+come from, so that the document, the routing and the models cannot drift apart. Served at
+``GET /notebook-dag/api/openapi.json``."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from . import models as m
-from .ai.models import OPENAPI_ROUTES as AI_ROUTES
-from .datasets.models import OPENAPI_ROUTES as DATASET_ROUTES
+from .models import ErrorOut
+from .routes import IF_NONE_MATCH, RETRY_AFTER, Header, Model, Op, Route
 
-# (method, path, summary, request model, (status, response model or None), extra statuses)
-ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseModel] | None], tuple[int, ...]]] = [
-    ("get", "/projects", "List and search projects (q, tag, notebook_path, favorite, sort, limit, offset)", None, (200, m.ProjectList), (400,)),
-    ("post", "/projects", "Create a project bound to a notebook (created empty if missing)", m.ProjectCreate, (201, m.ProjectOut), (400, 404, 422)),
-    ("get", "/projects/{project_id}", "Get a project", None, (200, m.ProjectOut), (404,)),
-    ("patch", "/projects/{project_id}", "Update a project (If-Match: version)", m.ProjectUpdate, (200, m.ProjectOut), (404, 409, 422)),
-    ("delete", "/projects/{project_id}", "Delete a project with its edges, runs and positions", None, (204, None), (404,)),
-    ("get", "/projects/{project_id}/members", "Owner, visibility and members", None, (200, m.Members), (404,)),
-    ("put", "/projects/{project_id}/members", "Share with a user as viewer, editor or owner (owner only)", m.MemberIn, (200, m.Members), (400, 404, 422)),
-    ("delete", "/projects/{project_id}/members/{username}", "Stop sharing with a user (owner, or the member leaving)", None, (204, None), (404,)),
-    ("get", "/projects/{project_id}/activity", "Who ran, edited, shared or generated what, newest first", None, (200, m.ActivityList), (404,)),
-    ("get", "/activity", "The current user's activity and that on projects they can see", None, (200, m.ActivityList), (400,)),
-    ("get", "/projects/{project_id}/blocks", "The notebook's cells in order", None, (200, m.BlockList), (404,)),
-    ("post", "/projects/{project_id}/blocks", "Insert a cell", m.BlockCreate, (201, m.BlockOut), (404, 422)),
-    ("get", "/projects/{project_id}/blocks/{block_id}", "One cell", None, (200, m.BlockOut), (404,)),
-    ("patch", "/projects/{project_id}/blocks/{block_id}", "Edit a cell's source, title or position", m.BlockUpdate, (200, m.BlockOut), (404, 422)),
-    ("delete", "/projects/{project_id}/blocks/{block_id}", "Remove a cell and its edges", None, (204, None), (404,)),
-    ("get", "/projects/{project_id}/edges", "Manual and inferred edges", None, (200, m.EdgeList), (404,)),
-    ("post", "/projects/{project_id}/edges", "Add a manual edge (409 with the cycle if it closes one)", m.EdgeCreate, (201, m.EdgeOut), (404, 409, 422)),
-    ("post", "/projects/{project_id}/edges/hidden", "Hide an inferred edge", m.EdgeCreate, (201, m.EdgeOut), (404, 409, 422)),
-    ("delete", "/projects/{project_id}/edges/{edge_id}", "Delete a manual edge or un-hide a hidden one", None, (204, None), (404,)),
-    ("post", "/projects/{project_id}/duplicate", "Copy a project with its notebook, edges and positions", m.ProjectDuplicate, (201, m.ProjectOut), (404, 409, 422)),
-    ("put", "/projects/{project_id}/positions", "Save many layout positions at once", m.PositionsUpdate, (200, m.BlockList), (404, 422)),
-    ("get", "/projects/{project_id}/dag", "Nodes, edges and a topological order", None, (200, m.DagOut), (404,)),
-    ("get", "/projects/{project_id}/export", "Export as format=py (script), ipynb (reordered notebook) or airflow (DAG file)", None, (200, None), (400, 404)),
-    ("get", "/projects/{project_id}/runs", "Run history, newest first", None, (200, m.RunList), (404,)),
-    ("post", "/projects/{project_id}/runs", "Start a run (all, block, upstream, downstream)", m.RunCreate, (202, m.RunSummary), (400, 404, 422)),
-    ("get", "/runs/{run_id}", "A run with per-block status and outputs, each block's capped at NotebookDagApp.max_output_bytes (outputs=false: without outputs)", None, (200, m.RunOut), (404,)),
-    ("post", "/runs/{run_id}/cancel", "Cancel a queued or running run", None, (202, m.RunSummary), (404, 409)),
-    ("post", "/runs/{run_id}/retry", "Re-run what did not succeed, with what it needs (force=true: even up-to-date upstream); 409 once the run was retried or resumed", None, (202, m.RunSummary), (404, 409)),
-    ("post", "/runs/{run_id}/resume", "Continue an interrupted run (same as retry; 409 once it was resumed)", None, (202, m.RunSummary), (404, 409)),
-]
-ROUTES += AI_ROUTES
-ROUTES += DATASET_ROUTES
+#: the security scheme: Jupyter's token in the Authorization header. (Jupyter Server also
+#: takes it as a ``?token=`` query parameter, which then needs the ``_xsrf`` cookie for
+#: writes; that way is for browser links and is left out of the document.)
+SECURITY_SCHEMES = {
+    "jupyterToken": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "the Jupyter server's token (or a JupyterHub API token): `Authorization: token <token>`; "
+                       "without it (or a browser session with its _xsrf cookie) every route answers 403",
+    },
+}
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI document as a dict (cached; the models do not change at run time)."""
-    models = {m.ErrorOut}
-    for _, _, _, req, (_, resp), _ in ROUTES:
-        models.update(x for x in (req, resp) if x is not None)
+def _models(op: Op) -> list[Model]:
+    response = op.response if isinstance(op.response, tuple) else (op.response,)
+    return [x for x in (op.request, *response) if x is not None]
+
+
+def _error_statuses(route: Route, op: Op) -> list[int]:
+    """The op's error statuses plus those every op of its kind may answer: 403 (not
+    authenticated or not authorized), 400 (a malformed parameter or body), 404 (an
+    unknown id in the path), 422 (a body that does not match its model)."""
+    codes = set(op.errors) | {403}
+    if route.path_parameters() or op.query or op.request or op.raw_body:
+        codes.add(400)
+    if route.path_parameters():
+        codes.add(404)
+    if op.request is not None:
+        codes.add(422)
+    return sorted(codes)
+
+
+#: a header value HTTP/1.1 can carry (visible ASCII and spaces): tornado's HTTP server
+#: answers any other one with a bare 400 before the API sees the request
+HEADER_VALUE = {"type": "string", "pattern": "^[\\x20-\\x7e]*$"}
+
+
+def _headers(headers: Iterable[Header]) -> dict[str, Any]:
+    return {h.name: {"description": h.description, "required": h.required, "schema": {"type": "string"}}
+            for h in headers}
+
+
+def _operation(route: Route, op: Op, ref: dict[Model, dict[str, Any]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "operationId": op.method.lower() + "_" + re.sub(r"[^A-Za-z0-9]+", "_", route.path).strip("_"),
+        "summary": op.summary,
+        "responses": {},
+    }
+    if op.description:
+        doc["description"] = op.description
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": f"^{regex}$"}}
+        for name, regex in route.path_parameters()
+    ]
+    for p in op.query:
+        param = {"name": p.name, "in": "query", "required": p.required, "description": p.description,
+                 "schema": dict(p.schema)}
+        if p.schema.get("type") == "array":
+            param.update(style="form", explode=True)
+        params.append(param)
+    params += [{"name": h.name, "in": "header", "required": h.required, "description": h.description,
+                "schema": dict(HEADER_VALUE)} for h in op.headers]
+    if params:
+        doc["parameters"] = params
+    content: dict[str, Any] = {}
+    if op.request is not None:
+        content["application/json"] = {"schema": ref[op.request]}
+    if op.raw_body is not None:
+        content[op.raw_body.media_type] = {"schema": {"type": "string", "format": "binary",
+                                                      "description": op.raw_body.description}}
+    if content:
+        doc["requestBody"] = {"required": op.raw_body is None, "content": content}
+    response = op.response if isinstance(op.response, tuple) else (op.response,) if op.response else ()
+    media_types = op.media_type if isinstance(op.media_type, tuple) else (op.media_type,)
+    for status in (op.status, *op.also):
+        ok: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+        if len(response) == 1:
+            ok["content"] = {t: {"schema": ref[response[0]]} for t in media_types}
+        elif response:
+            ok["content"] = {t: {"schema": {"anyOf": [ref[x] for x in response]}} for t in media_types}
+        elif status != 204:
+            ok["content"] = {t: {"schema": {} if "json" in t else {"type": "string"}} for t in media_types}
+        if op.response_headers:
+            ok["headers"] = _headers(op.response_headers)
+        doc["responses"][str(status)] = ok
+    if IF_NONE_MATCH in op.headers:
+        doc["responses"]["304"] = {"description": "Not Modified: the If-None-Match ETag is still current"}
+    for code in _error_statuses(route, op):
+        error: dict[str, Any] = {"description": HTTPStatus(code).phrase,
+                                 "content": {"application/json": {"schema": ref[ErrorOut]}}}
+        if code == 429:
+            error["headers"] = _headers([RETRY_AFTER])
+        doc["responses"][str(code)] = error
+    return doc
+
+
+def _allows_null(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    return any(_allows_null(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _drop_null_defaults(schemas: dict[str, Any]) -> None:
+    """Input fields meaning "absent: unchanged" have the Python default None but refuse
+    null; their JSON schema must not claim a ``default`` its own type refuses."""
+    for schema in schemas.values():
+        for prop in schema.get("properties", {}).values():
+            if "default" in prop and prop["default"] is None and not _allows_null(prop):
+                del prop["default"]
+
+
+def openapi_document(routes: Iterable[Route]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a JSON-ready dict) of ``routes``: every path, method,
+    path/query/header parameter, request body (JSON model or raw bytes), success and
+    error response with their models and headers, and the Jupyter token security scheme
+    applied to every operation."""
+    routes = list(routes)
+    models = {ErrorOut}
+    for route in routes:
+        for op in route.ops:
+            models.update(_models(op))
     ordered = sorted(models, key=lambda c: c.__name__)
-    keys, schemas = models_json_schema(
-        [(c, "validation") for c in ordered], ref_template="#/components/schemas/{model}"
-    )
+    keys, schemas = models_json_schema([(c, "validation") for c in ordered], ref_template="#/components/schemas/{model}")
     ref = {c: keys[(c, "validation")] for c in ordered}
+    _drop_null_defaults(schemas.get("$defs", {}))
     paths: dict[str, Any] = {}
-    for method, path, summary, req, (status, resp), errors in ROUTES:
-        op: dict[str, Any] = {"summary": summary, "responses": {}}
-        params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
-        if params:
-            op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params]
-        if req is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref[req]}}}
-        ok: dict[str, Any] = {"description": "success"}
-        if resp is not None:
-            ok["content"] = {"application/json": {"schema": ref[resp]}}
-        op["responses"][str(status)] = ok
-        for code in (*errors, 403):
-            op["responses"][str(code)] = {"description": "error", "content": {"application/json": {"schema": ref[m.ErrorOut]}}}
-        paths.setdefault(path, {})[method] = op
+    for route in routes:
+        for op in route.ops:
+            paths.setdefault(route.path, {})[op.method.lower()] = _operation(route, op, ref)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "notebook_dag REST API", "version": "1"},
+        "info": {"title": "notebook_dag REST API", "version": "1",
+                 "description": "Projects whose notebook cells form a DAG, their runs on Jupyter kernels, "
+                                "datasets and AI generation. Errors are JSON {message, reason, ...}."},
         "servers": [{"url": "/notebook-dag/api"}],
+        "security": [{"jupyterToken": []}],
         "paths": paths,
-        "components": {"schemas": schemas.get("$defs", {})},
+        "components": {"schemas": schemas.get("$defs", {}), "securitySchemes": SECURITY_SCHEMES},
     }

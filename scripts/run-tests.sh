@@ -29,6 +29,9 @@ export PATH="$ROOT/.venv/bin:$PATH"
 jupyter server extension list 2>&1 | grep -E "notebook_dag.*OK" >/dev/null || { jupyter server extension list; echo "notebook_dag server extension is not enabled"; exit 1; }
 jupyter labextension list 2>&1 | grep -E "notebook_dag.*enabled.*OK" >/dev/null || { jupyter labextension list; echo "notebook_dag labextension is not enabled"; exit 1; }
 
+echo "== import contracts (import-linter, [tool.importlinter] in pyproject.toml)"
+lint-imports
+
 echo "== corpus of third-party notebooks (cached per environment in \$NOTEBOOK_DAG_CACHE)"
 # The example packages the corpus needs (what build_corpus.sh --python installs), then
 # the corpus itself, built once per (selection, build script, installed packages,

@@ -10,15 +10,16 @@ import textwrap
 
 import pytest
 
-from notebook_dag.handlers import DagAPIHandler, route_table
+from notebook_dag.app import url_rules
+from notebook_dag.base_handler import DagAPIHandler
 
 
 def _concrete(pattern: str) -> str:
     return re.sub(r"\(\?P<[a-z_]+>[^)]*\)", "x1", pattern)
 
 
-@pytest.mark.parametrize("pattern,handler", route_table())
-async def test_unauthenticated_requests_are_refused(pattern, handler, jp_serverapp, http_server_client, jp_base_url):
+@pytest.mark.parametrize("pattern,handler,kwargs", url_rules())
+async def test_unauthenticated_requests_are_refused(pattern, handler, kwargs, jp_serverapp, http_server_client, jp_base_url):
     url = f"{jp_base_url.rstrip('/')}{_concrete(pattern)}"
     methods = [m for m in ("GET", "POST", "PATCH", "PUT", "DELETE") if m.lower() in handler.__dict__]
     assert methods, handler
@@ -31,7 +32,7 @@ def test_every_handler_method_is_authenticated_and_authorized():
     """Every route's handler class (wherever it is defined) decorates each HTTP method
     with ``@web.authenticated`` then ``@authorized``, and inherits the resource name."""
     checked = 0
-    for _, handler in route_table():
+    for _, handler, _ in url_rules():
         assert issubclass(handler, DagAPIHandler) and handler.auth_resource == "notebook_dag"
         for klass in handler.__mro__:
             if klass is DagAPIHandler or not issubclass(klass, DagAPIHandler):
@@ -43,4 +44,4 @@ def test_every_handler_method_is_authenticated_and_authorized():
                 names = [ast.unparse(d) for d in fn.decorator_list]
                 assert names[:2] == ["web.authenticated", "authorized"], f"{klass.__name__}.{fn.name}: {names}"
                 checked += 1
-    assert checked >= len(route_table())
+    assert checked >= len(url_rules())

@@ -21,8 +21,9 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ..base_handler import DagAPIHandler
 from ..errors import NotebookDagError, status_for
-from ..handlers import API, DagAPIHandler
+from ..routes import BOOLEAN, STRING, Op, Param, Route, integer
 from . import models as am
 from .service import AIService
 
@@ -140,15 +141,36 @@ class GenerationsHandler(AIHandler):
         self.reply(am.GenerationList, {"generations": rows})
 
 
-def ai_routes() -> list[tuple[str, type[DagAPIHandler]]]:
-    """``(url pattern, handler)`` pairs of the AI routes."""
-    gid = r"(?P<generation_id>[A-Za-z0-9_.\-]+)"
-    return [
-        (rf"{API}/ai/generate", GenerateHandler),
-        (rf"{API}/ai/fix", FixHandler),
-        (rf"{API}/ai/providers", ProvidersHandler),
-        (rf"{API}/ai/health", HealthHandler),
-        (rf"{API}/ai/generations", GenerationsHandler),
-        (rf"{API}/ai/generations/{gid}/accept", AcceptHandler),
-    ]
+_STREAM = Param("stream", BOOLEAN, "answer as a text/event-stream of server-sent events (chunk, repair, result, "
+                                   "error) instead of JSON")
+_MODEL_ERRORS = (404, 409, 429, 503)  # unknown project/block; block changed; rate limit; no provider answered
 
+#: the AI routes under /ai
+ROUTES: tuple[Route, ...] = (
+    Route("/ai/generate", GenerateHandler, (
+        Op("post", "Generate a block's code from a prompt (?stream=1: server-sent events)", response=am.GenerateOut,
+           media_type=("application/json", "text/event-stream"), request=am.GenerateIn, errors=_MODEL_ERRORS,
+           query=(_STREAM,)),
+    )),
+    Route("/ai/fix", FixHandler, (
+        Op("post", "Correct a block that failed in a run (?stream=1: server-sent events)", response=am.FixOut,
+           media_type=("application/json", "text/event-stream"), request=am.FixIn, errors=_MODEL_ERRORS,
+           query=(_STREAM,)),
+    )),
+    Route("/ai/providers", ProvidersHandler, (
+        Op("get", "Configured AI providers (a key's presence only, never the key)", response=am.ProvidersOut,
+           errors=(503,)),
+    )),
+    Route("/ai/health", HealthHandler, (
+        Op("get", "Reachability and latency of each AI provider", response=am.HealthOut, errors=(503,)),
+    )),
+    Route("/ai/generations", GenerationsHandler, (
+        Op("get", "The user's AI generations, newest first", response=am.GenerationList, errors=(503,), query=(
+            Param("project_id", STRING, "only those of this project"),
+            Param("limit", integer(1, 500), "at most this many (default 50)"))),
+    )),
+    Route("/ai/generations/{generation_id}/accept", AcceptHandler, (
+        Op("post", "Mark a generation accepted; apply=true inserts or replaces the block", response=am.GenerationOut,
+           request=am.AcceptIn, errors=(409, 503)),
+    )),
+)

@@ -160,13 +160,3 @@ class GenerationOut(BaseModel):
 class GenerationList(BaseModel):
     generations: list[GenerationOut]
 
-
-#: Entries for :data:`notebook_dag.openapi.ROUTES`.
-OPENAPI_ROUTES = [
-    ("post", "/ai/generate", "Generate a block's code from a prompt (?stream=1: server-sent events)", GenerateIn, (200, GenerateOut), (400, 404, 409, 422, 429, 503)),
-    ("post", "/ai/fix", "Correct a block that failed in a run (?stream=1: server-sent events)", FixIn, (200, FixOut), (400, 404, 409, 422, 429, 503)),
-    ("get", "/ai/providers", "Configured AI providers (a key's presence only, never the key)", None, (200, ProvidersOut), ()),
-    ("get", "/ai/health", "Reachability and latency of each AI provider", None, (200, HealthOut), (503,)),
-    ("get", "/ai/generations", "The user's AI generations, newest first (project_id, limit)", None, (200, GenerationList), (400,)),
-    ("post", "/ai/generations/{generation_id}/accept", "Mark a generation accepted; apply=true inserts or replaces the block", AcceptIn, (200, GenerationOut), (404, 409, 422)),
-]

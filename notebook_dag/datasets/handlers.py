@@ -12,16 +12,16 @@ body is accepted, and again by the decorators on ``post``.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import etags
+from ..base_handler import API, DagAPIHandler
 from ..errors import BadRequest, NotebookDagError, PayloadTooLarge, Unavailable
-from ..handlers import API, ID, DagAPIHandler
-from ..models import DagOut
+from ..routes import (BOOLEAN, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, OFFSET, PAGE, STRING, TAGS, Op, Param, Q,
+                      RawBody, Route, integer, one_of)
 from . import models as dm
 from .service import DatasetService
 from .store import UploadSink, check_size
@@ -270,29 +270,67 @@ class DatasetLineageHandler(DatasetBase):
         self.reply(dm.LineageOut, await self.datasets.lineage(dataset_id, self.user))
 
 
-async def dag_with_datasets(handler: Any, project: Any, dag: dict[str, Any]) -> None:
-    """Reply to ``GET /projects/{id}/dag?datasets=true`` from the project DAG handler:
-    ``dag`` plus dataset nodes and ``reads``/``writes`` edges."""
-    if not handler.query_bool("datasets"):
-        handler.reply(DagOut, dag)
-        return
-    svc = getattr(handler.services, "datasets", None)
-    if svc is None:
-        raise Unavailable("the datasets service is not configured")
-    handler.reply(dm.DagWithDatasetsOut, await svc.dag_overlay(project, handler.user, dag))
+_R = "/datasets/{dataset_id}"
+_VERSION = Param("version", integer(1, 10**9), "a version number (default: the current version)")
+_WAIT = Param("wait", {"type": "number", "minimum": 0, "maximum": 60}, "seconds to wait for a profile being computed")
+_FORCE = Param("force", BOOLEAN, "compute again even when stored")
+_FORMAT = Param("format", one_of(dm.DatasetFormat.__args__), "the file format (default: detected from the content)")
+_UPLOAD = RawBody("application/octet-stream", "the file itself, streamed (any content type but multipart/form-data); "
+                                              "requires ?name=")
 
-
-def dataset_routes() -> list[tuple[str, type[DagAPIHandler]]]:
-    """``(url pattern, handler)`` pairs of the datasets API."""
-    did = ID.format("dataset_id")
-    base = rf"{API}/datasets/{did}"
-    return [
-        (rf"{API}/datasets", DatasetsHandler),
-        (base, DatasetHandler),
-        (rf"{base}/versions", DatasetVersionsHandler),
-        (rf"{base}/preview", DatasetPreviewHandler),
-        (rf"{base}/profile", DatasetProfileHandler),
-        (rf"{base}/report", DatasetReportHandler),
-        (rf"{base}/report/status", DatasetReportStatusHandler),
-        (rf"{base}/lineage", DatasetLineageHandler),
-    ]
+#: the datasets routes
+ROUTES: tuple[Route, ...] = (
+    Route("/datasets", DatasetsHandler, (
+        Op("get", "List and search datasets", response=dm.DatasetList, errors=(503,), query=(
+            Q, TAGS, Param("project_id", STRING, "only the datasets of this project"),
+            Param("sort", one_of(dm.DatasetSort.__args__), "order (default -updated: newest first)"), *PAGE)),
+        Op("post", "Upload a file as the raw body, or register a file under the server root (JSON body)", 201,
+           dm.UploadOut, request=dm.DatasetRegister, raw_body=_UPLOAD, also=(200,), errors=(404, 409, 413, 415, 422, 503),
+           response_headers=(LOCATION, ETAG), query=(
+               Param("name", STRING, "the dataset's name: the raw body is then the file (without it, the body is "
+                                     "JSON registering a file under the server root)"),
+               Param("project_id", STRING, "the project the dataset belongs to"), _FORMAT,
+               Param("description", STRING, "a description of the dataset"),
+               Param("tags", STRING, "comma-separated tags"),
+               Param("tag", {"type": "array", "items": STRING}, "a tag (repeatable)")),
+           description="201: a new dataset or version; 200: the same content as the current version. Without "
+                       "?name= the body is JSON (DatasetRegister, at most 1 MiB)."),
+    )),
+    Route(_R, DatasetHandler, (
+        Op("get", "Get a dataset with its current version", response=dm.DatasetOut, errors=(503,),
+           headers=(IF_NONE_MATCH,), response_headers=(ETAG,)),
+        Op("patch", "Rename, describe, tag, move to a project, or make an older version current",
+           response=dm.DatasetOut, request=dm.DatasetUpdate, errors=(409, 412, 503), headers=(IF_MATCH,),
+           response_headers=(ETAG,)),
+        Op("delete", "Delete a dataset, its versions and uploaded bytes no other version uses", 204,
+           errors=(409, 412, 503), headers=(IF_MATCH,)),
+    )),
+    Route(f"{_R}/versions", DatasetVersionsHandler, (
+        Op("get", "Every version, oldest first", response=dm.VersionList, errors=(503,)),
+    )),
+    Route(f"{_R}/preview", DatasetPreviewHandler, (
+        Op("get", "Rows as JSON, reading only what is needed; column dtypes of the whole file",
+           response=dm.PreviewOut, errors=(409, 422, 503), query=(
+               _VERSION, Param("offset", integer(0, 10**12), OFFSET.description),
+               Param("limit", integer(1, 1000), "rows (default 50)")),
+           description="503 while a large file's profile still reads the column types"),
+    )),
+    Route(f"{_R}/profile", DatasetProfileHandler, (
+        Op("get", "The quick profile", response=dm.ProfileOut, errors=(503,), query=(_VERSION, _WAIT)),
+        Op("post", "Compute the quick profile when not stored", 202, dm.ProfileOut, also=(200,),
+           errors=(409, 503), query=(_VERSION, _WAIT, _FORCE)),
+    )),
+    Route(f"{_R}/report", DatasetReportHandler, (
+        Op("get", "The full ydata-profiling report", media_type="text/html", errors=(409, 503), query=(_VERSION,)),
+        Op("post", "Build the full report in a child process (progress as dataset/v1 events)", 202,
+           dm.ReportOut, also=(200,), errors=(409, 503), query=(_VERSION, _FORCE)),
+    )),
+    Route(f"{_R}/report/status", DatasetReportStatusHandler, (
+        Op("get", "Status and progress of the full report", response=dm.ReportOut, errors=(503,),
+           query=(_VERSION,)),
+    )),
+    Route(f"{_R}/lineage", DatasetLineageHandler, (
+        Op("get", "Blocks of the user's projects that read or write the dataset", response=dm.LineageOut,
+           errors=(503,)),
+    )),
+)

@@ -171,31 +171,3 @@ class DagWithDatasetsOut(DagOut):
 
     nodes: list[DagNode | DatasetNode]  # type: ignore[assignment]  # blocks, then datasets
     edges: list[EdgeOut | DatasetEdge]  # type: ignore[assignment]
-
-
-_R = "/datasets/{dataset_id}"
-#: (method, path, summary, request model, (status, response model), error statuses) for
-#: :mod:`notebook_dag.openapi`
-OPENAPI_ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseModel] | None], tuple[int, ...]]] = [
-    ("get", "/datasets", "List and search datasets (q, tag, project_id, sort, limit, offset)", None, (200, DatasetList), (400,)),
-    ("post", "/datasets", "Upload a file as the raw body (?name=&project_id=&format=&description=&tags=; streamed, "
-     "201 new dataset or version, 200 same content as the current version) or register a file under the "
-     "server root (this JSON body)", DatasetRegister, (201, UploadOut), (400, 404, 413, 422)),
-    ("get", _R, "Get a dataset with its current version", None, (200, DatasetOut), (404,)),
-    ("patch", _R, "Rename, describe, tag, move to a project, or make an older version current", DatasetUpdate,
-     (200, DatasetOut), (404, 409, 422)),
-    ("delete", _R, "Delete a dataset, its versions and uploaded bytes no other version uses", None, (204, None), (404,)),
-    ("get", f"{_R}/versions", "Every version, oldest first", None, (200, VersionList), (404,)),
-    ("get", f"{_R}/preview", "Rows as JSON (limit, offset, version), reading only what is needed; column "
-     "dtypes of the whole file (503 while a large file's profile still reads them)", None,
-     (200, PreviewOut), (400, 404, 409, 422, 503)),
-    ("get", f"{_R}/profile", "The quick profile (version, wait=seconds)", None, (200, ProfileOut), (400, 404)),
-    ("post", f"{_R}/profile", "Compute the quick profile when not stored (force=true: again)", None,
-     (202, ProfileOut), (400, 404, 409)),
-    ("get", f"{_R}/report", "The full ydata-profiling report as text/html", None, (200, None), (404, 409)),
-    ("post", f"{_R}/report", "Build the full report in a child process (202; progress as dataset/v1 events)", None,
-     (202, ReportOut), (400, 404, 409)),
-    ("get", f"{_R}/report/status", "Status and progress of the full report", None, (200, ReportOut), (404,)),
-    ("get", f"{_R}/lineage", "Blocks of the user's projects that read or write the dataset", None,
-     (200, LineageOut), (404,)),
-]
