@@ -29,7 +29,7 @@ from sqlalchemy import or_, select
 from tornado import web
 
 from ..errors import NotFound, Unavailable
-from ..handlers import API, ID, DagAPIHandler
+from ..base_handler import API, ID, DagAPIHandler
 from ..kernel_api import choose_dataset
 from ..kernel_auth import SCHEME, SCOPE_DATASETS_READ, InvalidToken, KernelTokens
 from ..storage import Project
