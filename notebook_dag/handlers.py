@@ -25,6 +25,7 @@ from tornado import web
 
 from . import etags, export
 from . import models as m
+from .dag_cache import etag_matches
 from .errors import BadRequest, NotebookDagError, NotFound, Unavailable, Unprocessable, as_domain_error, status_for
 from .openapi import openapi_document
 from .services import Services
@@ -412,16 +413,23 @@ class EdgeHandler(DagAPIHandler):
 
 
 class DagHandler(DagAPIHandler):
+    """``GET /projects/{id}/dag`` (``?datasets=true`` adds dataset nodes,
+    ``?kernel_id=`` the block states in that kernel) with a strong ``ETag``; a request
+    whose ``If-None-Match`` names the current one is answered 304 with no body."""
+
     @web.authenticated
     @authorized
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
-        doc = await self.services.describe_dag(p, self.get_query_argument("kernel_id", None) or None, self.user)
-        if self.query_bool("datasets"):  # ?datasets=true adds dataset nodes
-            from .datasets.handlers import dag_with_datasets
-
-            return await dag_with_datasets(self, p, doc)
-        self.reply(m.DagOut, doc)
+        entry = await self.services.dag_view(p, self.get_query_argument("kernel_id", None) or None, self.user,
+                                             bool(self.query_bool("datasets")))
+        self.set_header("Etag", entry.etag)
+        if etag_matches(self.request.headers.get("If-None-Match"), entry.etag):
+            self.set_status(304)
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(entry.body)
 
 
 class ExportHandler(DagAPIHandler):

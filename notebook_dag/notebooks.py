@@ -127,6 +127,19 @@ class NotebookStore:
             await self.write(path, nb)
         return nb
 
+    async def stamp(self, path: str) -> tuple[str, int | None]:
+        """``(last_modified ISO time, size in bytes or None)`` of the notebook at ``path``
+        from the contents manager, without reading it: any save changes it. Raises
+        :class:`NotFound` when no notebook is there."""
+        try:
+            model = await ensure_async(self.contents_manager.get(path, content=False, type="notebook"))
+        except HTTPError as e:
+            if e.status_code in (400, 404):
+                raise NotFound(f"notebook {path!r} does not exist") from None
+            raise
+        modified = model.get("last_modified")
+        return (modified.isoformat() if hasattr(modified, "isoformat") else str(modified)), model.get("size")
+
     async def write(self, path: str, nb: nbformat.NotebookNode) -> None:
         """Save ``nb`` at ``path`` through the contents manager.
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from .activity import ActivityService
 from .blocks import BlockService
 from .dag import DagService
+from .dag_cache import DagCache, Entry
+from .errors import NotFound, Unavailable
 from .execution import RunService
+from .models import DagOut
 from .projects import ProjectService, project_dict
 from .storage import Database
 
@@ -23,6 +27,8 @@ class Services:
     activity: ActivityService
     ai: Any = None  # notebook_dag.ai.service.AIService, set by the app after the others
     datasets: Any = None  # notebook_dag.datasets.service.DatasetService, set by the app
+    #: ``GET /projects/{id}/dag`` bodies (see :mod:`notebook_dag.dag_cache`)
+    dag_cache: DagCache = field(default_factory=DagCache)
 
     @staticmethod
     def project_dict(p: Any) -> dict[str, Any]:
@@ -43,3 +49,33 @@ class Services:
             if node.get("cell_type") == "code":
                 node["later_changes"] = later.get(node["id"], [])
         return doc
+
+    async def dag_view(self, project: Any, kernel_id: str | None = None, user: str | None = None,
+                       datasets: bool = False) -> Entry:
+        """The body of ``GET /projects/{id}/dag`` (``?datasets=true``: with dataset nodes)
+        as JSON bytes with its ETag, from :attr:`dag_cache` while nothing it shows changed
+        (the key is described in :mod:`notebook_dag.dag_cache`); else computed once, off
+        the event loop, however many requests wait for it.
+
+        Raises :class:`NotFound` for a ``kernel_id`` that is not running or a missing
+        notebook, :class:`Unavailable` for ``datasets`` without the datasets service."""
+        user = user or project.owner
+        if kernel_id is not None and kernel_id not in self.runs.kernel_manager:
+            raise NotFound(f"no running kernel {kernel_id!r}")
+        if datasets and self.datasets is None:
+            raise Unavailable("the datasets service is not configured")
+        stamp = await self.blocks.store.stamp(project.notebook_path)
+        kid = kernel_id or self.runs.kernels.current(project.id)
+        revision = self.runs.states.of(kid).revision if kid else 0
+        key = (project.notebook_path, stamp, self.db.changes.generation(project.id), kid, revision)
+        slot = (project.id, user, kernel_id, datasets)
+        return await self.dag_cache.get(slot, key, lambda: self._dag_body(project, kernel_id, user, datasets))
+
+    async def _dag_body(self, project: Any, kernel_id: str | None, user: str, datasets: bool) -> bytes:
+        doc = await self.describe_dag(project, kernel_id, user)
+        model: Any = DagOut
+        if datasets:
+            from .datasets.models import DagWithDatasetsOut
+
+            doc, model = await self.datasets.dag_overlay(project, user, doc), DagWithDatasetsOut
+        return await asyncio.to_thread(lambda: model.model_validate(doc).model_dump_json().encode())

@@ -12,7 +12,6 @@ body is accepted, and again by the decorators on ``post``.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
@@ -21,7 +20,6 @@ from tornado import web
 from .. import etags
 from ..errors import BadRequest, NotebookDagError, PayloadTooLarge, Unavailable
 from ..handlers import API, ID, DagAPIHandler
-from ..models import DagOut
 from . import models as dm
 from .service import DatasetService
 from .store import UploadSink, check_size
@@ -268,18 +266,6 @@ class DatasetLineageHandler(DatasetBase):
     @authorized
     async def get(self, dataset_id: str) -> None:
         self.reply(dm.LineageOut, await self.datasets.lineage(dataset_id, self.user))
-
-
-async def dag_with_datasets(handler: Any, project: Any, dag: dict[str, Any]) -> None:
-    """Reply to ``GET /projects/{id}/dag?datasets=true`` from the project DAG handler:
-    ``dag`` plus dataset nodes and ``reads``/``writes`` edges."""
-    if not handler.query_bool("datasets"):
-        handler.reply(DagOut, dag)
-        return
-    svc = getattr(handler.services, "datasets", None)
-    if svc is None:
-        raise Unavailable("the datasets service is not configured")
-    handler.reply(dm.DagWithDatasetsOut, await svc.dag_overlay(project, handler.user, dag))
 
 
 def dataset_routes() -> list[tuple[str, type[DagAPIHandler]]]:
