@@ -16,7 +16,10 @@ changed:
   blocks may read a dataset);
 * the kernel whose block states are shown and that kernel state's ``revision``
   (:class:`~notebook_dag.staleness.KernelState`);
-* the requesting user, the ``kernel_id`` and ``datasets`` parameters.
+* the requesting user, the ``kernel_id`` and ``datasets`` parameters;
+* and, checked on every hit, the size and modification time of each file beside the
+  notebook that the blocks read or import (:func:`notebook_dag.inputs.watched_inputs`):
+  a changed data file or local module makes its readers stale at once.
 
 What this process cannot see - another server writing to the same database, a data
 file beside the notebook changing on disk - is picked up within ``ttl`` seconds: an
@@ -37,6 +40,10 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from .inputs import inputs_unchanged
+
+#: above this many watched files, checking them is done off the event loop
+WATCH_ON_LOOP = 32
 
 class Changes:
     """Process-local change counters: one generation per project id and one global one.
@@ -71,13 +78,15 @@ class Changes:
 @dataclass(frozen=True)
 class Entry:
     """One cached body: ``body`` (JSON bytes), ``etag`` (quoted, strong), ``created``
-    (``time.monotonic()`` seconds when its computation started) and the ``key`` it was
-    computed for."""
+    (``time.monotonic()`` seconds when its computation started), the ``key`` it was
+    computed for and the files ``watched`` (``((path, signature), ...)``, see
+    :func:`notebook_dag.inputs.watched_inputs`) that must be unchanged for it to hold."""
 
     key: Hashable
     body: bytes
     etag: str
     created: float
+    watched: tuple[tuple[str, Any], ...] = ()
 
 
 def make_etag(body: bytes) -> str:
@@ -95,6 +104,16 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         if tag == "*" or tag.removeprefix("W/") == etag:
             return True
     return False
+
+
+#: what :meth:`DagCache.get` calls on a miss: async, returns ``(body, watched files)``
+Compute = Callable[[], Awaitable[tuple[bytes, tuple[tuple[str, Any], ...]]]]
+
+
+async def _unchanged(watched: tuple[tuple[str, Any], ...]) -> bool:
+    if len(watched) <= WATCH_ON_LOOP:  # a few stat calls: cheaper than a thread hop
+        return inputs_unchanged(watched)
+    return await asyncio.to_thread(inputs_unchanged, watched)
 
 
 class DagCache:
@@ -115,30 +134,37 @@ class DagCache:
     def clear(self) -> None:
         self._entries.clear()
 
-    async def get(self, slot: Hashable, key: Hashable, compute: Callable[[], Awaitable[bytes]]) -> Entry:
+    async def get(self, slot: Hashable, key: Hashable, compute: Compute) -> Entry:
         """The entry of ``slot`` computed for ``key``: the cached one when its key is
-        ``key`` (refreshed in the background once older than ``ttl``), else the result
-        of ``compute()`` (shared with every concurrent caller for the same key).
-        Exceptions of ``compute`` propagate to every caller waiting for it; nothing is
-        cached then."""
+        ``key`` and its watched files are unchanged (refreshed in the background once
+        older than ``ttl``), else the result of ``compute()`` - ``(body, watched)`` -
+        shared with every concurrent caller for the same key. Exceptions of ``compute``
+        propagate to every caller waiting for it; nothing is cached then."""
         entry = self._entries.get(slot)
-        if entry is not None and entry.key == key:
+        flight: Hashable = key
+        if entry is not None and entry.key == key and not await _unchanged(entry.watched):
+            # a file changed: one new computation, shared by whoever saw this entry outdated
+            flight = (key, "files", entry.created)
+        elif entry is not None and entry.key == key:
             self._entries.move_to_end(slot)
             self.hits += 1
             if time.monotonic() - entry.created > self.ttl and (slot, key) not in self._inflight:
                 self._start(slot, key, compute).add_done_callback(_consume)
             return entry
-        future = self._inflight.get((slot, key)) or self._start(slot, key, compute)
+        future = self._inflight.get((slot, flight)) or self._start(slot, key, compute, flight)
         return await asyncio.shield(future)
 
-    def _start(self, slot: Hashable, key: Hashable, compute: Callable[[], Awaitable[bytes]]) -> asyncio.Future[Entry]:
+    def _start(self, slot: Hashable, key: Hashable, compute: Compute,
+               flight: Hashable | None = None) -> asyncio.Future[Entry]:
+        """Start ``compute()`` for ``key``, registered in flight as ``flight`` (default ``key``)."""
+        flight = key if flight is None else flight
         self.computations += 1
         started = time.monotonic()
 
         async def run() -> Entry:
             try:
-                body = await compute()
-                entry = Entry(key, body, make_etag(body), started)
+                body, watched = await compute()
+                entry = Entry(key, body, make_etag(body), started, tuple(watched))
                 current = self._entries.get(slot)
                 # a computation that started earlier (for an older key, say) and ended
                 # later must not replace the entry of one that started after it
@@ -149,10 +175,10 @@ class DagCache:
                         self._entries.popitem(last=False)
                 return entry
             finally:
-                self._inflight.pop((slot, key), None)
+                self._inflight.pop((slot, flight), None)
 
         future = asyncio.ensure_future(run())
-        self._inflight[(slot, key)] = future
+        self._inflight[(slot, flight)] = future
         return future
 
 

@@ -12,6 +12,7 @@ from .dag import DagService
 from .dag_cache import DagCache, Entry
 from .errors import NotFound, Unavailable
 from .execution import RunService
+from .inputs import watched_inputs
 from .models import DagOut
 from .projects import ProjectService, project_dict
 from .storage import Database
@@ -40,7 +41,14 @@ class Services:
         kernel ``kernel_id`` (e.g. the notebook's session that runs go to), and
         ``later_changes``: the names whose value in that kernel is not the one a fresh
         top-to-bottom run gives the block (running it alone now may differ)."""
+        return (await self._describe_dag(project, kernel_id, user))[0]
+
+    async def _describe_dag(self, project: Any, kernel_id: str | None, user: str | None) -> tuple[dict[str, Any], Any]:
+        """:meth:`describe_dag` and the files beside the notebook it depends on
+        (:func:`notebook_dag.inputs.watched_inputs`, taken before they are hashed)."""
         built, doc = await self.dag.describe(project)
+        watched = await asyncio.to_thread(watched_inputs, self.runs.notebook_dir(project.notebook_path),
+                                          built.effects, built.imports)
         ever = {n["id"] for n in doc["nodes"] if n["status"] in ("succeeded", "up_to_date", "failed", "cancelled")}
         v = await self.runs.versions(project, built, user or project.owner)
         states, later = self.runs.block_states(project, v, ever, kernel_id)
@@ -48,7 +56,7 @@ class Services:
             node["state"] = states.get(node["id"], "never_run")
             if node.get("cell_type") == "code":
                 node["later_changes"] = later.get(node["id"], [])
-        return doc
+        return doc, watched
 
     async def dag_view(self, project: Any, kernel_id: str | None = None, user: str | None = None,
                        datasets: bool = False) -> Entry:
@@ -71,11 +79,11 @@ class Services:
         slot = (project.id, user, kernel_id, datasets)
         return await self.dag_cache.get(slot, key, lambda: self._dag_body(project, kernel_id, user, datasets))
 
-    async def _dag_body(self, project: Any, kernel_id: str | None, user: str, datasets: bool) -> bytes:
-        doc = await self.describe_dag(project, kernel_id, user)
+    async def _dag_body(self, project: Any, kernel_id: str | None, user: str, datasets: bool) -> tuple[bytes, Any]:
+        doc, watched = await self._describe_dag(project, kernel_id, user)
         model: Any = DagOut
         if datasets:
             from .datasets.models import DagWithDatasetsOut
 
             doc, model = await self.datasets.dag_overlay(project, user, doc), DagWithDatasetsOut
-        return await asyncio.to_thread(lambda: model.model_validate(doc).model_dump_json().encode())
+        return await asyncio.to_thread(lambda: model.model_validate(doc).model_dump_json().encode()), watched
