@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import String, cast, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 
 from . import etags
 from .errors import BadRequest, Conflict, Forbidden, NotFound
@@ -54,15 +53,13 @@ def project_dict(p: Project) -> dict[str, Any]:
     })
 
 
-async def _role(s: AsyncSession, p: Project, user: str) -> str | None:
-    """``user``'s role on ``p``: its creator is owner, a member has their role, anyone
-    may view a ``shared-with-all`` project; None when the project is invisible to them."""
-    if p.owner == user:
-        return "owner"
-    member = await s.get(ProjectMember, (p.id, user))
-    if member is not None:
-        return member.role
-    return "viewer" if p.visibility == "shared-with-all" else None
+def _with_role(stmt: Any, user: str) -> Any:
+    """``stmt`` (a select from :class:`Project`) outer-joined to ``user``'s membership
+    row and favourite row of each project (at most one of each: their keys are
+    ``(project_id, username)``)."""
+    return (stmt
+            .outerjoin(ProjectMember, and_(ProjectMember.project_id == Project.id, ProjectMember.username == user))
+            .outerjoin(Favorite, and_(Favorite.project_id == Project.id, Favorite.username == user)))
 
 
 def _visible_to(user: str):
@@ -90,16 +87,19 @@ class ProjectService:
         """The project ``project_id`` if ``user`` has at least the role ``need`` needs
         (``view``: viewer, ``edit``: editor, ``own``: owner). The returned object carries
         the user's ``role`` and ``starred`` flag."""
-        async with self.db.session() as s:
-            p = await s.get(Project, project_id)
-            role = await _role(s, p, user) if p is not None else None
-            if p is None or role is None:
-                raise NotFound(f"no project {project_id!r}")
-            if _RANK[role] < NEEDS[need]:
-                raise Forbidden(f"you are {role} of this project; this needs {'owner' if need == 'own' else 'editor'}")
-            p.role = role
-            p.starred = await s.get(Favorite, (p.id, user)) is not None
-            return p
+        async with self.db.session() as s:  # one query: the project, the user's membership and star
+            row = (await s.execute(_with_role(select(Project, ProjectMember.role, Favorite.username), user)
+                                   .where(Project.id == project_id))).first()
+        p, member_role, starred = row if row is not None else (None, None, None)
+        role = None if p is None else "owner" if p.owner == user else member_role or (
+            "viewer" if p.visibility == "shared-with-all" else None)
+        if p is None or role is None:
+            raise NotFound(f"no project {project_id!r}")
+        if _RANK[role] < NEEDS[need]:
+            raise Forbidden(f"you are {role} of this project; this needs {'owner' if need == 'own' else 'editor'}")
+        p.role = role
+        p.starred = starred is not None
+        return p
 
     async def create(self, body: ProjectCreate, user: str) -> Project:
         """Create a project; an empty notebook is created when ``notebook_path`` names none.
@@ -145,7 +145,11 @@ class ProjectService:
         ``favorite`` filters on the
         user's stars. ``sort`` is one of :data:`_SORTS`.
         """
-        stmt = select(Project).where(_visible_to(user))
+        # one query: the user's membership and star come with each row by outer joins,
+        # the total by a window function, so a page costs one round trip and no per-row
+        # queries, however many projects there are
+        stmt = _with_role(select(Project, ProjectMember.role, Favorite.username), user).where(
+            or_(Project.owner == user, ProjectMember.username.is_not(None), Project.visibility == "shared-with-all"))
         if scope == "mine":
             stmt = stmt.where(Project.owner == user)
         elif scope == "shared":
@@ -161,20 +165,27 @@ class ProjectService:
             )
         if notebook_path:
             stmt = stmt.where(Project.notebook_path == normalize_path(notebook_path))
-        starred_ids = select(Favorite.project_id).where(Favorite.username == user)
         if favorite is not None:
-            stmt = stmt.where(Project.id.in_(starred_ids) if favorite else Project.id.not_in(starred_ids))
+            stmt = stmt.where(Favorite.username.is_not(None) if favorite else Favorite.username.is_(None))
+        stmt = stmt.order_by(_SORTS[sort], Project.id)
+        tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
         async with self.db.session() as s:
-            rows = list((await s.execute(stmt.order_by(_SORTS[sort], Project.id))).scalars())
-            stars = set((await s.execute(starred_ids)).scalars())
-            tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
-            if tags:
-                rows = [p for p in rows if all(t in (p.tags or []) for t in tags)]
-            page = rows[offset : offset + limit]
-            for p in page:
-                p.role = await _role(s, p, user)
-                p.starred = p.id in stars
-        return page, len(rows)
+            if tags:  # exact tags of a JSON list: filtered here, the same on every database
+                rows = [r for r in (await s.execute(stmt)).all() if all(t in (r[0].tags or []) for t in tags)]
+                page, total = rows[offset : offset + limit], len(rows)
+            else:
+                counted = stmt.add_columns(func.count().over().label("total")).limit(limit).offset(offset)
+                page = list((await s.execute(counted)).all())
+                if page:
+                    total = page[0][-1]
+                else:  # past the end: the window saw no row
+                    total = (await s.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        out = []
+        for p, member_role, starred, *_ in page:
+            p.role = "owner" if p.owner == user else member_role or "viewer"
+            p.starred = starred is not None
+            out.append(p)
+        return out, total
 
     async def update(self, project_id: str, body: ProjectUpdate, user: str,
                      version: int | etags.Expected | None = None) -> Project:
