@@ -19,8 +19,12 @@ latency in ms, errors (any status but 200).
 Targets (issue #14, item 5): p99 under 50 ms for both endpoints on a 2-core machine, and
 ``/api/status`` p99 under load within 2x its idle p99.
 
+The server runs the notebook_dag of this checkout (``--code DIR``: of another one, e.g.
+the main branch's, for a before/after comparison on the same machine).
+
 Usage: python benchmarks/bench_api_load.py [--seconds 30] [--clients 50] [--cells 1000]
-       [--projects 500] [--etag]   (--etag: the DAG clients send If-None-Match, as the UI may)
+       [--projects 500] [--etag] [--code DIR]
+       (--etag: the DAG clients also revalidate with If-None-Match, as the UI may)
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
+import os
 import sys
 import tempfile
 import time
@@ -40,8 +44,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
-from bench_inference import generate_notebook  # noqa: E402
-from servers import Server  # noqa: E402
+from bench_inference import generate_notebook
+from servers import Server
 
 
 def write_notebook(path: Path, n_cells: int) -> None:
@@ -125,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cells", type=int, default=1000)
     ap.add_argument("--projects", type=int, default=500)
     ap.add_argument("--etag", action="store_true", help="DAG clients revalidate with If-None-Match")
+    ap.add_argument("--code", default=str(ROOT), help="checkout whose notebook_dag the server runs")
     args = ap.parse_args(argv)
+    code = str(Path(args.code).resolve())
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")]))
 
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         work = Path(tmp)
@@ -133,12 +140,14 @@ def main(argv: list[str] | None = None) -> int:
         root.mkdir()
         write_notebook(root / "big.ipynb", args.cells)
         write_notebook(root / "small.ipynb", 5)
+        os.chdir(work)  # python -m puts the working directory first on the server's path
         with Server(root, work / "dag.db", name="bench") as server:
             big = server.call("POST", "projects", {"name": "big", "notebook_path": "big.ipynb"})
             t0 = time.perf_counter()
             for i in range(args.projects - 1):
                 server.call("POST", "projects", {"name": f"project {i:03d}", "notebook_path": "small.ipynb",
                                                  "tags": ["bench", f"t{i % 7}"], "description": "a benchmark project"})
+            print(f"notebook_dag of {code}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
             print(f"server pid {server.proc.pid}; {args.projects} projects made in {time.perf_counter() - t0:.1f} s; "
                   f"{args.cells}-cell notebook; {args.clients} clients x {args.seconds:.0f} s per endpoint")
             dag_path = f"/notebook-dag/api/projects/{big['id']}/dag"
@@ -147,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"DAG: {len(doc['nodes'])} nodes, {len(doc['edges'])} edges, "
                   f"{len(json.dumps(doc)) / 1e6:.1f} MB of JSON")
 
-            run = lambda path, etag=False: asyncio.run(  # noqa: E731
+            run = lambda path, etag=False: asyncio.run(
                 measure(server.url, server.token, path, args.clients, args.seconds, etag))
             _, idle = run(None)
             print("idle (no load):")
