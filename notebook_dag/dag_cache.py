@@ -43,7 +43,7 @@ from typing import Any
 from .inputs import inputs_unchanged
 
 #: above this many watched files, checking them is done off the event loop
-WATCH_ON_LOOP = 32
+WATCH_ON_LOOP = 256
 
 class Changes:
     """Process-local change counters: one generation per project id and one global one.
@@ -122,7 +122,7 @@ class DagCache:
     used dropped first); ``ttl`` seconds bound how old a body served without any
     known change may be."""
 
-    def __init__(self, ttl: float = 2.0, size: int = 256) -> None:
+    def __init__(self, ttl: float = 10.0, size: int = 256) -> None:
         self.ttl = ttl
         self.size = size
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
