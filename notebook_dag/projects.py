@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import String, and_, cast, delete, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, cast, delete, func, or_, select, update
 
 from . import etags
 from .errors import BadRequest, Conflict, Forbidden, NotFound
@@ -53,7 +53,20 @@ def project_dict(p: Project) -> dict[str, Any]:
     })
 
 
-def _with_role(stmt: Any, user: str) -> Any:
+#: the project, the user's role as a member and their star, by id: built once, since
+#: building a statement costs more than running it on a warm connection
+_GET = None
+
+
+def _get_statement() -> Any:
+    global _GET
+    if _GET is None:
+        _GET = _with_role(select(Project, ProjectMember.role, Favorite.username), bindparam("user", type_=String)).where(
+            Project.id == bindparam("project_id", type_=String))
+    return _GET
+
+
+def _with_role(stmt: Any, user: Any) -> Any:
     """``stmt`` (a select from :class:`Project`) outer-joined to ``user``'s membership
     row and favourite row of each project (at most one of each: their keys are
     ``(project_id, username)``)."""
@@ -88,8 +101,7 @@ class ProjectService:
         (``view``: viewer, ``edit``: editor, ``own``: owner). The returned object carries
         the user's ``role`` and ``starred`` flag."""
         async with self.db.session() as s:  # one query: the project, the user's membership and star
-            row = (await s.execute(_with_role(select(Project, ProjectMember.role, Favorite.username), user)
-                                   .where(Project.id == project_id))).first()
+            row = (await s.execute(_get_statement(), {"user": user, "project_id": project_id})).first()
         p, member_role, starred = row if row is not None else (None, None, None)
         role = None if p is None else "owner" if p.owner == user else member_role or (
             "viewer" if p.visibility == "shared-with-all" else None)
