@@ -36,7 +36,7 @@ ROUTES: list[tuple[str, str, str, type[BaseModel] | None, tuple[int, type[BaseMo
     ("delete", "/projects/{project_id}/edges/{edge_id}", "Delete a manual edge or un-hide a hidden one", None, (204, None), (404,)),
     ("post", "/projects/{project_id}/duplicate", "Copy a project with its notebook, edges and positions", m.ProjectDuplicate, (201, m.ProjectOut), (404, 409, 422)),
     ("put", "/projects/{project_id}/positions", "Save many layout positions at once", m.PositionsUpdate, (200, m.BlockList), (404, 422)),
-    ("get", "/projects/{project_id}/dag", "Nodes, edges and a topological order", None, (200, m.DagOut), (404,)),
+    ("get", "/projects/{project_id}/dag", "Nodes, edges and a topological order (ETag; If-None-Match answers 304)", None, (200, m.DagOut), (404,)),
     ("get", "/projects/{project_id}/export", "Export as format=py (script), ipynb (reordered notebook) or airflow (DAG file)", None, (200, None), (400, 404)),
     ("get", "/projects/{project_id}/runs", "Run history, newest first", None, (200, m.RunList), (404,)),
     ("post", "/projects/{project_id}/runs", "Start a run (all, block, upstream, downstream)", m.RunCreate, (202, m.RunSummary), (400, 404, 422)),
@@ -75,6 +75,8 @@ def openapi_document() -> dict[str, Any]:
         for code in (*errors, 403):
             op["responses"][str(code)] = {"description": "error", "content": {"application/json": {"schema": ref[m.ErrorOut]}}}
         paths.setdefault(path, {})[method] = op
+    paths["/projects/{project_id}/dag"]["get"]["responses"]["304"] = {
+        "description": "not modified: If-None-Match names the current ETag (no body)"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "notebook_dag REST API", "version": "1"},
