@@ -157,9 +157,8 @@ class ProjectService:
         ``favorite`` filters on the
         user's stars. ``sort`` is one of :data:`_SORTS`.
         """
-        # one query: the user's membership and star come with each row by outer joins,
-        # the total by a window function, so a page costs one round trip and no per-row
-        # queries, however many projects there are
+        # the user's membership and star come with each row by outer joins, and LIMIT and
+        # OFFSET page in SQL: no per-row queries, however many projects there are
         stmt = _with_role(select(Project, ProjectMember.role, Favorite.username), user).where(
             or_(Project.owner == user, ProjectMember.username.is_not(None), Project.visibility == "shared-with-all"))
         if scope == "mine":
@@ -186,14 +185,14 @@ class ProjectService:
                 rows = [r for r in (await s.execute(stmt)).all() if all(t in (r[0].tags or []) for t in tags)]
                 page, total = rows[offset : offset + limit], len(rows)
             else:
-                counted = stmt.add_columns(func.count().over().label("total")).limit(limit).offset(offset)
-                page = list((await s.execute(counted)).all())
-                if page:
-                    total = page[0][-1]
-                else:  # past the end: the window saw no row
-                    total = (await s.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+                page = list((await s.execute(stmt.limit(limit).offset(offset))).all())
+                if len(page) < limit and (page or offset == 0):  # the last page: no count needed
+                    total = offset + len(page)
+                else:  # a count of ids only (a window count would make SQLite sort every full row)
+                    ids = stmt.order_by(None).with_only_columns(Project.id).subquery()
+                    total = (await s.execute(select(func.count()).select_from(ids))).scalar_one()
         out = []
-        for p, member_role, starred, *_ in page:
+        for p, member_role, starred in page:
             p.role = "owner" if p.owner == user else member_role or "viewer"
             p.starred = starred is not None
             out.append(p)
