@@ -118,13 +118,16 @@ async def _unchanged(watched: tuple[tuple[str, Any], ...]) -> bool:
 
 class DagCache:
     """Response bodies per *slot* (project, user, query parameters), each valid for one
-    *key* (see the module docstring). At most ``size`` slots are kept (least recently
-    used dropped first); ``ttl`` seconds bound how old a body served without any
-    known change may be."""
+    *key* (see the module docstring). At most ``size`` slots and ``max_bytes`` bytes of
+    bodies are kept (least recently used dropped first; a 1,000-cell notebook's view is
+    about 1 MB); ``ttl`` seconds bound how old a body served without any known change
+    may be."""
 
-    def __init__(self, ttl: float = 10.0, size: int = 256) -> None:
+    def __init__(self, ttl: float = 10.0, size: int = 256, max_bytes: int = 64 << 20) -> None:
         self.ttl = ttl
         self.size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self._inflight: dict[Hashable, asyncio.Future[Entry]] = {}
         #: computations started (misses plus background refreshes); for tests and benchmarks
@@ -133,6 +136,7 @@ class DagCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._bytes = 0
 
     async def get(self, slot: Hashable, key: Hashable, compute: Compute) -> Entry:
         """The entry of ``slot`` computed for ``key``: the cached one when its key is
@@ -169,10 +173,11 @@ class DagCache:
                 # a computation that started earlier (for an older key, say) and ended
                 # later must not replace the entry of one that started after it
                 if current is None or current.created <= started:
+                    self._bytes += len(body) - (len(current.body) if current is not None else 0)
                     self._entries[slot] = entry
                     self._entries.move_to_end(slot)
-                    while len(self._entries) > self.size:
-                        self._entries.popitem(last=False)
+                    while len(self._entries) > self.size or (self._bytes > self.max_bytes and len(self._entries) > 1):
+                        self._bytes -= len(self._entries.popitem(last=False)[1].body)
                 return entry
             finally:
                 self._inflight.pop((slot, flight), None)

@@ -184,3 +184,21 @@ async def test_a_failed_computation_is_not_cached():
     except RuntimeError as e:
         assert str(e) == "boom"
     assert (await cache.get("slot", "k", compute)).body == b"{}"
+
+
+async def test_the_cache_keeps_at_most_max_bytes_of_bodies():
+    cache = DagCache(ttl=3600, max_bytes=250)
+    calls = []
+
+    async def compute():
+        calls.append(1)
+        return b"x" * 100, ()
+
+    for slot in ("a", "b", "c"):
+        await cache.get(slot, "k", compute)
+    assert len(calls) == 3
+    await cache.get("c", "k", compute)
+    await cache.get("b", "k", compute)
+    assert len(calls) == 3, "the two most recent slots are kept"
+    await cache.get("a", "k", compute)
+    assert len(calls) == 4, "the least recently used one was dropped to stay under max_bytes"
