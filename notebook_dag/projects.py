@@ -243,6 +243,9 @@ class ProjectService:
                 )
             elif star is not None:
                 await s.execute(delete(Favorite).where(Favorite.project_id == project_id, Favorite.username == user))
+        if "visibility" in values or "notebook_path" in values:
+            # who sees the project sees its datasets: any DAG view's dataset inputs may change
+            self.db.changes.touch()
         row.role, row.starred = p.role, p.starred if star is None else star
         return row
 
@@ -270,6 +273,7 @@ class ProjectService:
                 index_elements=[ProjectMember.project_id, ProjectMember.username],
                 set_={"role": stmt.excluded.role, "added_by": stmt.excluded.added_by},
             ))
+        self.db.changes.touch()  # members read the project's datasets: DAG views' inputs may change
         return await self.members(project_id, user)
 
     async def unshare(self, project_id: str, user: str, username: str) -> None:
@@ -281,6 +285,7 @@ class ProjectService:
             )
             if res.rowcount == 0:
                 raise NotFound(f"{username} is not a member of this project")
+        self.db.changes.touch()
 
     async def duplicate(self, project_id: str, user: str, name: str | None, notebook_path: str | None) -> Project:
         """Copy a project: its notebook (through the contents manager, next to the
