@@ -145,6 +145,12 @@ class NotebookDagApp(ExtensionApp):
         "(JUPYTERHUB_USER, JUPYTERHUB_SERVER_NAME), else empty (one server per database).",
     ).tag(config=True)
 
+    dag_cache_ttl = Float(
+        10.0, help="Seconds after which a cached GET /projects/{id}/dag body is recomputed in the background "
+        "although this server saw no change: what only another server on the same database wrote shows "
+        "within this time. Changes this server makes, and edited files beside the notebook, show at once.",
+    ).tag(config=True)
+
     project_service_class = Type(ProjectService, help="Class of the project service.").tag(config=True)
     block_service_class = Type(BlockService, help="Class of the block service.").tag(config=True)
     dag_service_class = Type(DagService, help="Class of the DAG service.").tag(config=True)
@@ -215,6 +221,7 @@ class NotebookDagApp(ExtensionApp):
             db=db, projects=projects, blocks=blocks, dag=dag, runs=runs,
             activity=ActivityService(db, event_logger),
         )
+        self.services.dag_cache.ttl = self.dag_cache_ttl
         try:
             from .ai.service import create_ai_service
 

@@ -83,6 +83,7 @@ class BlockService:
             nb.cells.insert(at, cell)
             ensure_cell_ids(nb)
             await self.store.write(project.notebook_path, nb)
+        self.db.changes.touch(project.id)
         meta = None
         if body.title:
             meta = await self._save_meta(project.id, cell["id"], title=body.title)
@@ -123,6 +124,7 @@ class BlockService:
             if "source" in fields and fields["source"] != nb.cells[i].get("source"):
                 nb.cells[i]["source"] = fields["source"]
                 await self.store.write(project.notebook_path, nb)
+                self.db.changes.touch(project.id)
             meta = await self._save_meta(project.id, block_id, **updates) if updates else (await self.meta(project.id)).get(block_id)
         return self.block_dict(nb.cells[i], i, meta)
 
@@ -141,6 +143,7 @@ class BlockService:
                 delete(Edge).where(Edge.project_id == project.id, (Edge.source == block_id) | (Edge.target == block_id))
             )
             await s.execute(delete(BlockMeta).where(BlockMeta.project_id == project.id, BlockMeta.block_id == block_id))
+        self.db.changes.touch(project.id)
 
     async def set_positions(self, project: Any, positions: dict[str, Any]) -> list[dict[str, Any]]:
         """Save many layout positions at once (``{cell id: {"x", "y"} or None}``) and
@@ -166,6 +169,7 @@ class BlockService:
                     index_elements=[BlockMeta.project_id, BlockMeta.block_id],
                     set_={"x": stmt.excluded.x, "y": stmt.excluded.y},
                 ))
+            self.db.changes.touch(project.id)
         return await self.list(project)
 
     async def _save_meta(self, project_id: str, block_id: str, **values: Any) -> BlockMeta:
@@ -179,9 +183,11 @@ class BlockService:
                 stmt.on_conflict_do_update(index_elements=key, set_={k: stmt.excluded[k] for k in values})
                 if values else stmt.on_conflict_do_nothing(index_elements=key)
             )
-            return (await s.execute(
+            row = (await s.execute(
                 select(BlockMeta).where(BlockMeta.project_id == project_id, BlockMeta.block_id == block_id)
             )).scalar_one()
+        self.db.changes.touch(project_id)
+        return row
 
 
 def source_version(source: str) -> str:

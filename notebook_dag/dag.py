@@ -342,6 +342,7 @@ class DagService:
         if dag.dropped:
             async with self.db.session() as s:
                 await s.execute(delete(Edge).where(Edge.id.in_([e.id for e in dag.dropped])))
+            self.db.changes.touch(project.id)
         return dag
 
     async def describe(self, project: Any) -> tuple[BuiltDag, dict[str, Any]]:
@@ -349,8 +350,11 @@ class DagService:
         "conflicting"}`` as served by
         ``GET /projects/{id}/dag`` (without block states, which the run service adds)."""
         dag = await self.build(project)
-        meta = await self.blocks.meta(project.id)
-        last = await self.last_results(project.id)
+        meta, last = await asyncio.gather(self.blocks.meta(project.id), self.last_results(project.id))
+        # a node per cell is CPU work (titles, hashes, the analysis of each cell): off the loop
+        return dag, await asyncio.to_thread(self._document, dag, meta, last)
+
+    def _document(self, dag: BuiltDag, meta: dict[str, Any], last: dict[str, dict[str, Any]]) -> dict[str, Any]:
         nodes = []
         for cid, cell in dag.cells.items():
             node = self.blocks.block_dict(cell, dag.index[cid], meta.get(cid))
@@ -359,7 +363,7 @@ class DagService:
                 a = analyze_cell(str(cell.get("source", "")))
                 node.update(defines=sorted(a.defines), reads=sorted(a.reads), parse_error=a.parse_error)
             nodes.append(node)
-        return dag, {
+        return {
             "nodes": nodes,
             "edges": [e.as_dict() for e in dag.edges],
             "order": dag.order(),
@@ -417,7 +421,9 @@ class DagService:
             if unhide:
                 await s.execute(delete(Edge).where(
                     Edge.project_id == project_id, Edge.source == source, Edge.target == target, Edge.kind == "hidden"))
-            return (await s.execute(stmt)).scalar_one_or_none()
+            edge_id = (await s.execute(stmt)).scalar_one_or_none()
+        self.db.changes.touch(project_id)
+        return edge_id
 
     async def add_edge(self, project: Any, source: str, target: str) -> dict[str, Any]:
         """Store a manual edge. Raises :class:`NotFound` for an unknown cell id,
@@ -488,3 +494,4 @@ class DagService:
             res = await s.execute(delete(Edge).where(Edge.id == edge_id, Edge.project_id == project.id))
             if res.rowcount == 0:
                 raise NotFound(f"no edge {edge_id!r} in this project")
+        self.db.changes.touch(project.id)

@@ -45,8 +45,10 @@ def on_kernel_reset(event_logger: Any, callback: Any) -> None:
 class RunEvents:
     """Emits run and block status changes; with no ``event_logger`` it does nothing."""
 
-    def __init__(self, event_logger: Any | None) -> None:
+    def __init__(self, event_logger: Any | None, changes: Any | None = None) -> None:
         self.event_logger = event_logger
+        #: :class:`notebook_dag.dag_cache.Changes` told of every project with an event
+        self.changes = changes
 
     def emit(
         self,
@@ -57,6 +59,8 @@ class RunEvents:
         message: str | None = None,
         execution_count: int | None = None,
     ) -> None:
+        if self.changes is not None:
+            self.changes.touch(project_id)
         if self.event_logger is None:
             return
         self.event_logger.emit(

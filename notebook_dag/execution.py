@@ -139,6 +139,10 @@ class RunService:
         self.states = KernelStates()
         self.kernels = ProjectKernels(kernel_manager, log, self.states)
         self.events = events
+        # every run or block status change is stored before or just after its event:
+        # both make the project's DAG view stale
+        if getattr(events, "changes", None) is None:
+            events.changes = db.changes
         self.log = log
         self.block_timeout = block_timeout
         self.max_parallel = max(1, int(max_parallel))

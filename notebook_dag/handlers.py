@@ -18,6 +18,7 @@ from .base_handler import API, DagAPIHandler
 from .datasets.models import DagWithDatasetsOut
 from .errors import BadRequest
 from .routes import (BOOLEAN, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, PAGE, STRING, TAGS, Op, Param, Q, Route, one_of)
+from .dag_cache import etag_matches
 
 
 class ProjectsHandler(DagAPIHandler):
@@ -245,16 +246,23 @@ class EdgeHandler(DagAPIHandler):
 
 
 class DagHandler(DagAPIHandler):
+    """``GET /projects/{id}/dag`` (``?datasets=true`` adds dataset nodes,
+    ``?kernel_id=`` the block states in that kernel) with a strong ``ETag``; a request
+    whose ``If-None-Match`` names the current one is answered 304 with no body."""
+
     @web.authenticated
     @authorized
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
-        doc = await self.services.describe_dag(p, self.get_query_argument("kernel_id", None) or None, self.user)
-        if self.query_bool("datasets"):  # ?datasets=true adds dataset nodes
-            from .datasets.overlay import dag_with_datasets
-
-            return await dag_with_datasets(self, p, doc)
-        self.reply(m.DagOut, doc)
+        entry = await self.services.dag_view(p, self.get_query_argument("kernel_id", None) or None, self.user,
+                                             bool(self.query_bool("datasets")))
+        self.set_header("Etag", entry.etag)
+        if etag_matches(self.request.headers.get("If-None-Match"), entry.etag):
+            self.set_status(304)
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(entry.body)
 
 
 class ExportHandler(DagAPIHandler):
@@ -406,7 +414,8 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route(f"{_P}/dag", DagHandler, (
         Op("get", "Nodes, edges and a topological order (datasets=true: with dataset nodes and edges)",
-           response=(m.DagOut, DagWithDatasetsOut), errors=(409, 503), query=(
+           response=(m.DagOut, DagWithDatasetsOut), errors=(409, 503), headers=(IF_NONE_MATCH,),
+           response_headers=(ETAG,), query=(
                Param("kernel_id", STRING, "the kernel whose variables decide the blocks' state (default: the "
                                           "project's)"),
                Param("datasets", BOOLEAN, "add the datasets the blocks read and write as nodes"))),

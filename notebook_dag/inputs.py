@@ -113,3 +113,45 @@ def local_inputs(
                 full = path if os.path.isabs(path) else os.path.join(directory, path)
                 world[name] = file_hash(os.path.normpath(full))
     return extra, world
+
+
+def _signature(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def watched_inputs(
+    directory: str | None,
+    effects: Mapping[str, Mapping[str, int]],
+    imports: Mapping[str, Iterable[str]],
+) -> tuple[tuple[str, tuple[int, int] | None], ...]:
+    """``((OS path, (size, mtime_ns) or None), ...)`` of every file whose change would
+    change :func:`local_inputs` for the same arguments: the files read, and for each
+    imported module ``m`` its local candidates ``m.py``, ``m/`` and ``m/__init__.py``
+    and the source files of a local package. :func:`inputs_unchanged` checks them again,
+    so a cached result of :func:`local_inputs` is known valid without hashing anything.
+    Empty without a directory."""
+    if not directory:
+        return ()
+    paths: dict[str, None] = {}
+    for m in sorted({m for mods in imports.values() for m in mods}):
+        for candidate in (os.path.join(directory, m + ".py"), os.path.join(directory, m),
+                          os.path.join(directory, m, "__init__.py")):
+            paths[candidate] = None
+        for f in module_files(directory, m):
+            paths[f] = None
+    for flags in effects.values():
+        for name in flags:
+            if name.startswith("<file:"):
+                path = name[len("<file:"):-1]
+                if "://" not in path:
+                    paths[os.path.normpath(path if os.path.isabs(path) else os.path.join(directory, path))] = None
+    return tuple((p, _signature(p)) for p in paths)
+
+
+def inputs_unchanged(watched: Iterable[tuple[str, tuple[int, int] | None]]) -> bool:
+    """Whether every file of :func:`watched_inputs` still has its signature."""
+    return all(_signature(path) == sig for path, sig in watched)

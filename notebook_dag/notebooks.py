@@ -127,6 +127,32 @@ class NotebookStore:
             await self.write(path, nb)
         return nb
 
+    async def stamp(self, path: str) -> tuple[Any, Any]:
+        """A pair that any save of the notebook at ``path`` changes, got without reading
+        it: ``(mtime_ns, size)`` from one ``stat`` on a local disk (a contents manager
+        with ``_get_os_path``, as ``FileContentsManager`` has; ``(None, None)`` for a
+        missing file there), else ``(last_modified ISO time, size or None)`` from the
+        contents manager, which raises :class:`NotFound` when no notebook is there."""
+        get_os_path = getattr(self.contents_manager, "_get_os_path", None)
+        try:
+            os_path = get_os_path(path) if get_os_path is not None else None
+        except Exception:  # noqa: BLE001 - outside the root: the contents manager decides below
+            os_path = None
+        if os_path is not None:
+            try:
+                st = os.stat(os_path)
+            except OSError:
+                return None, None  # reading it says what is wrong
+            return st.st_mtime_ns, st.st_size
+        try:
+            model = await ensure_async(self.contents_manager.get(path, content=False, type="notebook"))
+        except HTTPError as e:
+            if e.status_code in (400, 404):
+                raise NotFound(f"notebook {path!r} does not exist") from None
+            raise
+        modified = model.get("last_modified")
+        return (modified.isoformat() if hasattr(modified, "isoformat") else str(modified)), model.get("size")
+
     async def write(self, path: str, nb: nbformat.NotebookNode) -> None:
         """Save ``nb`` at ``path`` through the contents manager.
 

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import String, cast, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, and_, bindparam, cast, delete, func, or_, select, update
 
 from . import etags
 from .errors import BadRequest, Conflict, Forbidden, NotFound
@@ -54,15 +53,26 @@ def project_dict(p: Project) -> dict[str, Any]:
     })
 
 
-async def _role(s: AsyncSession, p: Project, user: str) -> str | None:
-    """``user``'s role on ``p``: its creator is owner, a member has their role, anyone
-    may view a ``shared-with-all`` project; None when the project is invisible to them."""
-    if p.owner == user:
-        return "owner"
-    member = await s.get(ProjectMember, (p.id, user))
-    if member is not None:
-        return member.role
-    return "viewer" if p.visibility == "shared-with-all" else None
+#: the project, the user's role as a member and their star, by id: built once, since
+#: building a statement costs more than running it on a warm connection
+_GET = None
+
+
+def _get_statement() -> Any:
+    global _GET
+    if _GET is None:
+        _GET = _with_role(select(Project, ProjectMember.role, Favorite.username), bindparam("user", type_=String)).where(
+            Project.id == bindparam("project_id", type_=String))
+    return _GET
+
+
+def _with_role(stmt: Any, user: Any) -> Any:
+    """``stmt`` (a select from :class:`Project`) outer-joined to ``user``'s membership
+    row and favourite row of each project (at most one of each: their keys are
+    ``(project_id, username)``)."""
+    return (stmt
+            .outerjoin(ProjectMember, and_(ProjectMember.project_id == Project.id, ProjectMember.username == user))
+            .outerjoin(Favorite, and_(Favorite.project_id == Project.id, Favorite.username == user)))
 
 
 def _visible_to(user: str):
@@ -90,16 +100,18 @@ class ProjectService:
         """The project ``project_id`` if ``user`` has at least the role ``need`` needs
         (``view``: viewer, ``edit``: editor, ``own``: owner). The returned object carries
         the user's ``role`` and ``starred`` flag."""
-        async with self.db.session() as s:
-            p = await s.get(Project, project_id)
-            role = await _role(s, p, user) if p is not None else None
-            if p is None or role is None:
-                raise NotFound(f"no project {project_id!r}")
-            if _RANK[role] < NEEDS[need]:
-                raise Forbidden(f"you are {role} of this project; this needs {'owner' if need == 'own' else 'editor'}")
-            p.role = role
-            p.starred = await s.get(Favorite, (p.id, user)) is not None
-            return p
+        async with self.db.session() as s:  # one query: the project, the user's membership and star
+            row = (await s.execute(_get_statement(), {"user": user, "project_id": project_id})).first()
+        p, member_role, starred = row if row is not None else (None, None, None)
+        role = None if p is None else "owner" if p.owner == user else member_role or (
+            "viewer" if p.visibility == "shared-with-all" else None)
+        if p is None or role is None:
+            raise NotFound(f"no project {project_id!r}")
+        if _RANK[role] < NEEDS[need]:
+            raise Forbidden(f"you are {role} of this project; this needs {'owner' if need == 'own' else 'editor'}")
+        p.role = role
+        p.starred = starred is not None
+        return p
 
     async def create(self, body: ProjectCreate, user: str) -> Project:
         """Create a project; an empty notebook is created when ``notebook_path`` names none.
@@ -145,7 +157,10 @@ class ProjectService:
         ``favorite`` filters on the
         user's stars. ``sort`` is one of :data:`_SORTS`.
         """
-        stmt = select(Project).where(_visible_to(user))
+        # the user's membership and star come with each row by outer joins, and LIMIT and
+        # OFFSET page in SQL: no per-row queries, however many projects there are
+        stmt = _with_role(select(Project, ProjectMember.role, Favorite.username), user).where(
+            or_(Project.owner == user, ProjectMember.username.is_not(None), Project.visibility == "shared-with-all"))
         if scope == "mine":
             stmt = stmt.where(Project.owner == user)
         elif scope == "shared":
@@ -161,20 +176,27 @@ class ProjectService:
             )
         if notebook_path:
             stmt = stmt.where(Project.notebook_path == normalize_path(notebook_path))
-        starred_ids = select(Favorite.project_id).where(Favorite.username == user)
         if favorite is not None:
-            stmt = stmt.where(Project.id.in_(starred_ids) if favorite else Project.id.not_in(starred_ids))
+            stmt = stmt.where(Favorite.username.is_not(None) if favorite else Favorite.username.is_(None))
+        stmt = stmt.order_by(_SORTS[sort], Project.id)
+        tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
         async with self.db.session() as s:
-            rows = list((await s.execute(stmt.order_by(_SORTS[sort], Project.id))).scalars())
-            stars = set((await s.execute(starred_ids)).scalars())
-            tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
-            if tags:
-                rows = [p for p in rows if all(t in (p.tags or []) for t in tags)]
-            page = rows[offset : offset + limit]
-            for p in page:
-                p.role = await _role(s, p, user)
-                p.starred = p.id in stars
-        return page, len(rows)
+            if tags:  # exact tags of a JSON list: filtered here, the same on every database
+                rows = [r for r in (await s.execute(stmt)).all() if all(t in (r[0].tags or []) for t in tags)]
+                page, total = rows[offset : offset + limit], len(rows)
+            else:
+                page = list((await s.execute(stmt.limit(limit).offset(offset))).all())
+                if len(page) < limit and (page or offset == 0):  # the last page: no count needed
+                    total = offset + len(page)
+                else:  # a count of ids only (a window count would make SQLite sort every full row)
+                    ids = stmt.order_by(None).with_only_columns(Project.id).subquery()
+                    total = (await s.execute(select(func.count()).select_from(ids))).scalar_one()
+        out = []
+        for p, member_role, starred in page:
+            p.role = "owner" if p.owner == user else member_role or "viewer"
+            p.starred = starred is not None
+            out.append(p)
+        return out, total
 
     async def update(self, project_id: str, body: ProjectUpdate, user: str,
                      version: int | etags.Expected | None = None) -> Project:
@@ -221,6 +243,9 @@ class ProjectService:
                 )
             elif star is not None:
                 await s.execute(delete(Favorite).where(Favorite.project_id == project_id, Favorite.username == user))
+        if "visibility" in values or "notebook_path" in values:
+            # who sees the project sees its datasets: any DAG view's dataset inputs may change
+            self.db.changes.touch()
         row.role, row.starred = p.role, p.starred if star is None else star
         return row
 
@@ -248,6 +273,7 @@ class ProjectService:
                 index_elements=[ProjectMember.project_id, ProjectMember.username],
                 set_={"role": stmt.excluded.role, "added_by": stmt.excluded.added_by},
             ))
+        self.db.changes.touch()  # members read the project's datasets: DAG views' inputs may change
         return await self.members(project_id, user)
 
     async def unshare(self, project_id: str, user: str, username: str) -> None:
@@ -259,6 +285,7 @@ class ProjectService:
             )
             if res.rowcount == 0:
                 raise NotFound(f"{username} is not a member of this project")
+        self.db.changes.touch()
 
     async def duplicate(self, project_id: str, user: str, name: str | None, notebook_path: str | None) -> Project:
         """Copy a project: its notebook (through the contents manager, next to the

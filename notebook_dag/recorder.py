@@ -59,6 +59,7 @@ class Recorder:
                         .values({c: bindparam(c) for c in columns})
                     )
                     await s.execute(stmt, rows)
+            self.service.db.changes.touch(self.project_id)  # the block rows the DAG view shows
 
     async def flush(self) -> None:
         self._now.set()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from .activity import ActivityService
 from .blocks import BlockService
 from .dag import DagService
+from .dag_cache import DagCache, Entry
+from .errors import NotFound, Unavailable
 from .execution import RunService
+from .inputs import watched_inputs
+from .models import DagOut
 from .projects import ProjectService, project_dict
 from .storage import Database
 
@@ -23,6 +28,8 @@ class Services:
     activity: ActivityService
     ai: Any = None  # notebook_dag.ai.service.AIService, set by the app after the others
     datasets: Any = None  # notebook_dag.datasets.service.DatasetService, set by the app
+    #: ``GET /projects/{id}/dag`` bodies (see :mod:`notebook_dag.dag_cache`)
+    dag_cache: DagCache = field(default_factory=DagCache)
 
     @staticmethod
     def project_dict(p: Any) -> dict[str, Any]:
@@ -34,7 +41,14 @@ class Services:
         kernel ``kernel_id`` (e.g. the notebook's session that runs go to), and
         ``later_changes``: the names whose value in that kernel is not the one a fresh
         top-to-bottom run gives the block (running it alone now may differ)."""
+        return (await self._describe_dag(project, kernel_id, user))[0]
+
+    async def _describe_dag(self, project: Any, kernel_id: str | None, user: str | None) -> tuple[dict[str, Any], Any]:
+        """:meth:`describe_dag` and the files beside the notebook it depends on
+        (:func:`notebook_dag.inputs.watched_inputs`, taken before they are hashed)."""
         built, doc = await self.dag.describe(project)
+        watched = await asyncio.to_thread(watched_inputs, self.runs.notebook_dir(project.notebook_path),
+                                          built.effects, built.imports)
         ever = {n["id"] for n in doc["nodes"] if n["status"] in ("succeeded", "up_to_date", "failed", "cancelled")}
         v = await self.runs.versions(project, built, user or project.owner)
         states, later = self.runs.block_states(project, v, ever, kernel_id)
@@ -42,4 +56,34 @@ class Services:
             node["state"] = states.get(node["id"], "never_run")
             if node.get("cell_type") == "code":
                 node["later_changes"] = later.get(node["id"], [])
-        return doc
+        return doc, watched
+
+    async def dag_view(self, project: Any, kernel_id: str | None = None, user: str | None = None,
+                       datasets: bool = False) -> Entry:
+        """The body of ``GET /projects/{id}/dag`` (``?datasets=true``: with dataset nodes)
+        as JSON bytes with its ETag, from :attr:`dag_cache` while nothing it shows changed
+        (the key is described in :mod:`notebook_dag.dag_cache`); else computed once, off
+        the event loop, however many requests wait for it.
+
+        Raises :class:`NotFound` for a ``kernel_id`` that is not running or a missing
+        notebook, :class:`Unavailable` for ``datasets`` without the datasets service."""
+        user = user or project.owner
+        if kernel_id is not None and kernel_id not in self.runs.kernel_manager:
+            raise NotFound(f"no running kernel {kernel_id!r}")
+        if datasets and self.datasets is None:
+            raise Unavailable("the datasets service is not configured")
+        stamp = await self.blocks.store.stamp(project.notebook_path)
+        kid = kernel_id or self.runs.kernels.current(project.id)
+        revision = self.runs.states.of(kid).revision if kid else 0
+        key = (project.notebook_path, stamp, self.db.changes.generation(project.id), kid, revision)
+        slot = (project.id, user, kernel_id, datasets)
+        return await self.dag_cache.get(slot, key, lambda: self._dag_body(project, kernel_id, user, datasets))
+
+    async def _dag_body(self, project: Any, kernel_id: str | None, user: str, datasets: bool) -> tuple[bytes, Any]:
+        doc, watched = await self._describe_dag(project, kernel_id, user)
+        model: Any = DagOut
+        if datasets:
+            from .datasets.models import DagWithDatasetsOut
+
+            doc, model = await self.datasets.dag_overlay(project, user, doc), DagWithDatasetsOut
+        return await asyncio.to_thread(lambda: model.model_validate(doc).model_dump_json().encode()), watched

@@ -27,6 +27,7 @@ writes) per execution; states are decided per request in O(V + E).
 from __future__ import annotations
 
 import hashlib
+import itertools
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -154,6 +155,10 @@ def versions(
     return out
 
 
+#: revisions of kernel states, unique across every state of the process
+_REVISIONS = itertools.count(1)
+
+
 class KernelState:
     """What one kernel holds: the version of each name written there (name → fingerprint
     of the block whose faithful execution wrote it, or a ``!N`` token for a value no
@@ -168,6 +173,9 @@ class KernelState:
         #: the names that made the last recorded execution unfaithful
         self.last_diverging: list[str] = []
         self._seq = 0
+        #: changes whenever what the state holds changes (unique in the process, so a
+        #: state forgotten and made anew never repeats one): part of the DAG view's key
+        self.revision = next(_REVISIONS)
 
     def holds(self, name: str, v: Versions) -> str:
         """The version of ``name`` in the kernel; world names are the world's."""
@@ -199,6 +207,7 @@ class KernelState:
             if is_world(n):
                 self.world_seen[n] = v.world.get(n, INITIAL)
         self._seq += 1
+        self.revision = next(_REVISIONS)
         for n in writes_of(flags):
             self.names[n] = v.written(n, block_id) if faithful else f"!{self._seq}"
         self.blocks[block_id] = v.fp[block_id] if faithful else None
@@ -215,6 +224,7 @@ class KernelState:
 
     def forget_names(self, names: Iterable[str]) -> None:
         """The names were deleted from the kernel."""
+        self.revision = next(_REVISIONS)
         for n in names:
             self.names.pop(n, None)
 

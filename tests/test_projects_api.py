@@ -110,3 +110,30 @@ async def test_openapi_document(api):
     assert doc["openapi"].startswith("3.")
     assert "/projects/{project_id}/runs" in doc["paths"]
     assert "ProjectCreate" in doc["components"]["schemas"]
+
+
+async def test_list_pages_count_every_match_and_carry_role_and_star(api, jp_root_dir):
+    ids = []
+    for i in range(5):
+        write_notebook(jp_root_dir, f"page{i}.ipynb", ["x = 1"])
+        ids.append((await api.project(f"page{i}.ipynb", name=f"P{i}", tags=["pg"]))["id"])
+    await api.ok("PATCH", f"projects/{ids[3]}", {"favorite": True})
+
+    def names(listing):
+        return [x["name"] for x in listing["projects"]]
+
+    for params, expected in [
+        ({"limit": "2"}, ["P0", "P1"]),              # a full page: the total is counted
+        ({"limit": "2", "offset": "4"}, ["P4"]),     # the last page
+        ({"limit": "2", "offset": "9"}, []),         # past the end
+        ({"limit": "5"}, ["P0", "P1", "P2", "P3", "P4"]),
+        ({"limit": "2", "tag": "pg"}, ["P0", "P1"]),  # tags are matched in Python
+    ]:
+        listing = await api.ok("GET", "projects", sort="name", **params)
+        assert (names(listing), listing["total"]) == (expected, 5), params
+    starred = await api.ok("GET", "projects", favorite="true", limit="1")
+    assert (names(starred), starred["total"]) == (["P3"], 1)
+    unstarred = await api.ok("GET", "projects", favorite="false", sort="name", limit="3")
+    assert (names(unstarred), unstarred["total"]) == (["P0", "P1", "P2"], 4)
+    everything = (await api.ok("GET", "projects", sort="name"))["projects"]
+    assert [(x["role"], x["favorite"]) for x in everything] == [("owner", i == 3) for i in range(5)]

@@ -142,6 +142,7 @@ class DatasetJobs:
                 values = {"status": "failed", "profile": None, "error": message}
                 self.log.info("notebook_dag: profile of %s failed: %s", key[0][:12], message)
             await self._save_profile(key, duration=time.perf_counter() - t0, **values)
+            self.db.changes.touch()  # the DAG view's dataset nodes show the row count
             self.events.emit(dataset_id, "profile", status, version, key[0], 1.0, message)
         finally:
             self.profiles.pop(key, None)

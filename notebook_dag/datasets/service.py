@@ -354,6 +354,7 @@ class DatasetService:
                 d.current_version, version_created = number, True
             await s.flush()
             dataset_id, current = d.id, d.current_version
+        self.db.changes.touch()  # any project's blocks may read it: every DAG view may change
         await self.jobs.ensure_profile((c.sha256, c.format), c.file_path, dataset_id, current)
         self.jobs.events.emit(dataset_id, "upload", "succeeded", current, c.sha256, 1.0,
                               f"{c.source} of {c.size} bytes ({c.format})")
@@ -401,6 +402,7 @@ class DatasetService:
                     raise NotFound(f"dataset {dataset_id!r} has no version {n}")
             for key, value in fields.items():
                 setattr(d, key, value)
+        self.db.changes.touch()
         return await self.get(dataset_id, user)
 
     async def delete(self, dataset_id: str, user: str, expected: etags.Expected | None = None) -> None:
@@ -415,6 +417,7 @@ class DatasetService:
             await self._check(d, expected)
             rows = list((await s.execute(select(DatasetVersion).where(DatasetVersion.dataset_id == d.id))).scalars())
             await s.delete(d)
+        self.db.changes.touch()
         for v in rows:
             if v.source == "upload":
                 await self._forget_blob(v.sha256, v.file_path)

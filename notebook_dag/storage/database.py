@@ -22,6 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from ..dag_cache import Changes
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -82,6 +84,8 @@ class Database:
             self._file = Path(parsed.database).expanduser()
             self._file.parent.mkdir(parents=True, exist_ok=True)
         self._locks: dict[str, asyncio.Lock] = {}
+        #: what this process changed, per project (see :class:`notebook_dag.dag_cache.Changes`)
+        self.changes = Changes()
         connect_args = {"timeout": 30} if self.is_sqlite else {}
         self.engine: AsyncEngine = create_async_engine(
             self.url, echo=echo, connect_args=connect_args, pool_pre_ping=not self.is_sqlite,
