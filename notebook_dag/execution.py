@@ -9,7 +9,6 @@ runs. Kernels come from the server's kernel manager, so a server started with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import posixpath
 from collections.abc import Awaitable, Callable
@@ -21,14 +20,15 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from .dag import BuiltDag, DagService, plan_blocks
-from .engine import BlockResult, Engine, utcnow
+from .engine import Engine, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
 from .gateway import is_remote
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
-from .project_kernels import ProjectKernels
 from .planner import later_changes, plan_run
+from .project_kernels import ProjectKernels
+from .recorder import RunRecorder
 from .run_planning import gather_versions, labeller, preparation, sync_rows
 from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
@@ -89,87 +89,6 @@ async def mark_interrupted_runs(db: Database, server: str = "") -> int:
         )
         await s.execute(update(Run).where(Run.id.in_(ids)).values(status="interrupted", reason=reason, finished_at=utcnow()))
         return len(ids)
-
-
-class _Recorder:
-    """Engine listener that emits progress as events at once and stores it in the
-    database in the background, so database latency overlaps the kernel's work instead
-    of adding to every block. Writes are batched: the changes of ``delay`` seconds
-    (0.05) are merged per block and stored in one transaction, one ``executemany`` per
-    set of columns, in order. :meth:`flush` waits until everything is stored."""
-
-    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, v: Versions,
-                 notes: dict[str, str] | None = None, delay: float = 0.05) -> None:
-        self.service = service
-        self.run_id = run_id
-        self.project_id = project_id
-        self.kernel_id = kernel_id
-        self.v = v
-        self.notes = notes or {}
-        self.delay = delay
-        self._pending: dict[str, dict[str, Any]] = {}
-        self._writer: asyncio.Task[None] | None = None
-        self._now = asyncio.Event()
-
-    def _write(self, block_id: str, **values: Any) -> None:
-        self._pending.setdefault(block_id, {}).update(values)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._drain())
-
-    async def _drain(self) -> None:
-        while self._pending:
-            if not self._now.is_set():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._now.wait(), self.delay)
-            batch, self._pending = self._pending, {}
-            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for block_id, values in batch.items():
-                groups.setdefault(tuple(sorted(values)), []).append({"_block": block_id, **values})
-            table = RunBlock.__table__
-            async with self.service.db.session() as s:
-                for columns, rows in groups.items():
-                    stmt = (
-                        update(table)
-                        .where(table.c.run_id == self.run_id, table.c.block_id == bindparam("_block"))
-                        .values({c: bindparam(c) for c in columns})
-                    )
-                    await s.execute(stmt, rows)
-
-    async def flush(self) -> None:
-        self._now.set()
-        while self._writer is not None and not self._writer.done():
-            await self._writer
-        if self._pending:  # written while the last batch was stored
-            self._writer = asyncio.ensure_future(self._drain())
-            await self._writer
-
-    async def block_started(self, block_id: str) -> None:
-        self._write(block_id, status="running", started_at=utcnow())
-        self.service.events.emit(self.run_id, self.project_id, "running", block_id)
-
-    async def block_finished(self, block_id: str, result: BlockResult) -> None:
-        note = "; ".join(n for n in (self.notes.get(block_id), result.note) if n) or None
-        if result.started_at is not None:  # it was executed (not skipped) in the kernel
-            state = self.service.states.of(self.kernel_id)
-            faithful = state.executed(block_id, self.v, result.status == "succeeded")
-            if result.status == "succeeded" and not faithful:
-                names = ", ".join(state.last_diverging) or "its inputs"
-                note = "; ".join(x for x in (note, f"may differ from a fresh run: {names} held a later cell's value") if x)
-        self._write(
-            block_id,
-            kernel=result.kernel,
-            note=note,
-            status=result.status,
-            fingerprint=self.v.fp.get(block_id),
-            outputs=result.outputs,
-            execution_count=result.execution_count,
-            error=result.error,
-            started_at=result.started_at,
-            finished_at=result.finished_at or utcnow(),
-        )
-        self.service.events.emit(
-            self.run_id, self.project_id, result.status, block_id, result.error, result.execution_count
-        )
 
 
 @dataclass
@@ -338,15 +257,18 @@ class RunService:
         state = self.states.of(kernel_id or self.kernels.current(project.id))
         return state.states(v, ever_run), later_changes(v, state)
 
-    async def _plan(self, job: _Job, kid: str, own: bool) -> tuple[list[str], Versions, dict[str, str]]:
+    async def _plan(self, job: _Job, kid: str, own: bool
+                    ) -> tuple[list[str], Versions, dict[str, str], asyncio.Future[None] | None]:
         """The blocks a run executes in kernel ``kid`` (see :func:`plan_run`), with the
-        versions they were planned with and a note per block executed for a reason of
-        its own. Restarts the project's kernel when its state cannot be repaired, deletes
-        names no cell binds any more, and makes edited local modules import afresh."""
+        versions they were planned with, a note per block executed for a reason of its
+        own, and the silent preparation still executing in the kernel (None: none; await
+        it before the first block). Restarts the project's kernel when its state cannot
+        be repaired, deletes names no cell binds any more, and makes edited local modules
+        import afresh."""
         v = await self.versions(job.project, job.dag, job.user)
         state = self.states.of(kid)
         if job.mode == "block":
-            return job.plan, v, {}
+            return job.plan, v, {}, None
         label = labeller(job.dag)
         complete = job.mode in ("all", "stale")
         targets = v.order if complete else job.plan
@@ -367,6 +289,9 @@ class RunService:
         code, libs, modules_changed = preparation(plan, v, state)
         if modules_changed:
             job.max_parallel = 1  # worker kernels would keep the old module
+        if code and not libs:
+            # nothing here depends on its outcome: it executes while the run's rows are stored
+            return plan.blocks, v, notes, asyncio.ensure_future(self._prepare(kid, code, [*plan.cleanup, *plan.reset]))
         if code and await self.kernels.execute_silently(kid, code):
             state.forget_names([*plan.cleanup, *plan.reset])
         elif libs and own:  # the configuration could not be reset: a fresh process has it
@@ -376,7 +301,14 @@ class RunService:
             plan = plan_run(v, state, v.order, complete=True, label=label)
             notes = {b: f"the kernel was restarted first: the configuration of {', '.join(libs)} could not be reset"
                      for b in plan.blocks[:1]}
-        return plan.blocks, v, notes
+        return plan.blocks, v, notes, None
+
+    async def _prepare(self, kid: str, code: str, names: list[str]) -> None:
+        """Execute the preparation ``code`` silently in kernel ``kid``; once it ran,
+        the kernel no longer holds ``names``. Never raises."""
+        state = self.states.of(kid)
+        if await self.kernels.execute_silently(kid, code):
+            state.forget_names(names)
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project
@@ -393,11 +325,17 @@ class RunService:
                 kid = job.kernel_id or await self.kernels.get(project, kernel_name)
                 if job.kernel_id is not None:
                     self.kernels.watch(kid)
-                plan, v, notes = await self._plan(job, kid, own)
-                fresh = await sync_rows(self.db, run_id, job.plan, plan, v.order, job.dag.cells)
-                await self._mark_up_to_date(run_id, project.id, fresh, v)
-                async with self.db.session() as s:
-                    await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
+                plan, v, notes, prepared = await self._plan(job, kid, own)
+                try:  # one transaction for the run's rows
+                    async with self.db.session() as s:
+                        fresh = await sync_rows(s, run_id, job.plan, plan, v.order, job.dag.cells)
+                        await self._mark_up_to_date(s, run_id, fresh, v)
+                        await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
+                finally:
+                    if prepared is not None:
+                        await prepared
+                for b in fresh:
+                    self.events.emit(run_id, project.id, "up_to_date", b)
                 self.events.emit(run_id, project.id, "running")
                 dead = asyncio.Event()
 
@@ -410,11 +348,13 @@ class RunService:
                 self._engines[run_id] = engine
                 if run_id in self._cancelled:
                     engine.cancel_requested.set()
-                recorder = _Recorder(self, run_id, project.id, kid, v, notes)
+                recorder = RunRecorder(self, run_id, project.id, kid, v, notes)
                 try:
                     outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
-                finally:
+                except BaseException:
                     await recorder.flush()
+                    raise
+                finally:
                     self._engines.pop(run_id, None)
                     if isinstance(engine, ParallelEngine):
                         self._arm_idle_shutdown(project.id)
@@ -424,11 +364,14 @@ class RunService:
                         except Exception:  # noqa: BLE001 - the kernel is gone
                             pass
                 if outcome.kernel_died:
+                    await recorder.flush()  # before the kernel's shutdown
                     self.kernels.drop_client(kid)
                     self.states.forget(kid)
                     if job.kernel_id is None:
                         await self.kernels.discard(project.id)
-                await self._finish(run_id, project.id, outcome.status, outcome.reason)
+                # the blocks' last results and the run's end in one transaction
+                await self._finish(run_id, project.id, outcome.status, outcome.reason,
+                                   recorder=None if outcome.kernel_died else recorder)
         except asyncio.TimeoutError:
             self.kernels.drop_client(job.kernel_id or "")
             await self._finish(run_id, project.id, "failed", "the kernel did not become ready within 120 s", cancel_blocks=True)
@@ -491,21 +434,23 @@ class RunService:
             except Exception as e:  # noqa: BLE001 - the kernels may be gone already
                 self.log.debug("notebook_dag: shutting down the workers of %s: %s", project_id, e)
 
-    async def _mark_up_to_date(self, run_id: str, project_id: str, blocks: list[str], v: Versions) -> None:
+    @staticmethod
+    async def _mark_up_to_date(s: Any, run_id: str, blocks: list[str], v: Versions) -> None:
+        """Mark ``blocks`` of the run ``up_to_date`` in session ``s`` (one ``executemany``)."""
         if not blocks:
             return
-        async with self.db.session() as s:
-            for b in blocks:
-                await s.execute(
-                    update(RunBlock)
-                    .where(RunBlock.run_id == run_id, RunBlock.block_id == b)
-                    .values(status="up_to_date", fingerprint=v.fp.get(b))
-                )
-        for b in blocks:
-            self.events.emit(run_id, project_id, "up_to_date", b)
+        table = RunBlock.__table__
+        await s.execute(
+            update(table).where(table.c.run_id == run_id, table.c.block_id == bindparam("_block"))
+            .values(status="up_to_date", fingerprint=bindparam("_fp")),
+            [{"_block": b, "_fp": v.fp.get(b)} for b in blocks],
+        )
 
-    async def _finish(self, run_id: str, project_id: str, status: str, reason: str | None, cancel_blocks: bool = False) -> None:
-        async with self.db.session() as s:
+    async def _finish(self, run_id: str, project_id: str, status: str, reason: str | None, cancel_blocks: bool = False,
+                      recorder: RunRecorder | None = None) -> None:
+        """Store the run's end (with what ``recorder`` has not stored yet, in the same
+        transaction), then emit it: a client told the run ended finds it stored."""
+        async def finish(s: Any) -> None:
             await s.execute(update(Run).where(Run.id == run_id).values(status=status, reason=reason, finished_at=utcnow()))
             if cancel_blocks:
                 await s.execute(
@@ -513,6 +458,12 @@ class RunService:
                     .where(RunBlock.run_id == run_id, RunBlock.status.in_(ACTIVE_RUN_STATUSES))
                     .values(status="cancelled", error=reason)
                 )
+
+        if recorder is not None:
+            await recorder.flush(then=finish)
+        else:
+            async with self.db.session() as s:
+                await finish(s)
         self.events.emit(run_id, project_id, status, message=reason)
 
     async def _load(self, run_id: str, user: str, need: str = "view") -> Run:
