@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -114,13 +115,31 @@ def new_client(kernel: Any) -> Any:
     return kernel_client(kernel, session=Session(key=session.key, signature_scheme=session.signature_scheme))
 
 
+def quiet_child(log: logging.Logger, name: str) -> logging.Logger:
+    """The child ``name`` of ``log``, at the lowest level any handler it reaches writes.
+
+    Jupyter applications set their logger to DEBUG and leave the filtering to their
+    handlers, so every debug call (nbclient makes one or two per kernel message) builds
+    a record that no handler writes; the child does not. Its level is taken anew on
+    every call, so a changed ``log_level`` is followed."""
+    levels = []
+    logger: logging.Logger | None = log
+    while logger is not None:
+        levels += [h.level for h in logger.handlers]
+        logger = logger.parent if logger.propagate else None
+    child = log.getChild(name)
+    child.setLevel(min(levels) if levels else logging.NOTSET)
+    return child
+
+
 class Engine:
     """Executes code cells of notebook ``nb`` on the kernel behind ``kernel``.
 
     ``graph`` (cell id DAG) decides which blocks to skip after a failure: every block
     with a failed, skipped or cancelled predecessor is skipped; independent blocks
     still run. ``timeout`` is the per-block limit in seconds (None: no limit); a block
-    over it is interrupted and fails.
+    over it is interrupted and fails. ``log`` receives nbclient's messages (through
+    :func:`quiet_child`); without it nbclient logs where traitlets' default says.
     """
 
     def __init__(
@@ -130,6 +149,7 @@ class Engine:
         graph: nx.DiGraph,
         timeout: float | None = None,
         kernel_name: str = "python3",
+        log: logging.Logger | None = None,
     ) -> None:
         self.kernel = kernel
         self.nb = copy.deepcopy(nb)
@@ -145,6 +165,7 @@ class Engine:
             timeout=int(timeout) if timeout else None,
             allow_errors=False,
             interrupt_on_timeout=False,
+            **({"log": quiet_child(log, "nbclient")} if log is not None else {}),
         )
 
     async def cancel(self, attempts: int = 10) -> None:

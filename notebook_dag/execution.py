@@ -387,7 +387,7 @@ class RunService:
         local kernel (handovers go through files, so remote kernels run sequentially)."""
         handle = self.kernel_manager.get_kernel(kid)
         if job.max_parallel <= 1 or blocks <= 1 or not own or is_remote(handle):
-            return Engine(handle, nb, graph, self.block_timeout)
+            return Engine(handle, nb, graph, self.block_timeout, log=self.log)
         idle = self._idle_timers.pop(job.project.id, None)
         if idle is not None:
             idle.cancel()
