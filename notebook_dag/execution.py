@@ -27,7 +27,7 @@ from .gateway import is_remote
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
 from .planner import later_changes, plan_run
-from .project_kernels import ProjectKernels
+from .project_kernels import ActivityPause, ProjectKernels
 from .recorder import RunRecorder
 from .run_planning import gather_versions, labeller, preparation, sync_rows
 from .staleness import KernelStates, Versions
@@ -315,6 +315,7 @@ class RunService:
         # one run at a time per kernel; naming the project's own kernel explicitly is the same kernel
         own = job.kernel_id is None or job.kernel_id == self.kernels.current(project.id)
         lock = self._locks.setdefault(f"project:{project.id}" if own else job.kernel_id, asyncio.Lock())
+        pause: ActivityPause | None = None
         try:
             async with lock:
                 if run_id in self._cancelled:
@@ -325,6 +326,7 @@ class RunService:
                 kid = job.kernel_id or await self.kernels.get(project, kernel_name)
                 if job.kernel_id is not None:
                     self.kernels.watch(kid)
+                pause = ActivityPause(self.kernel_manager, kid)
                 plan, v, notes, prepared = await self._plan(job, kid, own)
                 try:  # one transaction for the run's rows
                     async with self.db.session() as s:
@@ -348,7 +350,7 @@ class RunService:
                 self._engines[run_id] = engine
                 if run_id in self._cancelled:
                     engine.cancel_requested.set()
-                recorder = RunRecorder(self, run_id, project.id, kid, v, notes)
+                recorder = RunRecorder(self, run_id, project.id, kid, v, notes, on_block=pause.touch)
                 try:
                     outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
                 except BaseException:
@@ -356,6 +358,7 @@ class RunService:
                     raise
                 finally:
                     self._engines.pop(run_id, None)
+                    pause.resume()
                     if isinstance(engine, ParallelEngine):
                         self._arm_idle_shutdown(project.id)
                     for event in ("restart", "dead"):
@@ -379,6 +382,8 @@ class RunService:
             self.log.exception("notebook_dag: run %s failed unexpectedly", run_id)
             await self._finish(run_id, project.id, "failed", f"internal error: {e}", cancel_blocks=True)
         finally:
+            if pause is not None:
+                pause.resume()
             self._cancelled.discard(run_id)
 
     def _engine(self, job: _Job, own: bool, kid: str, nb: Any, graph: Any, blocks: int) -> Engine | ParallelEngine:

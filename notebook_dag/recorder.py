@@ -28,7 +28,8 @@ class RunRecorder:
     ``GET /runs/{id}`` lags it by at most ``delay`` while the run goes on."""
 
     def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, v: Versions,
-                 notes: dict[str, str] | None = None, delay: float = 0.25) -> None:
+                 notes: dict[str, str] | None = None, delay: float = 0.25,
+                 on_block: Callable[[], None] | None = None) -> None:
         self.service = service
         self.run_id = run_id
         self.project_id = project_id
@@ -36,6 +37,8 @@ class RunRecorder:
         self.v = v
         self.notes = notes or {}
         self.delay = delay
+        #: called at every block end (the kernel's activity, see ActivityPause)
+        self.on_block = on_block
         self._pending: dict[str, dict[str, Any]] = {}
         self._writer: asyncio.Task[None] | None = None
         self._now = asyncio.Event()
@@ -88,6 +91,8 @@ class RunRecorder:
         self.service.events.emit(self.run_id, self.project_id, "running", block_id)
 
     async def block_finished(self, block_id: str, result: BlockResult) -> None:
+        if self.on_block is not None:
+            self.on_block()
         note = "; ".join(n for n in (self.notes.get(block_id), result.note) if n) or None
         if result.started_at is not None:  # it was executed (not skipped) in the kernel
             state = self.service.states.of(self.kernel_id)

@@ -1,6 +1,7 @@
 """A run's bookkeeping off the kernel's path: the listener hears of a block's end once
 the next block was sent, rows are stored before the run's end is announced, events are
-validated by compiled schemas, and nbclient's debug chatter builds no log records."""
+validated by compiled schemas, nbclient's debug chatter builds no log records, and the
+run keeps its kernel's activity itself instead of jupyter_server decoding every message."""
 
 from __future__ import annotations
 
@@ -121,3 +122,27 @@ def test_quiet_child_builds_records_only_for_levels_a_handler_writes():
         assert quiet_child(app, "nbclient").isEnabledFor(logging.DEBUG)
     finally:
         app.removeHandler(handler)
+
+
+async def test_a_run_keeps_its_kernels_activity_itself_and_watches_it_again_after(api, jp_root_dir, jp_serverapp):
+    write_notebook(jp_root_dir, "slow.ipynb", ["import time\ntime.sleep(0.3)\nx = 1", "time.sleep(0.3)\ny = x"])
+    p = await api.project("slow.ipynb")
+    km = jp_serverapp.kernel_manager
+    seen: dict[str, tuple] = {}
+
+    async def listener(logger, schema_id, data):
+        key = f"{data['block_id'] or 'run'}:{data['status']}"
+        if key in ("run:running", "c1:running"):
+            (kid,) = km.list_kernel_ids()  # the project's kernel, the only one
+            kernel = km.get_kernel(kid)
+            seen[key] = (kernel.execution_state, kernel._activity_stream is None, kernel.last_activity)
+
+    jp_serverapp.event_logger.add_listener(schema_id=RUN_EVENT_SCHEMA_ID, listener=listener)
+    run = await api.run(p["id"])
+    assert run["status"] == "succeeded"
+    assert seen["run:running"][:2] == ("busy", True), "paused, and busy, while the run executes"
+    assert seen["c1:running"][:2] == ("busy", True)
+    assert seen["c1:running"][2] > seen["run:running"][2], "c0's end is the kernel's last activity"
+    kernel = km.get_kernel(run["kernel_id"])
+    assert kernel._activity_stream is not None and kernel.execution_state == "idle"
+    assert km.kernel_model(run["kernel_id"])["execution_state"] == "idle"
