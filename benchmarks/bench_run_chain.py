@@ -222,8 +222,9 @@ def main() -> None:
     ours, ref = asyncio.run(engine_only(nb, tempfile.gettempdir(), args.repeat))
     e, r = statistics.median(ours), statistics.median(ref)
     print(f"  engine alone (no server), interleaved: Engine {e:7.3f} s   nbclient {r:7.3f} s   ratio {e / r:5.2f}")
-    print("  (the rest is the server's: POST /runs, jupyter_server's kernel activity watcher decoding every")
-    print("   iopub message, run events written to the event websocket, progress stored in the database)")
+    print("  (the rest is the server's: POST /runs and its database work, the run events written to the")
+    print("   event websocket, the blocks' results stored; the wall ratios move with the machine's load, the")
+    print("   CPU figures much less)")
 
 
 if __name__ == "__main__":
