@@ -11,7 +11,8 @@ for a generated 20-cell chain (cell i reads what cell i-1 defined), and times:
 
 API time is the wall time from ``POST /runs`` until the run's end event arrives on
 jupyter_server's event websocket (``/api/events/subscribe``, as the DAG view learns
-it), so it includes HTTP, planning, database writes and events. Every run is
+it), so it includes HTTP, planning, database writes and events. The server runs this
+checkout's ``notebook_dag`` (its root is put first on ``PYTHONPATH``). Every run is
 ``force: true`` (up-to-date blocks would otherwise be skipped, see ``mode: stale``).
 Prints the figures and the ratios notebook_dag / nbclient (target: warm ≤ 1.2).
 
@@ -35,6 +36,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+REPO = str(Path(__file__).resolve().parents[1])
 
 
 def chain_notebook(n: int) -> nbformat.NotebookNode:
@@ -64,6 +67,8 @@ class Server:
              "--ServerApp.allow_root=True", f"--NotebookDagApp.db_url=sqlite:///{root}/bench.db",
              "--ServerApp.jpserver_extensions=notebook_dag=True"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # the checkout's notebook_dag, not whichever copy is installed in site-packages
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))},
         )
         deadline = time.time() + 60
         while True:
@@ -122,19 +127,33 @@ def nbclient_cold(nb: nbformat.NotebookNode, cwd: str) -> float:
     return time.perf_counter() - t0
 
 
-async def interleaved(server: Server, project_id: str, nb: nbformat.NotebookNode, cwd: str, repeat: int) -> tuple[list[float], list[float]]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def interleaved(server: Server, project_id: str, nb: nbformat.NotebookNode, cwd: str, repeat: int) -> tuple[list[float], list[float], float, float]:
     """Warm runs, alternating one notebook_dag run and one nbclient top-to-bottom
-    execution on an already started kernel, so both see the same machine load."""
+    execution on an already started kernel, so both see the same machine load.
+
+    Also returns the CPU seconds per run of the server process (POST to end event and
+    the GET of the finished run) and of this process during nbclient's executions: unlike
+    wall times, these hardly depend on what else the machine is doing."""
     client = NotebookClient(nbformat.from_dict(nb), kernel_name="python3", resources={"metadata": {"path": cwd}})
-    api, ref = [], []
+    api, ref, api_cpu, ref_cpu = [], [], 0.0, 0.0
     async with client.async_setup_kernel():
         for _ in range(repeat):
+            c0 = cpu_seconds(server.proc.pid)
             api.append(await asyncio.to_thread(server.run_all, project_id))
+            api_cpu += cpu_seconds(server.proc.pid) - c0
+            c0 = time.process_time()
             t0 = time.perf_counter()
             for i, cell in enumerate(client.nb.cells):
                 await client.async_execute_cell(cell, i)
             ref.append(time.perf_counter() - t0)
-    return api, ref
+            ref_cpu += time.process_time() - c0
+    return api, ref, api_cpu / repeat, ref_cpu / repeat
 
 
 async def engine_only(nb: nbformat.NotebookNode, cwd: str, repeat: int) -> tuple[list[float], list[float]]:
@@ -189,7 +208,7 @@ def main() -> None:
         try:
             project = server.call("POST", "projects", {"name": "chain", "notebook_path": "chain.ipynb"})
             api_cold = server.run_all(project["id"])
-            api_warm, nb_warm = asyncio.run(interleaved(server, project["id"], nb, root, args.repeat))
+            api_warm, nb_warm, api_cpu, nb_cpu = asyncio.run(interleaved(server, project["id"], nb, root, args.repeat))
         finally:
             server.stop()
     w_api, w_nb = statistics.median(api_warm), statistics.median(nb_warm)
@@ -199,11 +218,13 @@ def main() -> None:
     print(f"  warm (kernel already up):     notebook_dag {w_api:7.3f} s   nbclient {w_nb:7.3f} s   ratio {w_api / w_nb:5.2f}  (target <= 1.2)")
     print(f"  pairwise ratios: min {ratios[0]:.2f}  median {statistics.median(ratios):.2f}  max {ratios[-1]:.2f}")
     print(f"  per block overhead over nbclient: {(w_api - w_nb) / args.cells * 1000:6.1f} ms")
+    print(f"  CPU per warm run: server {api_cpu * 1000:6.1f} ms   nbclient's process {nb_cpu * 1000:6.1f} ms")
     ours, ref = asyncio.run(engine_only(nb, tempfile.gettempdir(), args.repeat))
     e, r = statistics.median(ours), statistics.median(ref)
     print(f"  engine alone (no server), interleaved: Engine {e:7.3f} s   nbclient {r:7.3f} s   ratio {e / r:5.2f}")
-    print("  (the rest is the server's: POST /runs, jupyter_server's kernel activity watcher decoding every")
-    print("   iopub message, run events written to the event websocket, progress stored in the database)")
+    print("  (the rest is the server's: POST /runs and its database work, the run events written to the")
+    print("   event websocket, the blocks' results stored; the wall ratios move with the machine's load, the")
+    print("   CPU figures much less)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -114,6 +115,23 @@ def new_client(kernel: Any) -> Any:
     return kernel_client(kernel, session=Session(key=session.key, signature_scheme=session.signature_scheme))
 
 
+def quiet_child(log: logging.Logger, name: str) -> logging.Logger:
+    """The child ``name`` of ``log``, at the lowest level any handler it reaches writes.
+
+    Jupyter applications set their logger to DEBUG and leave the filtering to their
+    handlers, so every debug call (nbclient makes one or two per kernel message) builds
+    a record that no handler writes; the child does not. Its level is taken anew on
+    every call, so a changed ``log_level`` is followed."""
+    levels = []
+    logger: logging.Logger | None = log
+    while logger is not None:
+        levels += [h.level for h in logger.handlers]
+        logger = logger.parent if logger.propagate else None
+    child = log.getChild(name)
+    child.setLevel(min(levels) if levels else logging.NOTSET)
+    return child
+
+
 class Engine:
     """Executes code cells of notebook ``nb`` on the kernel behind ``kernel``.
 
@@ -123,7 +141,8 @@ class Engine:
     over it is interrupted and fails. ``max_output_bytes`` caps the outputs kept per
     block (0: no limit; see :class:`notebook_dag.outputs.BoundedNotebookClient`).
     :meth:`cancel` takes the reason cancelled blocks and the run's outcome give
-    (default ``"cancelled by the user"``).
+    (default ``"cancelled by the user"``). ``log`` receives nbclient's messages (through
+    :func:`quiet_child`); without it nbclient logs where traitlets' default says.
     """
 
     def __init__(
@@ -134,6 +153,7 @@ class Engine:
         timeout: float | None = None,
         kernel_name: str = "python3",
         max_output_bytes: int = 0,
+        log: logging.Logger | None = None,
     ) -> None:
         self.kernel = kernel
         self.nb = copy.deepcopy(nb)
@@ -151,6 +171,7 @@ class Engine:
             allow_errors=False,
             interrupt_on_timeout=False,
             max_output_bytes=max(0, int(max_output_bytes)),
+            **({"log": quiet_child(log, "nbclient")} if log is not None else {}),
         )
 
     async def cancel(self, attempts: int = 10, reason: str | None = None) -> None:
@@ -194,20 +215,40 @@ class Engine:
         self._client.kc = kc
         bad: set[str] = set()
         outcome = RunOutcome("succeeded")
+        # The listener hears of a block's end once the next block was sent to the kernel:
+        # its bookkeeping (database, events) then overlaps the kernel's work instead of
+        # delaying every block. It still hears every block in order.
+        finished: tuple[str, BlockResult] | None = None
+
+        async def report() -> None:
+            nonlocal finished
+            if finished is not None:
+                last, finished = finished, None
+                await listener.block_finished(*last)
+
         try:
             if client is None:
                 await asyncio.wait_for(ensure_async(kc.wait_for_ready(timeout=120)), 130)
             for block_id in plan:
                 if self.cancel_requested.is_set() or outcome.kernel_died:
+                    await report()
                     await listener.block_finished(block_id, BlockResult("cancelled" if not outcome.kernel_died else "skipped", error=outcome.reason or self.stop_reason))
                     continue
                 if any(p in bad for p in self.graph.predecessors(block_id)):
                     bad.add(block_id)
+                    await report()
                     await listener.block_finished(block_id, BlockResult("skipped", error="an upstream block did not succeed"))
                     continue
-                await listener.block_started(block_id)
-                result = await self._execute(block_id, dead)
-                await listener.block_finished(block_id, result)
+                started = utcnow()
+                task = await self._send(block_id)
+                try:
+                    await report()
+                    await listener.block_started(block_id)
+                except BaseException:
+                    task.cancel()
+                    raise
+                result = await self._execute(block_id, task, started, dead)
+                finished = (block_id, result)
                 if result.status == "succeeded":
                     continue
                 bad.add(block_id)
@@ -217,6 +258,7 @@ class Engine:
                     outcome = RunOutcome("failed", f"The kernel died while running block {block_id}.", kernel_died=True)
                 elif outcome.status == "succeeded":
                     outcome = RunOutcome("failed", f"block {block_id} failed: {result.error}")
+            await report()
         except asyncio.TimeoutError:
             outcome = RunOutcome("failed", "The kernel did not become ready within 120 s.", kernel_died=True)
             for block_id in plan:
@@ -228,13 +270,20 @@ class Engine:
             outcome = RunOutcome("cancelled", self.stop_reason)
         return outcome
 
-    async def _execute(self, block_id: str, dead: asyncio.Event | None) -> BlockResult:
+    async def _send(self, block_id: str) -> asyncio.Future[Any]:
+        """Start executing ``block_id``; returns once its request went to the kernel
+        (nbclient sends it in the task's first step)."""
         idx = self.index[block_id]
-        cell = self.nb.cells[idx]
-        started = utcnow()
-        status, error, died = "succeeded", None, False
-        task = asyncio.ensure_future(self._client.async_execute_cell(cell, idx))
+        task = asyncio.ensure_future(self._client.async_execute_cell(self.nb.cells[idx], idx))
         self._current = task
+        await asyncio.sleep(0)
+        return task
+
+    async def _execute(self, block_id: str, task: asyncio.Future[Any], started: datetime,
+                       dead: asyncio.Event | None) -> BlockResult:
+        """Wait for ``task`` (from :meth:`_send`) and make the block's result."""
+        cell = self.nb.cells[self.index[block_id]]
+        status, error, died = "succeeded", None, False
         waiters: set[asyncio.Future[Any]] = {task}
         dead_wait = asyncio.ensure_future(dead.wait()) if dead is not None else None
         if dead_wait is not None:

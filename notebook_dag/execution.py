@@ -28,8 +28,8 @@ from .kernel_auth import kernel_user
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
 from .planner import later_changes, plan_run
-from .project_kernels import ProjectKernels
-from .recorder import Recorder
+from .project_kernels import ActivityPause, ProjectKernels
+from .recorder import RunRecorder
 from .run_planning import gather_versions, labeller, preparation, sync_rows
 from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
@@ -287,15 +287,18 @@ class RunService:
         state = self.states.of(kernel_id or self.kernels.current(project.id))
         return state.states(v, ever_run), later_changes(v, state)
 
-    async def _plan(self, job: _Job, kid: str, own: bool) -> tuple[list[str], Versions, dict[str, str]]:
+    async def _plan(self, job: _Job, kid: str, own: bool
+                    ) -> tuple[list[str], Versions, dict[str, str], asyncio.Future[None] | None]:
         """The blocks a run executes in kernel ``kid`` (see :func:`plan_run`), with the
-        versions they were planned with and a note per block executed for a reason of
-        its own. Restarts the project's kernel when its state cannot be repaired, deletes
-        names no cell binds any more, and makes edited local modules import afresh."""
+        versions they were planned with, a note per block executed for a reason of its
+        own, and the silent preparation still executing in the kernel (None: none; await
+        it before the first block). Restarts the project's kernel when its state cannot
+        be repaired, deletes names no cell binds any more, and makes edited local modules
+        import afresh."""
         v = await self.versions(job.project, job.dag, job.user)
         state = self.states.of(kid)
         if job.mode == "block":
-            return job.plan, v, {}
+            return job.plan, v, {}, None
         label = labeller(job.dag)
         complete = job.mode in ("all", "stale")
         targets = v.order if complete else job.plan
@@ -316,6 +319,9 @@ class RunService:
         code, libs, modules_changed = preparation(plan, v, state)
         if modules_changed:
             job.max_parallel = 1  # worker kernels would keep the old module
+        if code and not libs:
+            # nothing here depends on its outcome: it executes while the run's rows are stored
+            return plan.blocks, v, notes, asyncio.ensure_future(self._prepare(kid, code, [*plan.cleanup, *plan.reset]))
         if code and await self.kernels.execute_silently(kid, code):
             state.forget_names([*plan.cleanup, *plan.reset])
         elif libs and own:  # the configuration could not be reset: a fresh process has it
@@ -325,7 +331,14 @@ class RunService:
             plan = plan_run(v, state, v.order, complete=True, label=label)
             notes = {b: f"the kernel was restarted first: the configuration of {', '.join(libs)} could not be reset"
                      for b in plan.blocks[:1]}
-        return plan.blocks, v, notes
+        return plan.blocks, v, notes, None
+
+    async def _prepare(self, kid: str, code: str, names: list[str]) -> None:
+        """Execute the preparation ``code`` silently in kernel ``kid``; once it ran,
+        the kernel no longer holds ``names``. Never raises."""
+        state = self.states.of(kid)
+        if await self.kernels.execute_silently(kid, code):
+            state.forget_names(names)
 
     async def _execute(self, job: _Job) -> None:
         run_id, project = job.run_id, job.project
@@ -334,6 +347,7 @@ class RunService:
         # one run at a time per kernel; naming the project's own kernel explicitly is the same kernel
         own = job.kernel_id is None or job.kernel_id == self.kernels.current(project.id)
         lock = self._locks.setdefault(f"project:{project.id}" if own else job.kernel_id, asyncio.Lock())
+        pause: ActivityPause | None = None
         try:
             async with lock:
                 if run_id in self._cancelled:
@@ -347,11 +361,18 @@ class RunService:
                 kid = job.kernel_id or await self.kernels.get(project, kernel_name)
                 if job.kernel_id is not None:
                     self.kernels.watch(kid)
-                plan, v, notes = await self._plan(job, kid, own)
-                fresh = await sync_rows(self.db, run_id, job.plan, plan, v.order, job.dag.cells)
-                await self._mark_up_to_date(run_id, project.id, fresh, v)
-                async with self.db.session() as s:
-                    await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
+                pause = ActivityPause(self.kernel_manager, kid)
+                plan, v, notes, prepared = await self._plan(job, kid, own)
+                try:  # one transaction for the run's rows
+                    async with self.db.session() as s:
+                        fresh = await sync_rows(s, run_id, job.plan, plan, v.order, job.dag.cells)
+                        await self._mark_up_to_date(s, run_id, fresh, v)
+                        await s.execute(update(Run).where(Run.id == run_id).values(status="running", started_at=utcnow(), kernel_id=kid))
+                finally:
+                    if prepared is not None:
+                        await prepared
+                for b in fresh:
+                    self.events.emit(run_id, project.id, "up_to_date", b)
                 self.events.emit(run_id, project.id, "running")
                 dead = asyncio.Event()
 
@@ -366,12 +387,15 @@ class RunService:
                     if self._stopping:
                         engine.stop_reason = SERVER_STOPPED
                     engine.cancel_requested.set()
-                recorder = Recorder(self, run_id, project.id, kid, v, notes)
+                recorder = RunRecorder(self, run_id, project.id, kid, v, notes, on_block=pause.touch)
                 try:
                     outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
-                finally:
+                except BaseException:
                     await recorder.flush()
+                    raise
+                finally:
                     self._engines.pop(run_id, None)
+                    pause.resume()
                     if isinstance(engine, ParallelEngine):
                         self._arm_idle_shutdown(project.id)
                     for event in ("restart", "dead"):
@@ -380,6 +404,7 @@ class RunService:
                         except Exception:  # noqa: BLE001 - the kernel is gone
                             pass
                 if outcome.kernel_died:
+                    await recorder.flush()  # before the kernel's shutdown
                     self.kernels.drop_client(kid)
                     self.states.forget(kid)
                     if job.kernel_id is None:
@@ -387,7 +412,9 @@ class RunService:
                 status, reason = outcome.status, outcome.reason
                 if self._stopping and status == "cancelled":
                     status, reason = "interrupted", SERVER_STOPPED
-                await self._finish(run_id, project.id, status, reason)
+                # the blocks' last results and the run's end in one transaction
+                await self._finish(run_id, project.id, status, reason,
+                                   recorder=None if outcome.kernel_died else recorder)
         except asyncio.TimeoutError:
             self.kernels.drop_client(job.kernel_id or "")
             await self._finish(run_id, project.id, "failed", "the kernel did not become ready within 120 s", cancel_blocks=True)
@@ -395,6 +422,8 @@ class RunService:
             self.log.exception("notebook_dag: run %s failed unexpectedly", run_id)
             await self._finish(run_id, project.id, "failed", f"internal error: {e}", cancel_blocks=True)
         finally:
+            if pause is not None:
+                pause.resume()
             self._cancelled.discard(run_id)
 
     def _engine(self, job: _Job, own: bool, kid: str, nb: Any, graph: Any, blocks: int) -> Engine | ParallelEngine:
@@ -403,7 +432,7 @@ class RunService:
         local kernel (handovers go through files, so remote kernels run sequentially)."""
         handle = self.kernel_manager.get_kernel(kid)
         if job.max_parallel <= 1 or blocks <= 1 or not own or is_remote(handle):
-            return Engine(handle, nb, graph, self.block_timeout, max_output_bytes=self.max_output_bytes)
+            return Engine(handle, nb, graph, self.block_timeout, max_output_bytes=self.max_output_bytes, log=self.log)
         idle = self._idle_timers.pop(job.project.id, None)
         if idle is not None:
             idle.cancel()
@@ -451,21 +480,23 @@ class RunService:
             except Exception as e:  # noqa: BLE001 - the kernels may be gone already
                 self.log.debug("notebook_dag: shutting down the workers of %s: %s", project_id, e)
 
-    async def _mark_up_to_date(self, run_id: str, project_id: str, blocks: list[str], v: Versions) -> None:
+    @staticmethod
+    async def _mark_up_to_date(s: Any, run_id: str, blocks: list[str], v: Versions) -> None:
+        """Mark ``blocks`` of the run ``up_to_date`` in session ``s`` (one ``executemany``)."""
         if not blocks:
             return
-        async with self.db.session() as s:
-            for b in blocks:
-                await s.execute(
-                    update(RunBlock)
-                    .where(RunBlock.run_id == run_id, RunBlock.block_id == b)
-                    .values(status="up_to_date", fingerprint=v.fp.get(b))
-                )
-        for b in blocks:
-            self.events.emit(run_id, project_id, "up_to_date", b)
+        table = RunBlock.__table__
+        await s.execute(
+            update(table).where(table.c.run_id == run_id, table.c.block_id == bindparam("_block"))
+            .values(status="up_to_date", fingerprint=bindparam("_fp")),
+            [{"_block": b, "_fp": v.fp.get(b)} for b in blocks],
+        )
 
-    async def _finish(self, run_id: str, project_id: str, status: str, reason: str | None, cancel_blocks: bool = False) -> None:
-        async with self.db.session() as s:
+    async def _finish(self, run_id: str, project_id: str, status: str, reason: str | None, cancel_blocks: bool = False,
+                      recorder: RunRecorder | None = None) -> None:
+        """Store the run's end (with what ``recorder`` has not stored yet, in the same
+        transaction), then emit it: a client told the run ended finds it stored."""
+        async def finish(s: Any) -> None:
             await s.execute(update(Run).where(Run.id == run_id).values(status=status, reason=reason, finished_at=utcnow()))
             if cancel_blocks:
                 await s.execute(
@@ -473,6 +504,12 @@ class RunService:
                     .where(RunBlock.run_id == run_id, RunBlock.status.in_(ACTIVE_RUN_STATUSES))
                     .values(status="cancelled", error=reason)
                 )
+
+        if recorder is not None:
+            await recorder.flush(then=finish)
+        else:
+            async with self.db.session() as s:
+                await finish(s)
         self.events.emit(run_id, project_id, status, message=reason)
 
     async def _load(self, run_id: str, user: str, need: str = "view", outputs: bool = True) -> Run:

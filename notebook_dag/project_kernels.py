@@ -11,9 +11,50 @@ from typing import Any
 
 from jupyter_core.utils import ensure_async
 
-from .engine import new_client
+from .engine import new_client, utcnow
 from .staleness import KernelStates
 from .storage import Project
+
+
+class ActivityPause:
+    """jupyter_server's activity watcher paused on kernel ``kernel_id`` while a run
+    executes there, the run keeping what it records itself, once per block.
+
+    The watcher decodes every iopub message of the kernel on the server's event loop
+    (about five per block) only to keep the kernel's ``execution_state`` and
+    ``last_activity`` (``/api/kernels``, the idle culler). Paused, the kernel is
+    ``busy``; :meth:`touch` (at every block end) sets its last activity; :meth:`resume`
+    watches again (``idle``). Kernels not watched (a gateway's) or in the middle of a
+    restart are left alone."""
+
+    def __init__(self, kernel_manager: Any, kernel_id: str) -> None:
+        self.kernel_manager = kernel_manager
+        self.kernel_id = kernel_id
+        self.kernel: Any = None
+        kernel = kernel_manager.get_kernel(kernel_id) if kernel_id in kernel_manager else None
+        if (kernel is None or not hasattr(kernel_manager, "start_watching_activity")
+                or getattr(kernel, "_activity_stream", None) is None
+                or getattr(kernel, "_pending_restart_cleanup", None) is not None):
+            return
+        kernel_manager.stop_watching_activity(kernel_id)
+        self.kernel = kernel
+        kernel.execution_state = "busy"
+        self.touch()
+
+    def touch(self) -> None:
+        """Record activity on the kernel now."""
+        if self.kernel is not None:
+            self.kernel.last_activity = self.kernel_manager.last_kernel_activity = utcnow()
+
+    def resume(self) -> None:
+        """Watch the kernel again (if it is still the same kernel); idempotent."""
+        kernel, self.kernel = self.kernel, None
+        if kernel is None or self.kernel_id not in self.kernel_manager:
+            return
+        if self.kernel_manager.get_kernel(self.kernel_id) is not kernel or getattr(kernel, "_activity_stream", None):
+            return  # replaced, or watched again by a restart
+        self.kernel_manager.start_watching_activity(self.kernel_id)
+        kernel.execution_state = "idle"
 
 
 class ProjectKernels:

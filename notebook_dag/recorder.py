@@ -1,9 +1,10 @@
-"""Storing a run's progress: the engine listener of :class:`~notebook_dag.execution.RunService`."""
+"""A run's progress as it happens: events at once, database rows in batches."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, update
@@ -16,15 +17,19 @@ if TYPE_CHECKING:
     from .execution import RunService
 
 
-class Recorder:
+class RunRecorder:
     """Engine listener that emits progress as events at once and stores it in the
     database in the background, so database latency overlaps the kernel's work instead
     of adding to every block. Writes are batched: the changes of ``delay`` seconds
-    (0.05) are merged per block and stored in one transaction, one ``executemany`` per
-    set of columns, in order. :meth:`flush` waits until everything is stored."""
+    (0.25) are merged per block and stored in one transaction, one ``executemany`` per
+    set of columns, in order; a short run is thus stored in one transaction at its end.
+    :meth:`flush` stores what is left, with the run's own final update in the same
+    transaction, before the run's end is announced. Live progress is in the events;
+    ``GET /runs/{id}`` lags it by at most ``delay`` while the run goes on."""
 
     def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, v: Versions,
-                 notes: dict[str, str] | None = None, delay: float = 0.05) -> None:
+                 notes: dict[str, str] | None = None, delay: float = 0.25,
+                 on_block: Callable[[], None] | None = None) -> None:
         self.service = service
         self.run_id = run_id
         self.project_id = project_id
@@ -32,48 +37,64 @@ class Recorder:
         self.v = v
         self.notes = notes or {}
         self.delay = delay
+        #: called at every block end (the kernel's activity, see ActivityPause)
+        self.on_block = on_block
         self._pending: dict[str, dict[str, Any]] = {}
         self._writer: asyncio.Task[None] | None = None
         self._now = asyncio.Event()
+        self._closing = False
 
     def _write(self, block_id: str, **values: Any) -> None:
         self._pending.setdefault(block_id, {}).update(values)
-        if self._writer is None or self._writer.done():
+        if not self._closing and (self._writer is None or self._writer.done()):
             self._writer = asyncio.ensure_future(self._drain())
 
     async def _drain(self) -> None:
-        while self._pending:
-            if not self._now.is_set():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._now.wait(), self.delay)
+        while self._pending and not self._closing:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._now.wait(), self.delay)
+            if self._closing:  # flush() stores the rest
+                return
             batch, self._pending = self._pending, {}
-            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for block_id, values in batch.items():
-                groups.setdefault(tuple(sorted(values)), []).append({"_block": block_id, **values})
-            table = RunBlock.__table__
             async with self.service.db.session() as s:
-                for columns, rows in groups.items():
-                    stmt = (
-                        update(table)
-                        .where(table.c.run_id == self.run_id, table.c.block_id == bindparam("_block"))
-                        .values({c: bindparam(c) for c in columns})
-                    )
-                    await s.execute(stmt, rows)
+                await self._store(s, batch)
             self.service.db.changes.touch(self.project_id)  # the block rows the DAG view shows
 
-    async def flush(self) -> None:
+    async def _store(self, s: Any, batch: dict[str, dict[str, Any]]) -> None:
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for block_id, values in batch.items():
+            groups.setdefault(tuple(sorted(values)), []).append({"_block": block_id, **values})
+        table = RunBlock.__table__
+        for columns, rows in groups.items():
+            stmt = (
+                update(table)
+                .where(table.c.run_id == self.run_id, table.c.block_id == bindparam("_block"))
+                .values({c: bindparam(c) for c in columns})
+            )
+            await s.execute(stmt, rows)
+
+    async def flush(self, then: Callable[[Any], Awaitable[None]] | None = None) -> None:
+        """Store everything written so far, and run ``then(session)`` (if given) in the
+        same transaction. Call it once, after the engine's last report."""
+        self._closing = True
         self._now.set()
-        while self._writer is not None and not self._writer.done():
-            await self._writer
-        if self._pending:  # written while the last batch was stored
-            self._writer = asyncio.ensure_future(self._drain())
-            await self._writer
+        if self._writer is not None and not self._writer.done():
+            await self._writer  # a batch being stored; a waiting writer returns at once
+        batch, self._pending = self._pending, {}
+        if batch or then is not None:
+            async with self.service.db.session() as s:
+                await self._store(s, batch)
+                if then is not None:
+                    await then(s)
+            self.service.db.changes.touch(self.project_id)
 
     async def block_started(self, block_id: str) -> None:
         self._write(block_id, status="running", started_at=utcnow())
         self.service.events.emit(self.run_id, self.project_id, "running", block_id)
 
     async def block_finished(self, block_id: str, result: BlockResult) -> None:
+        if self.on_block is not None:
+            self.on_block()
         note = "; ".join(n for n in (self.notes.get(block_id), result.note) if n) or None
         if result.started_at is not None:  # it was executed (not skipped) in the kernel
             state = self.service.states.of(self.kernel_id)

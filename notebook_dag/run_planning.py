@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .dag import BuiltDag, block_versions
 from .inputs import local_inputs
 from .planner import Plan
 from .staleness import KernelState, Versions
-from .storage import Database, RunBlock
+from .storage import RunBlock
 
 #: Run before a run's first block, silently: warnings the previous run showed are shown
 #: again (Python shows a warning once per code location; a fresh run shows it the first
@@ -39,13 +40,18 @@ async def gather_versions(project: Any, dag: BuiltDag, user: str | None, directo
     modules in the notebook's OS ``directory`` and what each of ``sources`` (async
     ``(project, dag, user) -> (extra_reads, world)``) adds; a failing source is logged
     and left out. Hashing and fingerprints run off the event loop."""
-    extra, world = await asyncio.to_thread(local_inputs, directory, dag.effects, dag.imports)
-    for source in sources:
+    async def ask(source: InputSource) -> tuple[dict[str, set[str]], dict[str, str]]:
         try:
-            more_reads, more_world = await source(project, dag, user)
+            return await source(project, dag, user)
         except Exception as e:  # noqa: BLE001 - an input source must not break runs or the view
             log.warning("notebook_dag: input source %r failed: %s", source, e)
-            continue
+            return {}, {}
+
+    # the files are hashed while the sources query the database
+    (extra, world), *more = await asyncio.gather(
+        asyncio.to_thread(local_inputs, directory, dag.effects, dag.imports), *(ask(s) for s in sources)
+    )
+    for more_reads, more_world in more:
         for b, names in more_reads.items():
             extra.setdefault(b, set()).update(names)
         world.update(more_world)
@@ -84,26 +90,26 @@ def labeller(dag: BuiltDag) -> Callable[[str], str]:
     return lambda b: f"cell {numbers.get(b, '?')}"
 
 
-async def sync_rows(db: Database, run_id: str, queued: list[str], plan: list[str], order: list[str],
+async def sync_rows(s: AsyncSession, run_id: str, queued: list[str], plan: list[str], order: list[str],
                     cells: dict[str, Any]) -> list[str]:
     """Make the run's block rows the queued blocks plus those the planner added, in
-    run order (``order``); returns the queued blocks that will not execute (up to date)."""
+    run order (``order``), in the transaction of session ``s``; returns the queued
+    blocks that will not execute (up to date)."""
     known = set(queued)
     added = [b for b in plan if b not in known]
     if added:
         pos = {b: i for i, b in enumerate(order)}
         rows = sorted({*queued, *added}, key=lambda b: pos.get(b, len(pos)))
         table = RunBlock.__table__
-        async with db.session() as s:
-            await s.execute(insert(table), [
-                {"run_id": run_id, "block_id": b, "seq": len(queued) + i, "status": "queued",
-                 "source": str(cells[b].get("source", "")), "outputs": []}
-                for i, b in enumerate(added)
-            ])
-            await s.execute(
-                update(table).where(table.c.run_id == run_id, table.c.block_id == bindparam("_block"))
-                .values(seq=bindparam("_seq")),
-                [{"_block": b, "_seq": i} for i, b in enumerate(rows)],
-            )
+        await s.execute(insert(table), [
+            {"run_id": run_id, "block_id": b, "seq": len(queued) + i, "status": "queued",
+             "source": str(cells[b].get("source", "")), "outputs": []}
+            for i, b in enumerate(added)
+        ])
+        await s.execute(
+            update(table).where(table.c.run_id == run_id, table.c.block_id == bindparam("_block"))
+            .values(seq=bindparam("_seq")),
+            [{"_block": b, "_seq": i} for i, b in enumerate(rows)],
+        )
     chosen = set(plan)
     return [b for b in queued if b not in chosen]
