@@ -56,9 +56,14 @@ export async function openNotebook(
 export async function openDagView(
   page: IJupyterLabPageFixture
 ): Promise<Locator> {
-  await page.keyboard.press('Control+Shift+C');
   const palette = page.locator('#modal-command-palette');
-  await expect(palette).toBeVisible();
+  // The shortcut is lost while the notebook still takes focus: press again.
+  await expect(async () => {
+    if (!(await palette.isVisible())) {
+      await page.keyboard.press('Control+Shift+C');
+    }
+    await expect(palette).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 30000 });
   await palette.locator('input').fill('Open DAG view');
   const item = palette.locator('.lm-CommandPalette-item', {
     hasText: 'Open DAG view'
