@@ -40,7 +40,7 @@ KEY_ENV: dict[str, tuple[str, ...]] = {
 }
 
 HOW_TO_CONFIGURE = (
-    "No AI provider is configured. Add one to c.NotebookDagApp.ai_providers in "
+    "No AI provider is configured. Add one to c.AIService.providers in "
     "jupyter_server_config.py, e.g. [{\"name\": \"openai\", \"kind\": \"openai\", \"model\": \"gpt-4o-mini\"}] "
     "with OPENAI_API_KEY in the environment; kind \"gemini\" reads GOOGLE_API_KEY, kind \"ollama\" "
     "needs only \"base_url\" (default http://127.0.0.1:11434); \"base_url\" also points kind \"openai\" "
