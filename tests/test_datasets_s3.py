@@ -88,12 +88,12 @@ def s3(request) -> dict:
 
 @pytest.fixture
 def storage(request, s3) -> dict:
-    """NotebookDagApp settings of the test's server: the bucket of ``s3`` as dataset
+    """DatasetService settings of the test's server: the bucket of ``s3`` as dataset
     storage, with what ``@pytest.mark.parametrize("storage", [{...}], indirect=True)``
     gives merged in."""
     base = {
-        "datasets_storage_url": f"s3://{s3['bucket']}/{PREFIX}",
-        "datasets_storage_options": {"endpoint_url": s3["endpoint"], "key": "testing", "secret": "testing"},
+        "storage_url": f"s3://{s3['bucket']}/{PREFIX}",
+        "storage_options": {"endpoint_url": s3["endpoint"], "key": "testing", "secret": "testing"},
     }
     return {**base, **getattr(request, "param", {})}
 
@@ -107,7 +107,8 @@ def local_dir(tmp_path) -> Path:
 def jp_server_config(db_url, storage, local_dir):
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
-        "NotebookDagApp": {"db_url": db_url, "datasets_dir": str(local_dir), "report_max_rows": 100, **storage},
+        "NotebookDagApp": {"db_url": db_url},
+        "DatasetService": {"datasets_dir": str(local_dir), "report_max_rows": 100, **storage},
     }
 
 

@@ -106,9 +106,9 @@ def parse_providers(items: Sequence[dict[str, Any]], source: str = "config") -> 
         try:
             cfg = ProviderConfig.model_validate({"source": source, **dict(item)})
         except Exception as e:  # pydantic's message names the field, never the value of a SecretStr
-            raise ValueError(f"ai_providers[{i}] is invalid: {e}") from None
+            raise ValueError(f"AIService.providers[{i}] is invalid: {e}") from None
         if any(p.name == cfg.name for p in out):
-            raise ValueError(f"ai_providers: the name {cfg.name!r} is used twice")
+            raise ValueError(f"AIService.providers: the name {cfg.name!r} is used twice")
         out.append(cfg)
     return out
 
