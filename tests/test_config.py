@@ -90,3 +90,17 @@ def test_service_class_traits_refuse_a_wrong_class():
         app.ai_service_class = RunService
     with pytest.raises(TraitError):
         app.project_service_class = "notebook_dag.dag.DagService"
+
+
+def test_command_line_old_and_new_names():
+    from traitlets.config.loader import KVArgParseConfigLoader
+
+    from notebook_dag.kernel_auth import KernelTokens
+
+    cfg = KVArgParseConfigLoader(["--NotebookDagApp.dag_cache_ttl=5", "--KernelTokens.lifetime=60"]).load_config()
+    app = NotebookDagApp(config=cfg)
+    app.log = logging.getLogger("test_config.cli")
+    assert app.move_deprecated_settings() == ["dag_cache_ttl"]
+    assert DagCache(parent=app).ttl == 5.0  # a command-line string, parsed by the service's trait
+    assert KernelTokens(parent=app).lifetime == 60.0
+    assert KernelTokens(parent=app, lifetime=1.0).lifetime == 1.0  # a keyword argument wins
