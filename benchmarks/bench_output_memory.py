@@ -9,7 +9,7 @@ the kernels are other processes and not counted) while it:
 - lists the history of the ``--runs`` runs (``GET /projects/{id}/runs?limit=50``)
   ``--repeat`` times;
 - gets every run whole (``GET /runs/{id}``, outputs capped per block by
-  ``NotebookDagApp.max_output_bytes``) and without outputs (``?outputs=false``).
+  ``RunService.max_output_bytes``) and without outputs (``?outputs=false``).
 
 Prints each phase's peak RSS above idle (RSS before the phase) and time, beside the
 target (history of 50 runs: under 100 MB above idle) and the database size.
@@ -150,7 +150,7 @@ def main() -> None:
         root = Path(tmp)
         nbformat.write(notebook(f"print('x' * {int(args.mb * 1e6)})"), root / "big.ipynb")
         nbformat.write(notebook("print('empty')"), root / "empty.ipynb")
-        extra = [] if args.max_output_bytes is None else [f"--NotebookDagApp.max_output_bytes={args.max_output_bytes}"]
+        extra = [] if args.max_output_bytes is None else [f"--RunService.max_output_bytes={args.max_output_bytes}"]
         server = Server(root, extra)
         try:
             big, _ = server.call("POST", "projects", {"name": "big", "notebook_path": "big.ipynb"})

@@ -40,6 +40,9 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from traitlets import Float, Int
+from traitlets.config import LoggingConfigurable
+
 from .inputs import inputs_unchanged
 
 #: above this many watched files, checking them is done off the event loop
@@ -116,17 +119,24 @@ async def _unchanged(watched: tuple[tuple[str, Any], ...]) -> bool:
     return await asyncio.to_thread(inputs_unchanged, watched)
 
 
-class DagCache:
+class DagCache(LoggingConfigurable):
     """Response bodies per *slot* (project, user, query parameters), each valid for one
     *key* (see the module docstring). At most ``size`` slots and ``max_bytes`` bytes of
     bodies are kept (least recently used dropped first; a 1,000-cell notebook's view is
     about 1 MB); ``ttl`` seconds bound how old a body served without any known change
-    may be."""
+    may be. Configurable as ``c.DagCache.<trait>``; keyword arguments (``ttl=3600``,
+    ``parent=app``) override the configuration."""
 
-    def __init__(self, ttl: float = 10.0, size: int = 256, max_bytes: int = 64 << 20) -> None:
-        self.ttl = ttl
-        self.size = size
-        self.max_bytes = max_bytes
+    ttl = Float(
+        10.0, help="Seconds after which a cached GET /projects/{id}/dag body is recomputed in the background "
+        "although this server saw no change: what only another server on the same database wrote shows "
+        "within this time. Changes this server makes, and edited files beside the notebook, show at once.",
+    ).tag(config=True)
+    size = Int(256, help="Most DAG view bodies kept (one per project, user and query).").tag(config=True)
+    max_bytes = Int(64 << 20, help="Most bytes of DAG view bodies kept.").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._bytes = 0
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
         self._inflight: dict[Hashable, asyncio.Future[Entry]] = {}

@@ -30,6 +30,7 @@ from .parallel import ParallelEngine, WorkerPool
 from .planner import later_changes, plan_run
 from .project_kernels import ActivityPause, ProjectKernels
 from .recorder import RunRecorder
+from .run_settings import RunSettings
 from .run_planning import gather_versions, labeller, preparation, sync_rows
 from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
@@ -78,7 +79,7 @@ def run_dict(run: Run, with_blocks: bool = True, with_outputs: bool = True) -> d
 
 async def mark_interrupted_runs(db: Database, server: str = "") -> int:
     """Mark runs left queued or running by a previous process of this server
-    (``NotebookDagApp.server_id``) as ``interrupted`` (their unfinished blocks
+    (``RunService.server_id``) as ``interrupted`` (their unfinished blocks
     cancelled); ``POST /runs/{id}/resume`` continues them. Runs of other servers on a
     shared database are theirs and are left alone. Returns how many runs were marked."""
     reason = SERVER_STOPPED
@@ -112,13 +113,16 @@ class _Job:
     user: str | None = None
 
 
-class RunService:
+class RunService(RunSettings):
     """Starts, tracks, cancels and lists runs.
 
-    ``block_timeout`` is the per-block limit in seconds (None: none); ``max_parallel``
+    Configurable as ``c.RunService.<trait>`` (created with ``parent=`` the app):
+    ``block_timeout`` is the per-block limit in seconds (0: none); ``max_parallel``
     the default number of blocks a run executes at once (above 1, on the project kernel
     and a per-project :class:`~notebook_dag.parallel.WorkerPool` of warm worker kernels,
     see :class:`~notebook_dag.parallel.ParallelEngine` and ``docs/parallel.md``).
+    The constructor's ``block_timeout`` and ``max_parallel``, when not None, override the
+    configuration; ``log`` is a :class:`logging.Logger`.
     """
 
     def __init__(
@@ -130,8 +134,10 @@ class RunService:
         log: logging.Logger,
         block_timeout: float | None = None,
         projects: Any | None = None,
-        max_parallel: int = 1,
+        max_parallel: int | None = None,
+        **kwargs: Any,
     ) -> None:
+        super().__init__(log=log, **kwargs)
         self.db = db
         self.projects = projects
         self.dag = dag
@@ -143,13 +149,12 @@ class RunService:
         # both make the project's DAG view stale
         if getattr(events, "changes", None) is None:
             events.changes = db.changes
-        self.log = log
-        self.block_timeout = block_timeout
-        self.max_parallel = max(1, int(max_parallel))
+        if block_timeout is not None:
+            self.block_timeout = block_timeout
+        if max_parallel is not None:
+            self.max_parallel = max_parallel
         #: warm worker kernels per project id, for parallel runs
         self.pools: dict[str, WorkerPool] = {}
-        #: seconds without a parallel run after which a project's workers are shut down (0: never)
-        self.worker_idle_timeout = 600.0
         self._idle_timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._engines: dict[str, Engine | ParallelEngine] = {}
@@ -158,10 +163,6 @@ class RunService:
         self._locks: dict[str, asyncio.Lock] = {}
         #: set by :meth:`shutdown`: runs stopped now end ``interrupted``, not ``cancelled``
         self._stopping = False
-        #: bytes of outputs kept per block (0: no limit), ``NotebookDagApp.max_output_bytes``
-        self.max_output_bytes = 1 << 20
-        #: ``NotebookDagApp.server_id``, stored with every run this server executes
-        self.server_id = ""
         #: OS directory of a notebook's contents path (None: not on a local disk), for the
         #: files and local modules blocks read
         self.notebook_dir: Callable[[str], str | None] = lambda path: None
@@ -432,7 +433,7 @@ class RunService:
         local kernel (handovers go through files, so remote kernels run sequentially)."""
         handle = self.kernel_manager.get_kernel(kid)
         if job.max_parallel <= 1 or blocks <= 1 or not own or is_remote(handle):
-            return Engine(handle, nb, graph, self.block_timeout, max_output_bytes=self.max_output_bytes, log=self.log)
+            return Engine(handle, nb, graph, self.block_timeout or None, max_output_bytes=self.max_output_bytes, log=self.log)
         idle = self._idle_timers.pop(job.project.id, None)
         if idle is not None:
             idle.cancel()
@@ -444,7 +445,7 @@ class RunService:
             )
         pool.size = max(pool.size, job.max_parallel - 1)  # grows on demand; a run uses at most max_parallel - 1
         return ParallelEngine(self.kernel_manager, kid, nb, graph, pool=pool, max_parallel=job.max_parallel,
-                              timeout=self.block_timeout, kernel_name=handle.kernel_name,
+                              timeout=self.block_timeout or None, kernel_name=handle.kernel_name,
                               max_output_bytes=self.max_output_bytes)
 
     def _arm_idle_shutdown(self, project_id: str) -> None:

@@ -9,7 +9,7 @@ which :func:`install` wraps) gets two environment variables instead:
   (``http://127.0.0.1:8888/``), absent when the server listens on a UNIX socket;
 - ``NOTEBOOK_DAG_KERNEL_TOKEN``: ``ndk1.<payload>.<signature>``, an HMAC-SHA256-signed
   token naming the user the kernel was started for, the scope ``datasets:read`` and an
-  expiry (``NotebookDagApp.kernel_token_lifetime`` seconds, 12 h by default). A kernel
+  expiry (``KernelTokens.lifetime`` seconds, 12 h by default). A kernel
   that restarts (by a user or after it died) gets a fresh token, through jupyter_client's
   ``KernelManager.update_env`` just before the restart.
 
@@ -37,6 +37,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from traitlets import Float
+from traitlets.config import LoggingConfigurable
 
 from jupyter_core.utils import ensure_async
 
@@ -76,14 +79,22 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class KernelTokens:
+class KernelTokens(LoggingConfigurable):
     """Issues and checks kernel tokens with a random key of this process.
 
-    ``lifetime`` is in seconds; ``clock`` returns epoch seconds (a test may pass its own).
+    ``lifetime`` is in seconds (``c.KernelTokens.lifetime``; a keyword argument overrides
+    the configuration); ``clock`` returns epoch seconds (a test may pass its own).
     """
 
-    def __init__(self, lifetime: float = 12 * 3600, clock: Callable[[], float] = time.time) -> None:
-        self.lifetime = lifetime
+    lifetime = Float(
+        12 * 3600.0,
+        help="Seconds a kernel's NOTEBOOK_DAG_KERNEL_TOKEN stays valid (the token notebook_dag.load() "
+        "reads datasets with, scoped to the user the kernel was started for); a restart of the kernel "
+        "gives it a new one. Kernels never receive the database URL or any credential of it.",
+    ).tag(config=True)
+
+    def __init__(self, clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.clock = clock
         self._key = secrets.token_bytes(32)
 

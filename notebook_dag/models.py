@@ -304,7 +304,7 @@ class RunCreate(_Input):
         default=None, ge=1, le=64,
         description="at most this many blocks at once: independent blocks run on warm worker "
         "kernels and their results are brought back into the project kernel (1: sequential). "
-        "Default: the server's NotebookDagApp.max_parallel. Runs on a kernel named by kernel_id, "
+        "Default: the server's RunService.max_parallel. Runs on a kernel named by kernel_id, "
         "or on remote (gateway) kernels, are sequential.",
     )
 

@@ -4,7 +4,7 @@ outputs arrive.
 A block that prints 50 MB would otherwise be held whole by the server, stored whole in
 the run history and sent whole by ``GET /runs/{id}``. :class:`BoundedNotebookClient`
 is nbclient's ``NotebookClient`` with a per-cell byte budget
-(``NotebookDagApp.max_output_bytes``): once a cell's outputs reach it, stream text is
+(``RunService.max_output_bytes``): once a cell's outputs reach it, stream text is
 cut, further outputs are dropped as they arrive (so the server holds at most the cap
 plus the message being processed), and a final ``stderr`` stream output says how much
 was not stored, like JupyterLab's output limits.
@@ -27,7 +27,7 @@ OUTPUT_OVERHEAD = 64
 #: characters of an error's value kept when the error output does not fit
 ERROR_VALUE_CHARS = 1000
 #: the configuration name quoted in the truncation marker
-SETTING = "NotebookDagApp.max_output_bytes"
+SETTING = "RunService.max_output_bytes"
 
 
 def human_bytes(n: float) -> str:

@@ -360,11 +360,12 @@ def stub(stub_server):
 
 @pytest.fixture
 def ai_settings(request, stub) -> dict[str, Any]:
-    """``NotebookDagApp`` AI traitlets of the test server; tests change them with
-    ``@pytest.mark.parametrize("ai_settings", [{...}], indirect=True)``."""
-    settings: dict[str, Any] = {"ai_providers": provider_list(stub), "ai_timeout": 5.0, "ai_rate_limit": 0}
+    """``AIService`` traitlets of the test server; tests change them with
+    ``@pytest.mark.parametrize("ai_settings", [{...}], indirect=True)``; the key
+    ``jupyter_ai_file`` (not a trait) is the content of jupyter-ai's config.json."""
+    settings: dict[str, Any] = {"providers": provider_list(stub), "timeout": 5.0, "rate_limit": 0}
     settings.update(getattr(request, "param", {}))
-    jupyter_ai = settings.pop("jupyter_ai_config", None)
+    jupyter_ai = settings.pop("jupyter_ai_file", None)
     if jupyter_ai is not None:  # written where jupyter-ai keeps it, before the server starts
         path = request.getfixturevalue("jp_data_dir") / "jupyter_ai" / "config.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,7 +382,8 @@ def jp_server_config(db_url, ai_settings, monkeypatch):
         monkeypatch.setenv(key_env(name), secret)
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
-        "NotebookDagApp": {"db_url": db_url, **ai_settings},
+        "NotebookDagApp": {"db_url": db_url},
+        "AIService": ai_settings,
     }
 
 

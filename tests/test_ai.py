@@ -119,7 +119,7 @@ async def test_fallback_when_the_first_provider_fails(api, jp_root_dir, stub):
     assert [r.tag for r in stub.requests] == ["a", "b"]  # no client-side retry of the 500
 
 
-@pytest.mark.parametrize("ai_settings", [{"ai_timeout": 1.0}], indirect=True)
+@pytest.mark.parametrize("ai_settings", [{"timeout": 1.0}], indirect=True)
 async def test_fallback_when_the_first_provider_times_out(api, jp_root_dir, stub):
     p = await _project(api, jp_root_dir)
     stub.script("a", Reply(fenced("x = 1"), delay=3))
@@ -150,7 +150,7 @@ async def test_every_provider_down_is_503_with_attempts(api, jp_root_dir, stub):
     assert gens[0]["status"] == "provider_error" and gens[0]["accepted"] is False
 
 
-@pytest.mark.parametrize("ai_settings", [{"ai_providers": []}], indirect=True)
+@pytest.mark.parametrize("ai_settings", [{"providers": []}], indirect=True)
 async def test_no_provider_is_503_saying_how_to_configure(api, jp_root_dir):
     p = await _project(api, jp_root_dir)
     for method, path, body in [("POST", "ai/generate", {"project_id": p["id"], "prompt": "x"}),
@@ -158,10 +158,10 @@ async def test_no_provider_is_503_saying_how_to_configure(api, jp_root_dir):
                                ("GET", "ai/health", None)]:
         code, answer = await api.call(method, path, body)
         assert code == 503, path
-        assert "c.NotebookDagApp.ai_providers" in answer["message"] and "OPENAI_API_KEY" in answer["message"]
+        assert "c.AIService.providers" in answer["message"] and "OPENAI_API_KEY" in answer["message"]
     providers = await api.ok("GET", "ai/providers")
     assert providers["configured"] is False and providers["providers"] == []
-    assert "ai_providers" in providers["help"]
+    assert "AIService.providers" in providers["help"]
 
 
 async def test_providers_and_health(api, stub):
@@ -184,7 +184,7 @@ async def test_providers_and_health(api, stub):
     assert paths == sorted(["/a/v1/models", "/b/v1/models", "/l/api/tags", "/g/v1/models?pageSize=1"])
 
 
-@pytest.mark.parametrize("ai_settings", [{"ai_fallback_order": ["gem", "local"]}], indirect=True)
+@pytest.mark.parametrize("ai_settings", [{"fallback_order": ["gem", "local"]}], indirect=True)
 async def test_fallback_order_is_configurable(api, jp_root_dir, stub):
     p = await _project(api, jp_root_dir)
     assert (await api.ok("GET", "ai/providers"))["fallback_order"] == ["gem", "local", "primary", "backup"]
@@ -254,7 +254,7 @@ async def test_bad_requests(api, jp_root_dir, stub):
     assert stub.requests == []
 
 
-@pytest.mark.parametrize("ai_settings", [{"ai_rate_limit": 2, "ai_rate_window": 60.0}], indirect=True)
+@pytest.mark.parametrize("ai_settings", [{"rate_limit": 2, "rate_window": 60.0}], indirect=True)
 async def test_rate_limit_per_user_is_429(api, jp_root_dir, jp_fetch, stub):
     p = await _project(api, jp_root_dir)
     for _ in range(2):

@@ -166,7 +166,7 @@ def _jupyter_ai_config(stub) -> dict:
     }
 
 
-@pytest.mark.parametrize("ai_settings", [{"ai_providers": [], "jupyter_ai_config": _jupyter_ai_config}], indirect=True)
+@pytest.mark.parametrize("ai_settings", [{"providers": [], "jupyter_ai_file": _jupyter_ai_config}], indirect=True)
 async def test_jupyter_ai_model_is_offered(api, jp_root_dir, stub):
     listed = await api.ok("GET", "ai/providers")
     assert [(x["name"], x["source"], x["model"], x["key_present"]) for x in listed["providers"]] == [

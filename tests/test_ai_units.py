@@ -160,7 +160,7 @@ def test_chain_stream_falls_back_and_reports_everything_failing():
 
 
 def test_chain_selection_and_errors():
-    with pytest.raises(Unavailable, match="ai_providers"):
+    with pytest.raises(Unavailable, match="AIService.providers"):
         ProviderChain([]).select()
     chain = _chain(GenericFakeChatModel(messages=iter([])))
     with pytest.raises(BadRequest, match="p0"):
@@ -196,7 +196,7 @@ def test_keys_are_secret_and_come_from_the_environment(monkeypatch):
     assert "OPENAI_API_KEY" in p[0].problem()
     with pytest.raises(ValueError, match="twice"):
         parse_providers([{"name": "a", "kind": "openai", "model": "m"}] * 2)
-    with pytest.raises(ValueError, match="ai_providers\\[0\\]"):
+    with pytest.raises(ValueError, match="AIService\\.providers\\[0\\]"):
         parse_providers([{"name": "a", "kind": "anthropic", "model": "m"}])
     assert [x.name for x in order_providers(p, ["l", "g"])] == ["l", "g", "o", "c"]
     with pytest.raises(ValueError, match="zz"):

@@ -20,7 +20,8 @@ from notebook_dag.storage import Database
 def jp_server_config(db_url):
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
-        "NotebookDagApp": {"db_url": db_url, "report_max_rows": 100},
+        "NotebookDagApp": {"db_url": db_url},
+        "DatasetService": {"report_max_rows": 100},
     }
 
 

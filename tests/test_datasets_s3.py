@@ -88,12 +88,12 @@ def s3(request) -> dict:
 
 @pytest.fixture
 def storage(request, s3) -> dict:
-    """NotebookDagApp settings of the test's server: the bucket of ``s3`` as dataset
+    """DatasetService settings (and RunService's ``server_id``) of the test's server: the bucket of ``s3`` as dataset
     storage, with what ``@pytest.mark.parametrize("storage", [{...}], indirect=True)``
     gives merged in."""
     base = {
-        "datasets_storage_url": f"s3://{s3['bucket']}/{PREFIX}",
-        "datasets_storage_options": {"endpoint_url": s3["endpoint"], "key": "testing", "secret": "testing"},
+        "storage_url": f"s3://{s3['bucket']}/{PREFIX}",
+        "storage_options": {"endpoint_url": s3["endpoint"], "key": "testing", "secret": "testing"},
     }
     return {**base, **getattr(request, "param", {})}
 
@@ -107,7 +107,10 @@ def local_dir(tmp_path) -> Path:
 def jp_server_config(db_url, storage, local_dir):
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
-        "NotebookDagApp": {"db_url": db_url, "datasets_dir": str(local_dir), "report_max_rows": 100, **storage},
+        "NotebookDagApp": {"db_url": db_url},
+        "DatasetService": {"datasets_dir": str(local_dir), "report_max_rows": 100,
+                           **{k: v for k, v in storage.items() if k != "server_id"}},
+        "RunService": {k: v for k, v in storage.items() if k == "server_id"},
     }
 
 
@@ -277,17 +280,17 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("storage", [
-    {"datasets_storage_url": "s3://no-such-bucket-here/x"},
-    {"datasets_storage_options": {"endpoint_url": f"http://127.0.0.1:{_free_port()}",
-                                  "config_kwargs": {"retries": {"max_attempts": 1}}}},
-    {"datasets_storage_url": "nosuchprotocol://bucket/x"},
+    {"storage_url": "s3://no-such-bucket-here/x"},
+    {"storage_options": {"endpoint_url": f"http://127.0.0.1:{_free_port()}",
+                      "config_kwargs": {"retries": {"max_attempts": 1}}}},
+    {"storage_url": "nosuchprotocol://bucket/x"},
 ], indirect=True, ids=["missing-bucket", "unreachable-endpoint", "unknown-protocol"])
 async def test_a_bad_store_answers_503_and_leaves_nothing(api, jp_serverapp, storage):
     svc = _svc(jp_serverapp)
     t0 = time.monotonic()
     code, err = await api.call("POST", "datasets", raw=encode(iris(), "csv"), name="iris.csv")
     assert code == 503 and err["reason"] == "unavailable", (code, err)
-    assert "dataset storage" in err["message"] and err["storage"].startswith(storage["datasets_storage_url"][:5])
+    assert "dataset storage" in err["message"] and err["storage"].startswith(storage["storage_url"][:5])
     assert "testing" not in json.dumps(err), "no credentials in errors"
     assert time.monotonic() - t0 < 60
     assert not _local_files(svc), "the partial upload is removed"
@@ -413,7 +416,7 @@ def shared_state(db_url, local_dir):
     return files
 
 
-@pytest.mark.parametrize("storage", [{"datasets_storage_url": "", "server_id": ME}], indirect=True)
+@pytest.mark.parametrize("storage", [{"storage_url": "", "server_id": ME}], indirect=True)
 async def test_startup_recovery_is_scoped_to_this_server(shared_state, db_url, api, jp_serverapp):
     db = Database(db_url)
     try:

@@ -126,10 +126,10 @@ def test_ai_context_from_a_gateway_kernel(tmp_path, db_url, gateway, stub, monke
     write_notebook(root, "ai.ipynb", ["n = 5\nwords = ['a', 'b']", "total = n * len(words)"])
     cfg = tmp_path / "cfg"  # the Server's JUPYTER_CONFIG_DIR
     cfg.mkdir(exist_ok=True)
-    (cfg / "jupyter_server_config.json").write_text(json.dumps({"NotebookDagApp": {
-        "ai_providers": [{"name": "primary", "kind": "openai", "model": "gpt-stub-1", "base_url": f"{stub.url}/a/v1",
+    (cfg / "jupyter_server_config.json").write_text(json.dumps({"AIService": {
+        "providers": [{"name": "primary", "kind": "openai", "model": "gpt-stub-1", "base_url": f"{stub.url}/a/v1",
                           "api_key_env": key_env("primary")}],
-        "ai_rate_limit": 0, "ai_introspection_timeout": 30.0,
+        "rate_limit": 0, "introspection_timeout": 30.0,
     }}))
     monkeypatch.setenv(key_env("primary"), SECRETS["primary"])
     with Server(root, db_url, args=[f"--gateway-url={gateway.url}", f"--GatewayClient.auth_token={TOKEN}"],

@@ -1,4 +1,4 @@
-"""Bounded run outputs (``NotebookDagApp.max_output_bytes``), history without outputs,
+"""Bounded run outputs (``RunService.max_output_bytes``), history without outputs,
 one retry per run, and runs a server stop leaves unfinished (issue #14, items 4 and 6)."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ LIMIT = 20_000
 def jp_server_config(db_url):
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
-        "NotebookDagApp": {"db_url": db_url, "max_output_bytes": LIMIT},
+        "NotebookDagApp": {"db_url": db_url},
+        "RunService": {"max_output_bytes": LIMIT},
     }
 
 
@@ -49,9 +50,9 @@ async def test_outputs_are_capped_per_block_with_a_marker(api, jp_root_dir):
     by = blocks_by_id(run)
     for b in ("c0", "c1", "c2", "c4"):
         assert stored_bytes(by[b]) <= LIMIT + 1_000, (b, stored_bytes(by[b]))
-        assert "output truncated" in stderr_of(by[b]) and "NotebookDagApp.max_output_bytes" in stderr_of(by[b]), b
+        assert "output truncated" in stderr_of(by[b]) and "RunService.max_output_bytes" in stderr_of(by[b]), b
     assert stdout_of(by["c0"]).startswith("x" * 19_000)
-    assert "KiB not stored (limit 19.5 KiB, NotebookDagApp.max_output_bytes)" in stderr_of(by["c0"])
+    assert "KiB not stored (limit 19.5 KiB, RunService.max_output_bytes)" in stderr_of(by["c0"])
     assert stdout_of(by["c1"]).startswith("0 éééééééééé\n1 éééééééééé\n")
     assert sum(1 for o in by["c2"]["outputs"] if o["output_type"] == "display_data") == 3  # 3 of 30 × 5 KB fit
     assert by["c3"]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "small\n"}], "no marker under the cap"

@@ -29,7 +29,8 @@ def jp_server_config(db_url):
     """The server's default ``max_parallel`` is 2 here (runs that name none use it)."""
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
-        "NotebookDagApp": {"db_url": db_url, "max_parallel": 2},
+        "NotebookDagApp": {"db_url": db_url},
+        "RunService": {"max_parallel": 2},
     }
 
 

@@ -38,7 +38,7 @@ def two_servers(tmp_path_factory, pg_url):
     root = tmp_path_factory.mktemp("team") / "shared"
     root.mkdir()
     with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(Server, root, pg_url, users=True, name=n, args=[f"--NotebookDagApp.server_id={n}"])
+        futures = [pool.submit(Server, root, pg_url, users=True, name=n, args=[f"--RunService.server_id={n}"])
                    for n in ("a", "b")]
         errors = [f.exception() for f in futures]
         servers = [f.result() for f in futures if f.exception() is None]
@@ -194,7 +194,7 @@ def test_a_server_starting_leaves_other_servers_runs_alone(two_servers, notebook
         assert time.time() < deadline
         time.sleep(0.1)
     b.stop()  # b restarts while a runs a block: b's start-up must not mark a's run interrupted
-    two_servers[1] = b = Server(a.root, pg_url, users=True, name="b2", args=["--NotebookDagApp.server_id=b"])
+    two_servers[1] = b = Server(a.root, pg_url, users=True, name="b2", args=["--RunService.server_id=b"])
     assert b.call("GET", f"runs/{run['id']}", user="alice")["status"] == "running"
     (a.root / "go").touch()
     done = b.wait(run["id"], 60, user="alice")

@@ -47,7 +47,9 @@ def jp_server_config(db_url, ai_settings, monkeypatch):  # noqa: F811 - the fixt
         monkeypatch.setenv(key_env(name), secret)
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
-        "NotebookDagApp": {"db_url": db_url, "profile_in_subprocess": False, "report_timeout": 60.0, **ai_settings},
+        "NotebookDagApp": {"db_url": db_url},
+        "DatasetService": {"profile_in_subprocess": False, "report_timeout": 60.0},
+        "AIService": ai_settings,
     }
 
 

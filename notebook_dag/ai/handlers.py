@@ -113,7 +113,7 @@ class ProvidersHandler(AIHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply(am.ProvidersOut, await self.ai.providers())
+        self.reply(am.ProvidersOut, await self.ai.describe_providers())
 
 
 class HealthHandler(AIHandler):

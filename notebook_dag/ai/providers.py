@@ -40,7 +40,7 @@ KEY_ENV: dict[str, tuple[str, ...]] = {
 }
 
 HOW_TO_CONFIGURE = (
-    "No AI provider is configured. Add one to c.NotebookDagApp.ai_providers in "
+    "No AI provider is configured. Add one to c.AIService.providers in "
     "jupyter_server_config.py, e.g. [{\"name\": \"openai\", \"kind\": \"openai\", \"model\": \"gpt-4o-mini\"}] "
     "with OPENAI_API_KEY in the environment; kind \"gemini\" reads GOOGLE_API_KEY, kind \"ollama\" "
     "needs only \"base_url\" (default http://127.0.0.1:11434); \"base_url\" also points kind \"openai\" "
@@ -106,9 +106,9 @@ def parse_providers(items: Sequence[dict[str, Any]], source: str = "config") -> 
         try:
             cfg = ProviderConfig.model_validate({"source": source, **dict(item)})
         except Exception as e:  # pydantic's message names the field, never the value of a SecretStr
-            raise ValueError(f"ai_providers[{i}] is invalid: {e}") from None
+            raise ValueError(f"AIService.providers[{i}] is invalid: {e}") from None
         if any(p.name == cfg.name for p in out):
-            raise ValueError(f"ai_providers: the name {cfg.name!r} is used twice")
+            raise ValueError(f"AIService.providers: the name {cfg.name!r} is used twice")
         out.append(cfg)
     return out
 

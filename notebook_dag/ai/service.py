@@ -29,6 +29,7 @@ from .models import FixIn, GenerateIn
 from .prompts import fix_messages, generate_messages, repair_messages
 from .providers import Completion, ProviderChain
 from .ratelimit import SlidingWindowLimiter
+from .settings import AISettings
 
 Emit = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -72,17 +73,28 @@ def _add_usage(a: dict[str, int] | None, b: dict[str, int] | None) -> dict[str, 
     return {k: a.get(k, 0) + b.get(k, 0) for k in ("input_tokens", "output_tokens", "total_tokens")}
 
 
-class AIService:
-    """Generation, fixes and their audit, over the extension's ``services``."""
+class AIService(AISettings):
+    """Generation, fixes and their audit, over the extension's ``services``.
 
-    def __init__(self, services: Any, chain: ProviderChain, builder: ContextBuilder, limiter: SlidingWindowLimiter,
-                 audit: AuditLog, log: logging.Logger | None = None) -> None:
+    Configurable as ``c.AIService.<trait>`` (see :class:`~notebook_dag.ai.settings.AISettings`;
+    ``parent=`` the app). ``chain``, ``builder`` and ``limiter`` left None are built from
+    those traits (see :meth:`build_parts`); ``audit`` defaults to an :class:`AuditLog` of
+    ``services.db``."""
+
+    def __init__(self, services: Any, chain: ProviderChain | None = None, builder: ContextBuilder | None = None,
+                 limiter: SlidingWindowLimiter | None = None, audit: AuditLog | None = None,
+                 log: logging.Logger | None = None, **kwargs: Any) -> None:
+        super().__init__(log=log or logging.getLogger("notebook_dag.ai"), **kwargs)
         self.services = services
+        self.audit = audit if audit is not None else AuditLog(services.db)
+        if chain is None or builder is None or limiter is None:
+            built = self.build_parts()
+            chain = built[0] if chain is None else chain
+            builder = built[1] if builder is None else builder
+            limiter = built[2] if limiter is None else limiter
         self.chain = chain
         self.builder = builder
         self.limiter = limiter
-        self.audit = audit
-        self.log = log or logging.getLogger("notebook_dag.ai")
 
     def admit(self, user: str, provider: str | None) -> None:
         """Checks made before anything else: a provider (503/400), the rate limit (429)."""
@@ -287,7 +299,7 @@ class AIService:
                 block_id = (await self.services.blocks.insert(project, BlockCreate(source=row.code, after=row.anchor_block_id)))["id"]
         return await self.audit.accept(generation_id, user, block_id)
 
-    async def providers(self) -> dict[str, Any]:
+    async def describe_providers(self) -> dict[str, Any]:
         """``GET /ai/providers`` (see :class:`~notebook_dag.ai.models.ProvidersOut`)."""
         from .providers import HOW_TO_CONFIGURE
 
@@ -308,41 +320,49 @@ class AIService:
         return {"ok": any(i["ok"] for i in items), "providers": items}
 
 
+    def build_parts(self) -> tuple[ProviderChain, ContextBuilder, SlidingWindowLimiter]:
+        """The provider chain, context builder and rate limiter of the configured traits.
+
+        Providers: ``providers``, else the JSON of ``NOTEBOOK_DAG_AI_PROVIDERS``; plus
+        jupyter-ai's chosen model when ``use_jupyter_ai`` and its config file exists;
+        ordered by ``fallback_order``. Invalid provider configuration is logged and leaves
+        the chain empty (the routes then answer 503 saying how to configure)."""
+        import os
+
+        from jupyter_core.paths import jupyter_data_dir
+
+        from .providers import order_providers, parse_providers, provider_from_jupyter_ai, providers_from_env
+        from .sources import FileDatasets, KernelIntrospector, ServiceDatasets
+
+        log = self.log
+        try:
+            providers = parse_providers(self.providers) if self.providers else providers_from_env()
+            for p in providers:
+                if p.api_key is not None and p.source == "config":
+                    log.warning("notebook_dag: the API key of AI provider %r is in the server configuration, which "
+                                "Jupyter Server logs at debug level; prefer api_key_env (an environment variable)", p.name)
+            if self.use_jupyter_ai and not any(p.name == "jupyter-ai" for p in providers):
+                path = self.jupyter_ai_config or os.path.join(jupyter_data_dir(), "jupyter_ai", "config.json")
+                jai = provider_from_jupyter_ai(path)
+                if jai is not None:
+                    providers.append(jai)
+            providers = order_providers(providers, self.fallback_order)
+        except ValueError as e:
+            log.error("notebook_dag: AI providers are misconfigured, AI is off: %s", e)
+            providers = []
+        chain = ProviderChain(providers, timeout=self.timeout, log=log)
+        serverapp = getattr(self.parent, "serverapp", None)
+        root = getattr(getattr(serverapp, "contents_manager", None), "root_dir", None)
+        source = ServiceDatasets(self.services, FileDatasets(root), log)
+        builder = ContextBuilder(source, KernelIntrospector(self.services.runs, self.introspection_timeout, log),
+                                 self.context_chars)
+        if providers:
+            log.info("notebook_dag: AI providers %s", ", ".join(f"{p.name} ({p.kind} {p.model})" for p in providers))
+        return chain, builder, SlidingWindowLimiter(self.rate_limit, self.rate_window)
+
+
 def create_ai_service(app: Any, services: Any) -> AIService:
-    """Build the service from the traitlets of ``app`` (a ``NotebookDagApp``).
-
-    Providers: ``ai_providers``, else the JSON of ``NOTEBOOK_DAG_AI_PROVIDERS``; plus
-    jupyter-ai's chosen model when ``ai_use_jupyter_ai`` and its config file exists;
-    ordered by ``ai_fallback_order``. Invalid provider configuration is logged and
-    leaves the chain empty (the routes then answer 503 saying how to configure)."""
-    import os
-
-    from jupyter_core.paths import jupyter_data_dir
-
-    from .providers import order_providers, parse_providers, provider_from_jupyter_ai, providers_from_env
-    from .sources import FileDatasets, KernelIntrospector, ServiceDatasets
-
-    log = app.log
-    try:
-        providers = parse_providers(app.ai_providers) if app.ai_providers else providers_from_env()
-        for p in providers:
-            if p.api_key is not None and p.source == "config":
-                log.warning("notebook_dag: the API key of AI provider %r is in the server configuration, which "
-                            "Jupyter Server logs at debug level; prefer api_key_env (an environment variable)", p.name)
-        if app.ai_use_jupyter_ai and not any(p.name == "jupyter-ai" for p in providers):
-            path = app.ai_jupyter_ai_config or os.path.join(jupyter_data_dir(), "jupyter_ai", "config.json")
-            jai = provider_from_jupyter_ai(path)
-            if jai is not None:
-                providers.append(jai)
-        providers = order_providers(providers, app.ai_fallback_order)
-    except ValueError as e:
-        log.error("notebook_dag: AI providers are misconfigured, AI is off: %s", e)
-        providers = []
-    chain = ProviderChain(providers, timeout=app.ai_timeout, log=log)
-    root = getattr(app.serverapp.contents_manager, "root_dir", None)
-    source = ServiceDatasets(services, FileDatasets(root), log)
-    builder = ContextBuilder(source, KernelIntrospector(services.runs, app.ai_introspection_timeout, log), app.ai_context_chars)
-    limiter = SlidingWindowLimiter(app.ai_rate_limit, app.ai_rate_window)
-    if providers:
-        log.info("notebook_dag: AI providers %s", ", ".join(f"{p.name} ({p.kind} {p.model})" for p in providers))
-    return AIService(services, chain, builder, limiter, AuditLog(services.db), log)
+    """The AI service of class ``app.ai_service_class``, configured as ``c.AIService.<trait>``
+    (``parent=app``; see :meth:`AIService.build_parts`)."""
+    cls = getattr(app, "ai_service_class", AIService)
+    return cls(services, log=app.log, parent=app)

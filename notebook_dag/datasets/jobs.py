@@ -4,7 +4,7 @@
 Both are keyed by ``(sha256, format)``: the same content is profiled and reported once,
 whichever dataset or version asks. A job in flight is tracked in memory, so a second
 request for the same content joins it instead of starting another. Its record names the
-server running it (``NotebookDagApp.server_id``), so that on a database shared by several
+server running it (``RunService.server_id``), so that on a database shared by several
 servers a starting server fails only its own interrupted jobs (:func:`recover_interrupted`).
 
 Jobs read a local copy of the dataset's file (:meth:`DatasetFiles.local_copy
@@ -246,7 +246,7 @@ class DatasetJobs:
 
 async def recover_interrupted(url: str, server_id: str = "") -> tuple[int, int]:
     """At server start: mark profiles and reports left ``pending``/``queued``/``running`` by
-    a previous process of this server (``server_id``, ``NotebookDagApp.server_id``) as
+    a previous process of this server (``server_id``, ``RunService.server_id``) as
     failed. Those of other servers sharing the database are theirs and are left alone.
     Returns ``(profiles, reports)`` changed."""
     db = Database(url)

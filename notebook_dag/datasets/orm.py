@@ -82,7 +82,7 @@ class DatasetProfile(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     format: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|ready|failed
-    #: the ``NotebookDagApp.server_id`` of the server computing it ("" for a personal server)
+    #: the ``RunService.server_id`` of the server computing it ("" for a personal server)
     server: Mapped[str] = mapped_column(String(200), default="", server_default="")
     profile: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # CSV/TSV/JSON lines: byte offsets of every 65536th row (preview.row_index), for previews
@@ -99,7 +99,7 @@ class DatasetReport(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     format: Mapped[str] = mapped_column(String(16), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|succeeded|failed
-    #: the ``NotebookDagApp.server_id`` of the server building it ("" for a personal server)
+    #: the ``RunService.server_id`` of the server building it ("" for a personal server)
     server: Mapped[str] = mapped_column(String(200), default="", server_default="")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")

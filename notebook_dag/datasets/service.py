@@ -29,6 +29,7 @@ from .jobs import DatasetJobs
 from .links import DatasetLinks
 from .models import DatasetRegister, DatasetUpdate
 from .orm import Dataset, DatasetProfile, DatasetReport, DatasetVersion
+from .settings import DatasetSettings
 from .store import DatasetFiles, UploadSink, api_to_os_path, check_name, sha256_file
 
 _SORTS = {
@@ -100,23 +101,30 @@ def version_dict(v: DatasetVersion, profile: DatasetProfile | None) -> dict[str,
     }
 
 
-class DatasetService(DatasetLinks):
+class DatasetService(DatasetLinks, DatasetSettings):
     """CRUD, uploads, registration, previews, profiles, reports and lineage of datasets.
 
     ``projects`` is the :class:`~notebook_dag.projects.ProjectService` (ownership checks),
     ``store`` the :class:`~notebook_dag.notebooks.NotebookStore` (lineage reads notebooks),
-    ``root_dir`` the server root (registered paths must be under it).
+    ``root_dir`` the server root (registered paths must be under it). Configurable as
+    ``c.DatasetService.<trait>`` (see :class:`~notebook_dag.datasets.settings.DatasetSettings`;
+    ``parent=`` the app); ``max_upload_bytes``, when not None, overrides the configuration.
+    ``files`` and ``jobs`` may be None at construction:
+    :func:`~notebook_dag.datasets.app.create_datasets_service` builds them from the
+    configured traits and sets them before the service is used.
     """
 
-    def __init__(self, db: Database, files: DatasetFiles, jobs: DatasetJobs, projects: Any, store: Any,
-                 root_dir: str, max_upload_bytes: int) -> None:
+    def __init__(self, db: Database, files: DatasetFiles | None, jobs: DatasetJobs | None, projects: Any,
+                 store: Any, root_dir: str, max_upload_bytes: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.db = db
-        self.files = files
-        self.jobs = jobs
+        self.files: DatasetFiles = files  # type: ignore[assignment]
+        self.jobs: DatasetJobs = jobs  # type: ignore[assignment]
         self.projects = projects
         self.store = store
         self.root_dir = root_dir
-        self.max_upload_bytes = max_upload_bytes
+        if max_upload_bytes is not None:
+            self.max_upload_bytes = max_upload_bytes
         #: without a profile, previews of files up to this size read them whole in a thread
         #: for their dtypes; larger ones wait for the profile (its worker process) instead
         self.preview_read_whole_bytes = PREVIEW_READ_WHOLE_BYTES

@@ -9,7 +9,7 @@ Layout under ``datasets_dir`` with local storage (the default)::
                                       the sanitised upload name with the format's suffix
     reports/<sha256>.<format>.html    ydata-profiling reports
 
-With object storage (``NotebookDagApp.datasets_storage_url = "s3://bucket/prefix"``, any
+With object storage (``DatasetService.storage_url = "s3://bucket/prefix"``, any
 fsspec URL) ``blobs/`` and ``reports/`` are the same keys under that prefix, and
 ``datasets_dir`` keeps ``tmp/`` and a read cache::
 
@@ -202,7 +202,7 @@ STALE_TMP_SECONDS = 24 * 3600.0
 
 
 def server_dir(server_id: str) -> str:
-    """The ``tmp/`` subdirectory name of a server (``NotebookDagApp.server_id``): readable,
+    """The ``tmp/`` subdirectory name of a server (``RunService.server_id``): readable,
     safe on every file system, and distinct for distinct ids."""
     if not server_id:
         return "default"

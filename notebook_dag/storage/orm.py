@@ -159,7 +159,7 @@ class Run(Base):
     kernel_id: Mapped[str | None] = mapped_column(String(64), default=None)
     parent_id: Mapped[str | None] = mapped_column(String(32), default=None)
     owner: Mapped[str] = mapped_column(String(200), default="")
-    #: the ``NotebookDagApp.server_id`` of the server executing it ("" for a personal server)
+    #: the ``RunService.server_id`` of the server executing it ("" for a personal server)
     server: Mapped[str] = mapped_column(String(200), default="", server_default="")
     #: at most this many blocks executed at once (1: sequential on one kernel)
     max_parallel: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
