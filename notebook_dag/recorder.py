@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, update
 
 from .engine import BlockResult, utcnow
-from .staleness import Versions
-from .storage import RunBlock
+from .events import RunEvents
+from .staleness import KernelStates, Versions
+from .storage import Database, RunBlock
 
-if TYPE_CHECKING:
-    from .execution import RunService
+
+class RecordingService(Protocol):
+    """What a recorder uses of :class:`~notebook_dag.execution.RunService`."""
+
+    db: Database
+    events: RunEvents
+    states: KernelStates
 
 
 class RunRecorder:
@@ -27,7 +33,7 @@ class RunRecorder:
     transaction, before the run's end is announced. Live progress is in the events;
     ``GET /runs/{id}`` lags it by at most ``delay`` while the run goes on."""
 
-    def __init__(self, service: RunService, run_id: str, project_id: str, kernel_id: str, v: Versions,
+    def __init__(self, service: RecordingService, run_id: str, project_id: str, kernel_id: str, v: Versions,
                  notes: dict[str, str] | None = None, delay: float = 0.25,
                  on_block: Callable[[], None] | None = None) -> None:
         self.service = service

@@ -28,12 +28,13 @@ from pydantic import BaseModel
 from sqlalchemy import or_, select
 from tornado import web
 
-from ..errors import NotFound, Unavailable
-from ..base_handler import API, ID, DagAPIHandler
+from ..errors import NotFound
+from ..base_handler import API, ID
 from ..kernel_api import choose_dataset
 from ..kernel_auth import SCHEME, SCOPE_DATASETS_READ, InvalidToken, KernelTokens
 from ..storage import Project
 from .orm import Dataset
+from .handlers import DatasetBase
 from .service import DatasetService, _changed_on_disk
 
 
@@ -80,7 +81,7 @@ async def resolve(svc: DatasetService, name: str, user: str, project: str | None
             "changed_on_disk": _changed_on_disk(v)}
 
 
-class KernelHandler(DagAPIHandler):
+class KernelHandler(DatasetBase):
     """Base of the kernel routes: the user comes from the kernel token, not from Jupyter."""
 
     def kernel_user(self) -> str:
@@ -96,16 +97,6 @@ class KernelHandler(DagAPIHandler):
 
     def check_xsrf_cookie(self) -> None:  # GET only; there is no cookie to check
         return None
-
-    @property
-    def datasets(self) -> DatasetService:
-        svc = getattr(self.services, "datasets", None)
-        if svc is None:
-            raise Unavailable("the datasets service is not configured")
-        return svc
-
-    def version_arg(self) -> int | None:
-        return self.query_int("version", 0, 1, 10**9) or None
 
 
 class KernelResolveHandler(KernelHandler):
