@@ -9,6 +9,7 @@ import datetime
 import decimal
 import itertools
 import math
+import os
 from typing import Any
 
 from ..errors import BadRequest
@@ -17,6 +18,9 @@ from .formats import DELIMITER, _first_char, _jsonl_records, column_dtypes, json
 # ---- row index -------------------------------------------------------------------
 
 ROW_INDEX_STRIDE = 1 << 16
+
+#: rows of an Excel worksheet at most (Excel 2007 and later)
+EXCEL_MAX_ROWS = 1_048_576
 
 
 def row_index(path: str, fmt: str, stride: int = ROW_INDEX_STRIDE, chunk: int = 1 << 24) -> dict[str, Any] | None:
@@ -114,11 +118,16 @@ def preview(path: str, fmt: str, offset: int = 0, limit: int = 50,
         start, skip = _seek(index, offset)
         if start or skip:  # an int skiprows: the C tokenizer skips records (quotes respected)
             names = list(pd.read_csv(path, sep=sep, nrows=0).columns)
-            with open(path, "rb") as f:
-                if start:
-                    f.seek(start)
-                frame = pd.read_csv(f, sep=sep, skiprows=skip if start else skip + 1, nrows=limit + 1,
-                                    header=None, names=names, low_memory=False, float_precision="round_trip")
+            if skip >= os.path.getsize(path) - start:
+                # past the end (a record takes a byte at least): pandas would first build
+                # list(range(skip)), which an offset such as 10**11 makes a MemoryError
+                frame = pd.DataFrame(columns=names)
+            else:
+                with open(path, "rb") as f:
+                    if start:
+                        f.seek(start)
+                    frame = pd.read_csv(f, sep=sep, skiprows=skip if start else skip + 1, nrows=limit + 1,
+                                        header=None, names=names, low_memory=False, float_precision="round_trip")
         else:
             frame = pd.read_csv(path, sep=sep, nrows=limit + 1, low_memory=False, float_precision="round_trip")
     elif fmt == "jsonl":
@@ -134,8 +143,11 @@ def preview(path: str, fmt: str, offset: int = 0, limit: int = 50,
             total, frame = len(whole), whole.iloc[offset : offset + limit + 1]
             dtypes = [(str(c), str(t)) for c, t in whole.dtypes.items()]
     elif fmt == "excel":
-        frame = pd.read_excel(path, engine="openpyxl", skiprows=range(1, offset + 1) if offset else None,
-                              nrows=limit + 1)
+        if offset >= EXCEL_MAX_ROWS:  # no sheet has that row; pandas would make a set of the range
+            frame = pd.read_excel(path, engine="openpyxl", nrows=0)
+        else:
+            frame = pd.read_excel(path, engine="openpyxl", skiprows=range(1, offset + 1) if offset else None,
+                                  nrows=limit + 1)
     else:
         raise BadRequest(f"unknown format {fmt!r}")
     has_more = len(frame) > limit if total is None else offset + limit < total
