@@ -15,6 +15,7 @@ import jsonschema
 from jupyter_events.schema import EventSchema
 
 RUN_EVENT_SCHEMA_ID = "https://schema.jupyter.org/notebook_dag/run/v1"
+KERNEL_EVENT_SCHEMA_ID = "https://schema.jupyter.org/notebook_dag/kernel/v1"
 #: jupyter_server's own record of kernel starts, interrupts, restarts and shutdowns.
 KERNEL_ACTIONS_SCHEMA_ID = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SCHEMA_DIR = Path(__file__).parent / "event_schemas"
@@ -95,4 +96,16 @@ class RunEvents:
                 "execution_count": execution_count,
                 "message": message or "",
             },
+        )
+
+    def kernel_changed(self, project_id: str, kernel_id: str, change: str, block_id: str = "") -> None:
+        """What ``kernel_id`` holds changed outside any run (see
+        :mod:`notebook_dag.foreign`): ``change`` is ``block``, ``names`` or ``unknown``."""
+        if self.changes is not None:
+            self.changes.touch(project_id)
+        if self.event_logger is None:
+            return
+        self.event_logger.emit(
+            schema_id=KERNEL_EVENT_SCHEMA_ID,
+            data={"project_id": project_id, "kernel_id": kernel_id, "change": change, "block_id": block_id},
         )

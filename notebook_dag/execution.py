@@ -23,6 +23,7 @@ from .dag import BuiltDag, DagService, plan_blocks
 from .engine import Engine, utcnow
 from .errors import Conflict, NotFound, Unprocessable
 from .events import RunEvents
+from .foreign import ForeignExecutions
 from .gateway import is_remote
 from .kernel_auth import kernel_user
 from .models import RunCreate
@@ -169,6 +170,9 @@ class RunService(RunSettings):
         #: more inputs outside the code: async ``(project, dag, user) -> (extra_reads,
         #: world)`` (the datasets feature adds the datasets blocks load)
         self.input_sources: list[Callable[..., Awaitable[tuple[dict[str, set[str]], dict[str, str]]]]] = []
+        #: executions by other clients (the notebook's user) in kernels runs go to
+        self.foreign = ForeignExecutions(kernel_manager, self.states, self._foreign_versions,
+                                         self.kernels.sessions, log, getattr(events, "kernel_changed", None))
 
     async def start(self, project: Project, body: RunCreate, user: str) -> dict[str, Any]:
         """Plan and queue a run; returns ``{"id", "status"}`` immediately.
@@ -184,6 +188,8 @@ class RunService(RunSettings):
         """
         if body.kernel_id is not None and body.kernel_id not in self.kernel_manager:
             raise NotFound(f"no running kernel {body.kernel_id!r}")
+        if body.kernel_id is not None and body.kernel_id != self.kernels.current(project.id):
+            self.foreign.watch(body.kernel_id, project.id)
         dag = await self.dag.build(project)
         plan = plan_blocks(dag, "all" if body.mode == "stale" else body.mode, body.block_id)
         if body.mode == "block" and not plan:
@@ -285,6 +291,9 @@ class RunService(RunSettings):
         Raises :class:`NotFound` for a kernel that is not running."""
         if kernel_id is not None and kernel_id not in self.kernel_manager:
             raise NotFound(f"no running kernel {kernel_id!r}")
+        if kernel_id is not None and kernel_id != self.kernels.current(project.id):
+            # the notebook's own kernel: from now on, cells the user runs there count too
+            self.foreign.watch(kernel_id, project.id)
         state = self.states.of(kernel_id or self.kernels.current(project.id))
         return state.states(v, ever_run), later_changes(v, state)
 
@@ -580,6 +589,21 @@ class RunService(RunSettings):
         await self._shutdown_pool(project_id)
         await self.kernels.discard(project_id)
 
+    async def _foreign_versions(self, project_id: str
+                                ) -> tuple[Versions, dict[str, str], list[tuple[str, str]]] | None:
+        """For :class:`~notebook_dag.foreign.ForeignExecutions`: the project's versions now,
+        the source of each code block and the notebook's ``(cell id, source)`` code cells
+        in order; None when the project was deleted."""
+        async with self.db.session() as s:
+            project = await s.get(Project, project_id)
+        if project is None:
+            return None
+        dag = await self.dag.build(project)
+        v = await self.versions(project, dag, project.owner)
+        sources = {b: str(dag.cells[b].get("source", "")) for b in v.order}
+        cells = [(c["id"], str(c.get("source", ""))) for c in dag.nb.cells if c.get("cell_type") == "code"]
+        return v, sources, cells
+
     async def shutdown(self) -> None:
         """Stop every run still in progress (server stop): running and queued runs of this
         process end ``interrupted`` (reason :data:`SERVER_STOPPED`), so
@@ -594,4 +618,5 @@ class RunService(RunSettings):
             await asyncio.wait(tasks, timeout=10)
         for project_id in list(self.pools):
             await self._shutdown_pool(project_id)
+        self.foreign.stop_all()
         await self.kernels.discard_all()

@@ -119,6 +119,10 @@ class ProjectKernels:
             self._clients[kernel_id] = kc
         return kc
 
+    def sessions(self) -> set[str]:
+        """Session ids of the kernel clients runs use (their messages are the runs')."""
+        return {kc.session.session for kc in self._clients.values() if getattr(kc, "session", None) is not None}
+
     async def restart(self, kernel_id: str) -> None:
         """Restart the kernel (it then holds nothing) and wait until it is ready again.
         Raises ``asyncio.TimeoutError`` when it is not ready within 120 s."""

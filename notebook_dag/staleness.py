@@ -222,6 +222,24 @@ class KernelState:
         other.world_seen = self.world_seen
         return other
 
+    def diverge(self, names: Iterable[str], same: Mapping[str, str] | None = None) -> None:
+        """Code outside any run wrote ``names``: each now holds a value no top-to-bottom
+        run gives (a fresh ``!N`` token), except those in ``same`` (name -> the version
+        the code is known to have left, e.g. a module re-imported)."""
+        self._seq += 1
+        self.revision = next(_REVISIONS)
+        for n in names:
+            self.names[n] = f"!{self._seq}"
+        self.names.update(same or {})
+
+    def diverge_all(self) -> None:
+        """Code outside any run did something unknowable: no block is up to date here
+        and no name holds a version a top-to-bottom run gives."""
+        self._seq += 1
+        self.revision = next(_REVISIONS)
+        self.names = {n: f"!{self._seq}" for n in self.names}
+        self.blocks = {}
+
     def forget_names(self, names: Iterable[str]) -> None:
         """The names were deleted from the kernel."""
         self.revision = next(_REVISIONS)
