@@ -53,6 +53,8 @@ async def test_every_format_round_trips_through_preview_profile_and_load(api, jp
         assert math.isclose(cols["sepal length (cm)"]["mean"], df["sepal length (cm)"].mean())
         assert sum(cols["petal width (cm)"]["histogram"]["counts"]) == 150
         assert p["duplicate_rows"] == int(df.duplicated().sum())
+        # one vocabulary for types: the profile says what the preview and load() say
+        assert {c["name"]: c["dtype"] for c in p["column_profiles"]} == dtypes, fmt
         assert 0 <= p["quality"]["score"] <= 100 and p["quality"]["rules"]
 
     write_notebook(jp_root_dir, "load.ipynb", [

@@ -117,6 +117,13 @@ def test_profile_statistics_and_quality_rules():
     df = pd.concat([df, df.iloc[:10]], ignore_index=True)
     p = profile_table(df)
     assert (p["rows"], p["columns"], p["duplicate_rows"]) == (1010, 9, 10)
+    # the two counts users meet: pandas' rows repeating an earlier row, and
+    # ydata-profiling's distinct duplicated rows; here each repeated row appears twice
+    assert p["duplicate_groups"] == 10
+    tripled = profile_table(pd.DataFrame({"a": [1, 1, 1, 2, 2, 3]}))
+    assert (tripled["duplicate_rows"], tripled["duplicate_groups"]) == (3, 2)
+    dup_rule = next(r for r in tripled["quality"]["rules"] if r["id"] == "duplicate_rows")
+    assert dup_rule["problem"] == "3 rows repeat an earlier row (50.0 %); 2 distinct rows occur more than once"
     cols = {c["name"]: c for c in p["column_profiles"]}
     x = cols["x"]
     assert x["kind"] == "numeric" and math.isclose(x["mean"], df["x"].mean()) and math.isclose(x["std"], df["x"].std())
@@ -134,6 +141,8 @@ def test_profile_statistics_and_quality_rules():
     assert rules["numbers_as_text"]["columns"] == ["numbers_as_text"]
     assert rules["infinite_values"]["columns"] == ["inf"]
     assert rules["duplicate_rows"]["penalty"] == pytest.approx(100 * 10 / 1010, abs=0.01)
+    assert rules["constant_columns"]["problem"] == "1 column(s) hold a single value: const"
+    assert all(r["problem"] == "" for r in rules.values() if r["passed"])
     assert p["quality"]["score"] == pytest.approx(100 - sum(r["penalty"] for r in rules.values()), abs=0.1)
     import json
 

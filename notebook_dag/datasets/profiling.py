@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 #: 2: ``pandas_dtypes`` added (the whole file's dtypes that previews report)
-PROFILE_SCHEMA_VERSION = 2
+#: 3: ``duplicate_groups``, rules' ``problem``, column ``dtype`` in pandas' names (``arrow_type`` kept)
+PROFILE_SCHEMA_VERSION = 3
 QUANTILES = (5, 25, 50, 75, 95)
 _NUMERIC_TEXT = r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$"
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -100,6 +101,17 @@ def _nunique(values: np.ndarray) -> int:
     import pandas as pd
 
     return int(pd.unique(values).size)
+
+
+def _duplicate_counts(row_hashes: np.ndarray) -> tuple[int, int]:
+    """``(rows that repeat an earlier row, distinct rows that occur more than once)``
+    for one 64-bit hash per row: pandas' ``df.duplicated().sum()`` and ydata-profiling's
+    "Duplicate rows" (the size of its duplicates table), respectively."""
+    import pandas as pd
+
+    counts = pd.Series(row_hashes).value_counts(sort=False).to_numpy()
+    repeated = counts[counts > 1]
+    return int(repeated.sum() - repeated.size), int(repeated.size)
 
 
 def _temporal(col: Any, bins: int) -> tuple[dict[str, Any], np.ndarray]:
@@ -215,9 +227,12 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
     """Quick profile of ``table`` (a ``pyarrow.Table`` or a ``pandas.DataFrame``).
 
     Returns a JSON-safe dict: ``rows``, ``columns`` (counts), ``memory_bytes`` (Arrow
-    buffers), ``missing_cells``, ``missing_ratio``, ``duplicate_rows``,
-    ``duplicate_ratio``, ``kinds`` (columns per kind) and ``column_profiles``: per column
-    ``name``, ``dtype`` (Arrow type), ``kind`` (numeric, categorical, text, boolean,
+    buffers), ``missing_cells``, ``missing_ratio``, ``duplicate_rows`` (rows that
+    repeat an earlier row, as pandas' ``duplicated().sum()``), ``duplicate_ratio``
+    (``duplicate_rows`` / rows), ``duplicate_groups`` (distinct rows occurring more than
+    once: what ydata-profiling's report calls "Duplicate rows"), ``kinds`` (columns per
+    kind) and ``column_profiles``: per column ``name``, ``dtype`` (Arrow type here;
+    :func:`profile_file` puts pandas' name there and the Arrow type in ``arrow_type``), ``kind`` (numeric, categorical, text, boolean,
     datetime, empty, other), ``missing``, ``missing_ratio``, ``distinct``,
     ``distinct_ratio`` and, by kind, ``min``/``max``/``mean``/``std``/``quantiles``
     (p5..p95)/``zeros``/``negatives``/``infinite``, ``top`` (``[{value, count}]``),
@@ -235,7 +250,7 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda i: _column(names[i], table.column(i), n, bins, top), range(len(names))))
     profiles = [r[0] for r in results]
-    duplicates, skipped = 0, [p["name"] for p, c in results if c is None]
+    duplicates, groups, skipped = 0, 0, [p["name"] for p, c in results if c is None]
     if n > 1 and len(results) > len(skipped):
         h, tmp = np.zeros(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
         for _, codes in results:  # h = xorshift(h ^ codes) * M, in place
@@ -244,7 +259,7 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
                 np.multiply(h, _M1, out=h)
                 np.right_shift(h, np.uint64(29), out=tmp)
                 np.bitwise_xor(h, tmp, out=h)
-        duplicates = n - _nunique(_mix(h))
+        duplicates, groups = _duplicate_counts(_mix(h))
     missing = sum(p["missing"] for p in profiles)
     cells = n * len(names)
     kinds: dict[str, int] = {}
@@ -259,6 +274,7 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
         "missing_ratio": missing / cells if cells else 0.0,
         "duplicate_rows": int(duplicates),
         "duplicate_ratio": duplicates / n if n else 0.0,
+        "duplicate_groups": int(groups),
         "duplicates_ignore_columns": skipped,
         "kinds": kinds,
         "column_profiles": profiles,
@@ -269,10 +285,21 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
 
 
 def _rule(rule_id: str, title: str, penalty: float, max_penalty: float, columns: list[str] | None = None,
-          **extra: Any) -> dict[str, Any]:
+          problem: str = "", **extra: Any) -> dict[str, Any]:
+    """One rule of :func:`quality_score`: ``title`` says what passing means ("No
+    duplicate rows"), ``problem`` what was found when it fails (empty when passed)."""
     penalty = round(min(max_penalty, penalty), 2)
+    passed = penalty == 0
     return {"id": rule_id, "title": title, "penalty": penalty, "max_penalty": max_penalty,
-            "passed": penalty == 0, "columns": columns or [], **extra}
+            "passed": passed, "problem": "" if passed else problem, "columns": columns or [], **extra}
+
+
+def _pct(ratio: float) -> str:
+    return f"{100 * ratio:.1f} %"
+
+
+def _names(cols: list[str]) -> str:
+    return ", ".join(cols[:5]) + (f" and {len(cols) - 5} more" if len(cols) > 5 else "")
 
 
 def quality_score(p: dict[str, Any]) -> dict[str, Any]:
@@ -288,17 +315,29 @@ def quality_score(p: dict[str, Any]) -> dict[str, Any]:
     Returns ``{"score", "grade" (A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, else E), "rules": [...]}``.
     """
     cols = p["column_profiles"]
-    rules = [_rule("empty", "The table has rows", 100.0 if p["rows"] == 0 else 0.0, 100.0)]
-    rules.append(_rule("completeness", "Few missing cells", 40 * p["missing_ratio"], 40.0, value=p["missing_ratio"]))
+    rules = [_rule("empty", "The table has rows", 100.0 if p["rows"] == 0 else 0.0, 100.0,
+                   problem="The table has no rows")]
+    rules.append(_rule("completeness", "Few missing cells", 40 * p["missing_ratio"], 40.0, value=p["missing_ratio"],
+                       problem=f"{p['missing_cells']:,} cells missing ({_pct(p['missing_ratio'])})"))
     sparse = [c["name"] for c in cols if c["missing_ratio"] > 0.5]
-    rules.append(_rule("sparse_columns", "No column is mostly empty", 5.0 * len(sparse), 20.0, sparse))
-    rules.append(_rule("duplicate_rows", "No duplicate rows", 100 * p["duplicate_ratio"], 20.0, value=p["duplicate_rows"]))
+    rules.append(_rule("sparse_columns", "No column is mostly empty", 5.0 * len(sparse), 20.0, sparse,
+                       problem=f"{len(sparse)} column(s) over half empty: {_names(sparse)}"))
+    groups = p.get("duplicate_groups")
+    rules.append(_rule("duplicate_rows", "No duplicate rows", 100 * p["duplicate_ratio"], 20.0, value=p["duplicate_rows"],
+                       problem=(f"{p['duplicate_rows']:,} row repeats" if p["duplicate_rows"] == 1
+                                else f"{p['duplicate_rows']:,} rows repeat")
+                       + f" an earlier row ({_pct(p['duplicate_ratio'])})"
+                       + ("" if groups is None else "; 1 distinct row occurs more than once" if groups == 1
+                          else f"; {groups:,} distinct rows occur more than once")))
     constant = [c["name"] for c in cols if p["rows"] > 1 and c.get("distinct") == 1 and c["missing_ratio"] <= 0.5]
-    rules.append(_rule("constant_columns", "No constant columns", 5.0 * len(constant), 15.0, constant))
+    rules.append(_rule("constant_columns", "No constant columns", 5.0 * len(constant), 15.0, constant,
+                       problem=f"{len(constant)} column(s) hold a single value: {_names(constant)}"))
     as_text = [c["name"] for c in cols if c.get("numeric_text_ratio", 0) >= 0.95]
-    rules.append(_rule("numbers_as_text", "Numbers are stored as numbers", 5.0 * len(as_text), 10.0, as_text))
+    rules.append(_rule("numbers_as_text", "Numbers are stored as numbers", 5.0 * len(as_text), 10.0, as_text,
+                       problem=f"{len(as_text)} text column(s) hold numbers: {_names(as_text)}"))
     infinite = [c["name"] for c in cols if c.get("infinite")]
-    rules.append(_rule("infinite_values", "No infinite values", 2.0 * len(infinite), 10.0, infinite))
+    rules.append(_rule("infinite_values", "No infinite values", 2.0 * len(infinite), 10.0, infinite,
+                       problem=f"{len(infinite)} column(s) hold ±infinity: {_names(infinite)}"))
     score = round(max(0.0, 100.0 - sum(r["penalty"] for r in rules)), 1)
     grade = next(g for g, lo in (("A", 90), ("B", 75), ("C", 60), ("D", 40), ("E", -1)) if score >= lo)
     return {"score": score, "grade": grade, "rules": rules}
@@ -323,6 +362,11 @@ def profile_file(path: str, fmt: str) -> dict[str, Any]:
     read_seconds = time.perf_counter() - t0
     out = profile_table(table)
     out["pandas_dtypes"] = [list(pair) for pair in table_dtypes(table, fmt)]
+    # one vocabulary for types: pandas' (what previews and notebook_dag.load() show)
+    pandas = {str(name): str(dtype) for name, dtype in out["pandas_dtypes"]}
+    for col in out["column_profiles"]:
+        col["arrow_type"] = col["dtype"]
+        col["dtype"] = pandas.get(col["name"], col["dtype"])
     del table
     import pyarrow as pa
 

@@ -76,6 +76,7 @@ const PROFILE: IProfileRecord = {
     missing_ratio: 0.003,
     duplicate_rows: 1,
     duplicate_ratio: 0.006,
+    duplicate_groups: 1,
     quality: {
       score: 97.5,
       grade: 'A',
@@ -83,6 +84,8 @@ const PROFILE: IProfileRecord = {
         {
           id: 'duplicate_rows',
           title: 'No duplicate rows',
+          problem:
+            '1 row repeats an earlier row (0.7 %); 1 distinct row occurs more than once',
           penalty: 0.67,
           max_penalty: 20,
           passed: false,
@@ -93,7 +96,7 @@ const PROFILE: IProfileRecord = {
     column_profiles: [
       {
         name: 'sepal',
-        dtype: 'double',
+        dtype: 'float64',
         kind: 'numeric',
         missing: 0,
         missing_ratio: 0,
@@ -236,7 +239,14 @@ describe('DatasetsPanel', () => {
       '[data-testid="profile-column-sepal"] svg rect'
     );
     expect(bars).toHaveLength(4);
-    expect(container.textContent).toContain('No duplicate rows');
+    // the failed rule says what was found, not the rule's goal after a minus sign
+    const rule = container.querySelector('[data-rule="duplicate_rows"]')!;
+    expect(rule.textContent).toBe(
+      '1 row repeats an earlier row (0.7 %); 1 distinct row occurs more than once (−0.67 points)'
+    );
+    expect(
+      container.querySelector('[data-testid="duplicate-rows"]')!.textContent
+    ).toBe('1 row repeats an earlier row (1 distinct row duplicated)');
 
     const button = container.querySelector(
       '[data-testid="report-button"]'

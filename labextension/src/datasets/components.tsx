@@ -222,16 +222,30 @@ export function ProfileSummary(props: { profile: IProfile }): JSX.Element {
         <span style={S.muted}>
           {formatPercent(p.missing_ratio)} cells missing
         </span>
-        <span style={S.muted}>
-          {formatCount(p.duplicate_rows)} duplicate rows
+        <span
+          style={S.muted}
+          data-testid="duplicate-rows"
+          title="Rows that repeat an earlier row (pandas' duplicated()); the full report counts distinct rows that occur more than once"
+        >
+          {formatCount(p.duplicate_rows)}{' '}
+          {p.duplicate_rows === 1 ? 'row repeats' : 'rows repeat'} an earlier
+          row
+          {p.duplicate_groups !== undefined && p.duplicate_rows > 0
+            ? ` (${formatCount(p.duplicate_groups)} distinct ${
+                p.duplicate_groups === 1 ? 'row' : 'rows'
+              } duplicated)`
+            : ''}
         </span>
       </div>
       {failed.length > 0 && (
         <ul style={{ margin: '4px 0', paddingLeft: 18 }}>
           {failed.map(rule => (
-            <li key={rule.id} style={S.muted}>
-              −{rule.penalty} {rule.title}
-              {rule.columns.length ? `: ${rule.columns.join(', ')}` : ''}
+            <li key={rule.id} style={S.muted} data-rule={rule.id}>
+              {rule.problem ||
+                `${rule.title}: not met${
+                  rule.columns.length ? ` (${rule.columns.join(', ')})` : ''
+                }`}{' '}
+              (−{rule.penalty} points)
             </li>
           ))}
         </ul>

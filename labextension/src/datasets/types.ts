@@ -142,6 +142,10 @@ export interface IQualityRule {
   penalty: number;
   max_penalty: number;
   passed: boolean;
+  /**
+   * What was found, when the rule failed ("1,039 rows repeat an earlier row").
+   */
+  problem?: string;
   columns: string[];
 }
 
@@ -154,6 +158,10 @@ export interface IProfile {
   missing_ratio: number;
   duplicate_rows: number;
   duplicate_ratio: number;
+  /**
+   * Distinct rows occurring more than once (ydata-profiling's "Duplicate rows").
+   */
+  duplicate_groups?: number;
   column_profiles: IColumnProfile[];
   quality: { score: number; grade: string; rules: IQualityRule[] };
 }
