@@ -98,6 +98,15 @@ class KernelHandle(Protocol):
     async def is_alive(self) -> bool: ...
 
 
+def cell_label(nb: Any, block_id: str) -> str:
+    """A block as users know it in messages: ``"cell 7"`` (1-based position in ``nb``),
+    never its cell id."""
+    for i, cell in enumerate(nb.cells):
+        if cell.get("id") == block_id:
+            return f"cell {i + 1}"
+    return "a cell no longer in the notebook"
+
+
 def new_client(kernel: Any) -> Any:
     """A client of ``kernel`` with a Session of its own.
 
@@ -255,9 +264,10 @@ class Engine:
                 if result.status == "cancelled":
                     outcome = RunOutcome("cancelled", self.stop_reason)
                 elif result.kernel_died:
-                    outcome = RunOutcome("failed", f"The kernel died while running block {block_id}.", kernel_died=True)
+                    outcome = RunOutcome("failed", f"The kernel died while running {cell_label(self.nb, block_id)}.",
+                                         kernel_died=True)
                 elif outcome.status == "succeeded":
-                    outcome = RunOutcome("failed", f"block {block_id} failed: {result.error}")
+                    outcome = RunOutcome("failed", f"{cell_label(self.nb, block_id).capitalize()} failed: {result.error}")
             await report()
         except asyncio.TimeoutError:
             outcome = RunOutcome("failed", "The kernel did not become ready within 120 s.", kernel_died=True)

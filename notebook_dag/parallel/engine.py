@@ -27,7 +27,7 @@ from typing import Any
 import networkx as nx
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from ..engine import BlockResult, RunListener, RunOutcome, cell_result, utcnow
+from ..engine import BlockResult, RunListener, RunOutcome, cell_label, cell_result, utcnow
 from ..outputs import BoundedNotebookClient
 from .config import BASELINE, ConfigReplay, add_config_waits, setter_blocks, take_snapshot
 from .effects import BlockEffects, block_effects, initial_needs, plan_ancestors
@@ -316,7 +316,7 @@ class ParallelEngine:
                     elif r.status == "cancelled" and outcome.status == "succeeded":
                         outcome = RunOutcome("cancelled", self.stop_reason)
                     elif r.status == "failed" and outcome.status != "failed":
-                        outcome = RunOutcome("failed", f"block {b} failed: {r.error}")
+                        outcome = RunOutcome("failed", f"{cell_label(self.nb, b).capitalize()} failed: {r.error}")
         finally:
             cancel_wait.cancel()
             dead_wait.cancel()

@@ -20,7 +20,7 @@ function run(partial: Partial<IRun> = {}): IRun {
     parent_id: null,
     block_id: null,
     status: 'failed',
-    reason: 'block b failed: ZeroDivisionError: division by zero',
+    reason: 'Cell 2 failed: ZeroDivisionError: division by zero',
     kernel_id: 'k1',
     owner: 'me',
     created_at: '2024-05-01T11:58:00Z',
@@ -134,7 +134,7 @@ describe('summarizeRun', () => {
       when: '2 min ago',
       duration: '2.5 s',
       counts: '1 failed, 1 skipped, 1 succeeded, 1 up to date',
-      reason: 'block b failed: ZeroDivisionError: division by zero',
+      reason: 'Cell 2 failed: ZeroDivisionError: division by zero',
       canRetry: true,
       canCancel: false
     });
