@@ -96,6 +96,8 @@ class ForeignExecutions:
         self._worker: asyncio.Task[None] | None = None
         #: ended foreign executions recorded so far (for tests and logs)
         self.recorded = 0
+        #: seconds to wait for the notebook's latest text when code matches no block
+        self.edit_grace = 1.0
 
     def watch(self, kernel_id: str, project_id: str) -> bool:
         """Listen to ``kernel_id``'s IOPub and record foreign executions against
@@ -195,17 +197,23 @@ class ForeignExecutions:
         """Record one ended execution of ``code`` in ``kernel_id``; returns what it was
         taken for: ``"block:<cell id>"``, ``"names"`` or ``"unknown"`` (``"gone"`` when
         the project no longer exists)."""
-        resolved = await self.resolve(project_id)
-        if resolved is None:
-            return "gone"
-        v, sources, cells = resolved
+        wanted = normalize_source(code)
+        for attempt in range(2):
+            resolved = await self.resolve(project_id)
+            if resolved is None:
+                return "gone"
+            v, sources, cells = resolved
+            match = next((b for b in v.order if wanted and normalize_source(sources.get(b, "")) == wanted), None)
+            if match is not None or attempt:
+                break
+            # a cell edited and run at once: the editor's copy of the notebook (sent
+            # after a pause in typing) may reach the server just after the execution
+            await asyncio.sleep(self.edit_grace)
         state = self.states.of(kernel_id)
         self.recorded += 1
-        wanted = normalize_source(code)
-        for block_id in v.order:
-            if normalize_source(sources.get(block_id, "")) == wanted and wanted:
-                state.executed(block_id, v, succeeded)
-                return f"block:{block_id}"
+        if match is not None:
+            state.executed(match, v, succeeded)
+            return f"block:{match}"
         found = await asyncio.to_thread(foreign_writes, cells, code)
         if found is None:
             state.diverge_all()

@@ -98,3 +98,24 @@ async def test_runs_are_not_taken_for_foreign_code(api, jp_root_dir, jp_fetch, j
     async with NotebookClient(jp_serverapp, kid) as nb:
         assert await nb.run("from math import *") == "ok"
     await _until(api, p["id"], kid, {"c0": "stale", "c1": "stale"})
+
+
+async def test_a_cell_edited_in_the_editor_and_run_by_hand_is_up_to_date(api, jp_root_dir, jp_fetch, jp_serverapp):
+    write_notebook(jp_root_dir, "edit.ipynb", ["x = 1", "y = x + 1"])
+    p = await api.project("edit.ipynb")
+    kid = await _kernel(jp_fetch)
+    await _states(api, p["id"], kid)
+    cells = [{"id": "c0", "cell_type": "code", "source": "x = 1"}, {"id": "c1", "cell_type": "code", "source": "y = x + 1"}]
+    async with NotebookClient(jp_serverapp, kid) as nb:
+        for c in cells:
+            assert await nb.run(c["source"]) == "ok"
+        await _until(api, p["id"], kid, {"c0": "up_to_date", "c1": "up_to_date"})
+        # the user edits c1 (unsaved) and runs it at once; the editor's copy arrives
+        # a moment after the execution, as a debounced sync would send it
+        cells[1]["source"] = "y = x + 2"
+        run = asyncio.ensure_future(nb.run(cells[1]["source"]))
+        await asyncio.sleep(0.3)
+        await api.ok("PUT", f"projects/{p['id']}/document", {"cells": cells})
+        assert await run == "ok"
+        states = await _until(api, p["id"], kid, {"c0": "up_to_date", "c1": "up_to_date"})
+        assert states == {"c0": "up_to_date", "c1": "up_to_date"}
