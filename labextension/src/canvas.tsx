@@ -37,6 +37,7 @@ import { DagCellNode, DatasetNode } from './nodes';
 import { NodeSearch } from './nodesearch';
 import { SectionNode } from './sectionnode';
 import { fitViewport } from './viewfit';
+import { focusClass, focusOf } from './focus';
 
 const NODE_TYPES: NodeTypes = {
   [DAG_NODE_TYPE]: DagCellNode,
@@ -123,6 +124,7 @@ export function DagCanvas(props: {
     if (view.nodes.some(node => !layout.positions.has(node.id))) {
       return null;
     }
+    const focus = focusOf(view, selectedId);
     return viewToFlowNodes(view, {
       positions: layout.positions,
       statuses: blocks,
@@ -131,21 +133,32 @@ export function DagCanvas(props: {
       direction,
       useStates,
       groups: layout.groups
+    }).map(node => {
+      const className = focusClass(
+        focus,
+        node.id,
+        node.type === SECTION_NODE_TYPE
+      );
+      return className ? { ...node, className } : node;
     });
   }, [view, layout, blocks, states, selectedId, direction, useStates]);
 
   const large = (view?.nodes.length ?? 0) > LARGE_GRAPH;
-  const edges = React.useMemo(
-    () =>
-      view
-        ? viewToFlowEdges(view, selectedEdgeId, {
-            labelsOnlyNear: large,
-            labelsNear: selectedId,
-            routes: layout?.routes
-          })
-        : [],
-    [view, selectedEdgeId, large, large ? selectedId : null, layout]
-  );
+  const edges = React.useMemo(() => {
+    if (!view) {
+      return [];
+    }
+    const focus = focusOf(view, selectedId);
+    return viewToFlowEdges(view, selectedEdgeId, {
+      labelsOnlyNear: large,
+      labelsNear: selectedId,
+      routes: layout?.routes
+    }).map(edge =>
+      focus && !focus.edges.has(edge.id)
+        ? { ...edge, className: `${edge.className} jp-mod-faded` }
+        : edge
+    );
+  }, [view, selectedEdgeId, selectedId, large, layout]);
 
   const [nodes, setNodes, applyChanges] = useNodesState<DagFlowNode>([]);
   React.useEffect(() => {

@@ -453,6 +453,7 @@ export function mergeFlowNodes(
       samePosition &&
       !!old.selected === selected &&
       old.type === node.type &&
+      (old.className ?? '') === (node.className ?? '') &&
       sameData(old.data, node.data)
     ) {
       if (previous[i] !== old) {
