@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install notebook_dag with its test dependencies into .venv and run every test:
 # Python (pytest against a real jupyter_server, real kernels, real SQLite; the corpus
-# of third-party notebooks end to end; then the server tests again on a real PostgreSQL;
+# of third-party notebooks end to end; then the server tests again on a real PostgreSQL, and
+# the collaboration tests in a cached venv with jupyter-collaboration;
 # several servers on one database, a kernel gateway and JupyterHub), the frontend's Jest
 # tests, and the Galata UI tests in Debian's Chromium. Used as is by .ci/run.
 # Everything it needs it installs (Debian's postgresql and chromium, PyPI, npm) and starts
@@ -79,6 +80,29 @@ echo "== pytest (SQLite; several servers on one database and JupyterHub use Post
 echo "== pytest (PostgreSQL)"
 (cd tests && NOTEBOOK_DAG_TEST_DB=postgresql "$VPY" -m pytest -p no:cacheprovider -q -ra --durations=10 \
   -m "not corpus and not deployment" --ignore=test_corpus.py --ignore=test_parallel.py --ignore=test_auth.py)
+
+# The tests marked `collaboration` again with jupyter-collaboration installed (they skip in
+# .venv, which stays without it: notebook_dag must work without it). A venv of its own,
+# built once per (pyproject.toml, interpreter, pinned version) and cached in .cache; on a
+# hit nothing is installed: PYTHONPATH makes the checkout's notebook_dag win over the copy
+# installed when the venv was built (these tests need no built labextension).
+COLLAB_VERSION=5.0.4
+echo "== pytest (jupyter-collaboration $COLLAB_VERSION)"
+PY_EXE=$("$PY" -c 'import sys; print(sys.executable)')
+CKEY=$( (cat pyproject.toml; echo "$PY_EXE"; echo "$COLLAB_VERSION") | sha256sum | cut -c1-16)
+CVENV="$ROOT/.cache/venv-collab-$CKEY"
+if [ ! -f "$CVENV/.complete" ]; then
+  find "$ROOT/.cache" -maxdepth 1 -name 'venv-collab-*' -exec rm -rf {} + 2>/dev/null || true
+  mkdir -p "$ROOT/.cache"
+  "$PY" -m venv "$CVENV"
+  "$CVENV/bin/python" -m pip install -q --disable-pip-version-check -U pip
+  "$CVENV/bin/python" -m pip install -q --disable-pip-version-check ".[test]" "jupyter-collaboration==$COLLAB_VERSION"
+  touch "$CVENV/.complete"
+fi
+CVPY="$CVENV/bin/python"
+# Only the files that use the marker are collected (collecting the whole suite costs ~15 s).
+(cd tests && NOTEBOOK_DAG_TEST_DB=sqlite PYTHONPATH="$ROOT" "$CVPY" -m pytest -p no:cacheprovider -q -ra \
+  -m collaboration $(grep -l 'mark\.collaboration' test_*.py))
 
 echo "== jest"
 jlpm install --immutable >/dev/null 2>&1 || jlpm install
