@@ -69,7 +69,9 @@ DEPRECATED_SETTINGS: dict[str, tuple[str, str]] = {
 def _collaboration(serverapp: Any) -> Any:
     """The adapter to jupyter-collaboration's shared documents for
     :class:`LiveDocuments` (``notebook_dag.collab.CollaborationDocuments``), or None."""
-    return None  # COLLAB HOOK: the collab branch returns CollaborationDocuments(serverapp, log) here
+    from .collab import collaboration_documents
+
+    return collaboration_documents(serverapp, serverapp.log)
 
 
 def api_routes() -> tuple[Route, ...]:

@@ -83,17 +83,18 @@ echo "== pytest (PostgreSQL)"
 
 # The tests marked `collaboration` again with jupyter-collaboration installed (they skip in
 # .venv, which stays without it: notebook_dag must work without it). A venv of its own,
-# built once per (pyproject.toml, interpreter, pinned version) and cached in .cache; on a
-# hit nothing is installed: PYTHONPATH makes the checkout's notebook_dag win over the copy
-# installed when the venv was built (these tests need no built labextension).
+# built once per (pyproject.toml, interpreter, pinned version) and cached outside the
+# checkout ($CACHE_ROOT, like the corpus: a fresh clone reuses it); on a hit nothing is
+# installed: PYTHONPATH makes the checkout's notebook_dag win over the copy installed when
+# the venv was built, and the UI pass below takes the labextension just built into .venv.
 COLLAB_VERSION=5.0.4
 echo "== pytest (jupyter-collaboration $COLLAB_VERSION)"
 PY_EXE=$("$PY" -c 'import sys; print(sys.executable)')
 CKEY=$( (cat pyproject.toml; echo "$PY_EXE"; echo "$COLLAB_VERSION") | sha256sum | cut -c1-16)
-CVENV="$ROOT/.cache/venv-collab-$CKEY"
+CVENV="$CACHE_ROOT/venv-collab-$CKEY"
 if [ ! -f "$CVENV/.complete" ]; then
-  find "$ROOT/.cache" -maxdepth 1 -name 'venv-collab-*' -exec rm -rf {} + 2>/dev/null || true
-  mkdir -p "$ROOT/.cache"
+  find "$CACHE_ROOT" -maxdepth 1 -name 'venv-collab-*' -exec rm -rf {} + 2>/dev/null || true
+  mkdir -p "$CACHE_ROOT"
   "$PY" -m venv "$CVENV"
   "$CVENV/bin/python" -m pip install -q --disable-pip-version-check -U pip
   "$CVENV/bin/python" -m pip install -q --disable-pip-version-check ".[test]" "jupyter-collaboration==$COLLAB_VERSION"
@@ -110,3 +111,13 @@ jlpm test
 
 echo "== UI tests (Galata, Debian Chromium)"
 (cd tests/ui && jlpm install >/dev/null && jlpm playwright test)
+
+# The live-document specs again with jupyter-collaboration (its server extension and
+# JupyterLab's collaborative document model): one document whether or not it is installed.
+echo "== UI tests with jupyter-collaboration (live document specs)"
+CJP=$(mktemp -d /tmp/notebook_dag-jp.XXXXXX)
+mkdir -p "$CJP/labextensions"
+ln -s "$ROOT/.venv/share/jupyter/labextensions/notebook_dag" "$CJP/labextensions/notebook_dag"
+(cd tests/ui && JUPYTER_PATH="$CJP" PYTHONPATH="$ROOT" NOTEBOOK_DAG_UI_VENV_BIN="$CVENV/bin" \
+  NOTEBOOK_DAG_UI_COLLAB=1 jlpm playwright test $(grep -l 'live-document' tests/*.spec.ts))
+rm -rf "$CJP"

@@ -24,5 +24,10 @@ c.ServerApp.allow_root = True  # noqa: F821
 _state = Path(mkdtemp(prefix="notebook-dag-ui-"))
 c.NotebookDagApp.db_url = "sqlite:///" + str(_state / "notebook_dag.db")  # noqa: F821
 
+# With jupyter-collaboration installed (the second pass of the live-document tests, see
+# scripts/run-tests.sh): its stores in the state folder too, not in the working directory.
+c.SQLiteYStore.db_path = str(_state / "ystore.db")  # noqa: F821
+c.BaseFileIdManager.db_path = str(_state / "file_id.db")  # noqa: F821
+
 # Keep the test output readable; set NOTEBOOK_DAG_UI_LOG=DEBUG to see more.
 c.ServerApp.log_level = os.environ.get("NOTEBOOK_DAG_UI_LOG", "WARN")  # noqa: F821

@@ -13,7 +13,10 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 const PORT = process.env.NOTEBOOK_DAG_UI_PORT || '8899';
 const BASE_URL = `http://localhost:${PORT}`;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const venvBin = path.resolve(__dirname, '..', '..', '.venv', 'bin');
+// NOTEBOOK_DAG_UI_VENV_BIN: another environment's bin (the jupyter-collaboration pass)
+const venvBin =
+  process.env.NOTEBOOK_DAG_UI_VENV_BIN ||
+  path.resolve(__dirname, '..', '..', '.venv', 'bin');
 const PATH_WITH_VENV = fs.existsSync(venvBin)
   ? `${venvBin}${path.delimiter}${process.env.PATH}`
   : process.env.PATH;
