@@ -84,11 +84,8 @@ export function insertCodeCell(
     notebook.cells.map(c => c.id),
     afterId
   );
-  let id = '';
-  notebook.transact(() => {
-    id = notebook.insertCell(index, { cell_type: 'code', source }).id;
-  });
-  return id;
+  // `insertCell` is a transaction of its own.
+  return notebook.insertCell(index, { cell_type: 'code', source }).id;
 }
 
 /**
