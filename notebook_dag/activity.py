@@ -70,6 +70,9 @@ class ActivityService:
         return await self._page(where, limit, offset)
 
     async def _page(self, where: Any, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        # "opened" rows only remember which project of a notebook a user opened last
+        # (notebook_dag.projects.ProjectService.opened): no activity to show
+        where = where & (Activity.action != "opened")
         async with self.db.session() as s:
             total = await s.scalar(select(func.count()).select_from(Activity).where(where))
             rows = (

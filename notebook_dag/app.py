@@ -17,6 +17,7 @@ from .activity import ActivityService
 from .blocks import BlockService
 from .dag import DagService
 from .dag_cache import DagCache
+from .documents import LiveDocuments
 from .events import RunEvents, on_kernel_reset, register_schemas
 from .execution import RunService, mark_interrupted_runs
 from . import handlers
@@ -63,6 +64,12 @@ DEPRECATED_SETTINGS: dict[str, tuple[str, str]] = {
        ("providers", "fallback_order", "timeout", "rate_limit", "rate_window", "context_chars",
         "introspection_timeout", "use_jupyter_ai", "jupyter_ai_config")},
 }
+
+
+def _collaboration(serverapp: Any) -> Any:
+    """The adapter to jupyter-collaboration's shared documents for
+    :class:`LiveDocuments` (``notebook_dag.collab.CollaborationDocuments``), or None."""
+    return None  # COLLAB HOOK: the collab branch returns CollaborationDocuments(serverapp, log) here
 
 
 def api_routes() -> tuple[Route, ...]:
@@ -156,7 +163,8 @@ class NotebookDagApp(ExtensionApp):
         if event_logger is not None:
             register_schemas(event_logger)
         db = Database(self.db_url)
-        store = NotebookStore(self.serverapp.contents_manager)
+        documents = LiveDocuments(collab=_collaboration(self.serverapp), parent=self)
+        store = NotebookStore(self.serverapp.contents_manager, documents)
         blocks = self.block_service_class(db, store)
         dag = self.dag_service_class(db, blocks)
         projects = self.project_service_class(db, store)
@@ -171,7 +179,7 @@ class NotebookDagApp(ExtensionApp):
         on_kernel_reset(event_logger, runs.states.forget)
         self.services = Services(
             db=db, projects=projects, blocks=blocks, dag=dag, runs=runs,
-            activity=ActivityService(db, event_logger), dag_cache=DagCache(parent=self),
+            activity=ActivityService(db, event_logger), dag_cache=DagCache(parent=self), documents=documents,
         )
         try:
             from .ai.service import create_ai_service

@@ -1,5 +1,9 @@
 """Blocks: the cells of a project's notebook, read and edited through the contents
-manager, plus per-cell metadata kept in the database (title override, layout position)."""
+manager, plus per-cell metadata kept in the database (title override, layout position).
+
+While the notebook is open in JupyterLab (:mod:`notebook_dag.documents`), blocks are
+read from the open document; edits go into a shared (collaboration) document, and are
+refused (:class:`~notebook_dag.documents.OpenInEditor`, 409) for an editor document."""
 
 from __future__ import annotations
 
@@ -11,21 +15,44 @@ from sqlalchemy import delete, select
 
 from . import etags
 from .dag import block_title
-from .errors import NotFound
+from .documents import COLLABORATION, EDITOR, OpenInEditor
+from .errors import Conflict, NotFound
 from .models import BlockCreate, BlockUpdate
 from .notebooks import NotebookStore, ensure_cell_ids
 from .storage import BlockMeta, Database, Edge
 
 
 class BlockService:
-    """Cells of project notebooks. Edits save the notebook; runs never do."""
+    """Cells of project notebooks. Edits save the notebook (or go into its shared
+    collaboration document); runs never do."""
 
     def __init__(self, db: Database, store: NotebookStore) -> None:
         self.db = db
         self.store = store
 
     async def notebook(self, project: Any) -> nbformat.NotebookNode:
+        """The project's notebook as it is now (a live document wins over the file)."""
         return await self.store.read(project.notebook_path)
+
+    async def document(self, project: Any) -> tuple[nbformat.NotebookNode, str]:
+        """``(notebook, "file" | "editor" | "collaboration")``: :meth:`notebook` and
+        where it was read from."""
+        return await self.store.read_document(project.notebook_path)
+
+    async def _editable(self, project: Any) -> tuple[nbformat.NotebookNode, str]:
+        """:meth:`document` for an edit: raises :class:`OpenInEditor` (409, reason
+        ``open_in_editor``) while a JupyterLab editor document is live."""
+        nb, source = await self.document(project)
+        if source == EDITOR:
+            raise _open_in_editor(project)
+        return nb, source
+
+    async def _shared(self, project: Any, applied: Any) -> None:
+        """Await one edit of the shared document (a coroutine of the collaboration
+        adapter returning whether a shared document took it); :class:`Conflict` when it
+        closed meanwhile (nothing was changed: the client may try again)."""
+        if not await applied:
+            raise Conflict(f"the shared document of {project.notebook_path} closed during the edit; try again")
 
     def editing(self, project: Any) -> Any:
         """The lock a read-change-save of the project's notebook holds, so that edits
@@ -69,10 +96,11 @@ class BlockService:
         return self.block_dict(nb.cells[i], i, meta.get(block_id))
 
     async def insert(self, project: Any, body: BlockCreate) -> dict[str, Any]:
-        """Insert a cell after ``body.after`` (or at the end) and save the notebook.
-        Raises :class:`NotFound` when ``after`` names no cell."""
+        """Insert a cell after ``body.after`` (or at the end) and save the notebook (or
+        insert it into the shared collaboration document). Raises :class:`NotFound` when
+        ``after`` names no cell, :class:`OpenInEditor` while an editor document is live."""
         async with self.editing(project):
-            nb = await self.notebook(project)
+            nb, source = await self._editable(project)
             at = len(nb.cells) if body.after is None else _find(nb, body.after) + 1
             maker = {
                 "code": nbformat.v4.new_code_cell,
@@ -81,8 +109,11 @@ class BlockService:
             }[body.cell_type]
             cell = maker(source=body.source)
             nb.cells.insert(at, cell)
-            ensure_cell_ids(nb)
-            await self.store.write(project.notebook_path, nb)
+            ensure_cell_ids(nb, project.notebook_path)
+            if source == COLLABORATION:
+                await self._shared(project, self.store.live.collab.insert_cell(project.notebook_path, at, dict(cell)))
+            else:
+                await self.store.write(project.notebook_path, nb)
         self.db.changes.touch(project.id)
         meta = None
         if body.title:
@@ -108,7 +139,11 @@ class BlockService:
         block and its ETag — one of two concurrent editors wins, the other sees what
         won. The check and the writes (notebook, then title and position) hold
         :meth:`editing`, so this holds for editors on different servers at the same
-        moment too. Titles and positions are not versioned: the last write wins."""
+        moment too. Titles and positions are not versioned: the last write wins.
+
+        A source edit goes into the shared document of a collaboration session and is
+        refused with :class:`OpenInEditor` (409) while a JupyterLab editor document is
+        live; titles and positions are saved in either case."""
         expected = etags.parse_if_match(if_match, "block", block_id, True) if isinstance(if_match, str) else if_match
         fields = body.model_dump(exclude_unset=True)
         updates: dict[str, Any] = {}
@@ -118,12 +153,18 @@ class BlockService:
             pos = fields["position"]
             updates["x"], updates["y"] = (pos["x"], pos["y"]) if pos else (None, None)
         async with self.editing(project):
-            nb = await self.notebook(project)
+            nb, source = await self.document(project)
             i = _find(nb, block_id)
             await self._check(project, nb, i, expected)
             if "source" in fields and fields["source"] != nb.cells[i].get("source"):
+                if source == EDITOR:
+                    raise _open_in_editor(project)
                 nb.cells[i]["source"] = fields["source"]
-                await self.store.write(project.notebook_path, nb)
+                if source == COLLABORATION:
+                    await self._shared(project, self.store.live.collab.set_source(
+                        project.notebook_path, block_id, fields["source"]))
+                else:
+                    await self.store.write(project.notebook_path, nb)
                 self.db.changes.touch(project.id)
             meta = await self._save_meta(project.id, block_id, **updates) if updates else (await self.meta(project.id)).get(block_id)
         return self.block_dict(nb.cells[i], i, meta)
@@ -131,13 +172,18 @@ class BlockService:
     async def delete(self, project: Any, block_id: str, expected: etags.Expected | None = None) -> None:
         """Remove a cell from the notebook with its manual edges and metadata. With
         ``expected`` (the client's If-Match), raises as :meth:`update` does when the
-        source changed since; the check and the removal hold :meth:`editing`."""
+        source changed since; the check and the removal hold :meth:`editing`. The cell
+        leaves the shared document of a collaboration session; :class:`OpenInEditor`
+        (409) while a JupyterLab editor document is live."""
         async with self.editing(project):
-            nb = await self.notebook(project)
+            nb, source = await self._editable(project)
             i = _find(nb, block_id)
             await self._check(project, nb, i, expected)
             del nb.cells[i]
-            await self.store.write(project.notebook_path, nb)
+            if source == COLLABORATION:
+                await self._shared(project, self.store.live.collab.delete_cell(project.notebook_path, block_id))
+            else:
+                await self.store.write(project.notebook_path, nb)
         async with self.db.session() as s:
             await s.execute(
                 delete(Edge).where(Edge.project_id == project.id, (Edge.source == block_id) | (Edge.target == block_id))
@@ -193,6 +239,11 @@ class BlockService:
 def source_version(source: str) -> str:
     """The version tag of a block: the first 16 hex digits of SHA-256 of its source."""
     return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _open_in_editor(project: Any) -> OpenInEditor:
+    return OpenInEditor(f"{project.notebook_path} is open in JupyterLab: edit it there (the DAG view in that "
+                        "JupyterLab edits the open notebook), or close it first")
 
 
 def _find(nb: Any, block_id: str) -> int:

@@ -124,6 +124,9 @@ class BuiltDag:
     imports: dict[str, frozenset[str]] = field(default_factory=dict)
     #: code cell id -> {name: dotted module path} of its import bindings
     modules: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: where ``nb`` was read from: "file", or the live "editor" or "collaboration"
+    #: document of the notebook open in JupyterLab (see :mod:`notebook_dag.documents`)
+    document: str = "file"
 
     def order(self) -> list[str]:
         """Cell ids in a topological order, notebook order wherever edges allow."""
@@ -333,20 +336,26 @@ class DagService:
         return out
 
     async def build(self, project: Any) -> BuiltDag:
-        """The project's DAG; stored edges whose cells disappeared are deleted here
-        and reported in ``dropped``."""
-        nb, stored = await asyncio.gather(self.blocks.notebook(project), self._stored(project.id))
+        """The project's DAG from its notebook as it is now (a live document of
+        JupyterLab wins over the file: ``document`` says which); stored edges whose
+        cells disappeared are reported in ``dropped`` and deleted (unless only an unsaved
+        editor document lacks them)."""
+        (nb, document), stored = await asyncio.gather(self.blocks.document(project), self._stored(project.id))
         # inference is CPU work: off the event loop, one build per project at a time
         async with self._locks.setdefault(project.id, asyncio.Lock()):
             dag = await asyncio.to_thread(build_dag, nb, stored["manual"], stored["hidden"], self._index(project.id))
-        if dag.dropped:
+        dag.document = document
+        # an unsaved editor document may lack a cell only for a moment (cut and paste):
+        # its stored edges are reported as dropped but deleted only once the file or
+        # shared document lacks the cell
+        if dag.dropped and document != "editor":
             async with self.db.session() as s:
                 await s.execute(delete(Edge).where(Edge.id.in_([e.id for e in dag.dropped])))
             self.db.changes.touch(project.id)
         return dag
 
     async def describe(self, project: Any) -> tuple[BuiltDag, dict[str, Any]]:
-        """The built DAG and ``{"nodes", "edges", "order", "dropped", "hidden",
+        """The built DAG and ``{"document", "nodes", "edges", "order", "dropped", "hidden",
         "conflicting"}`` as served by
         ``GET /projects/{id}/dag`` (without block states, which the run service adds)."""
         dag = await self.build(project)
@@ -364,6 +373,7 @@ class DagService:
                 node.update(defines=sorted(a.defines), reads=sorted(a.reads), parse_error=a.parse_error)
             nodes.append(node)
         return {
+            "document": dag.document,
             "nodes": nodes,
             "edges": [e.as_dict() for e in dag.edges],
             "order": dag.order(),

@@ -9,6 +9,10 @@ changed:
 
 * the notebook's ``last_modified`` and ``size`` from the contents manager (edits through
   this API or JupyterLab, or any other save);
+* the live document of the notebook open in JupyterLab, if any
+  (:meth:`notebook_dag.documents.LiveDocuments.stamp`: an editor document's revision,
+  which each changed ``PUT /projects/{id}/document`` raises, or a digest of the shared
+  collaboration document's cells);
 * the project's generation in :class:`Changes`, bumped by every write of this process
   that the view shows: block edits and metadata (titles, positions), edges, run and
   block status rows, run events;

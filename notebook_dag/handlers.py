@@ -265,6 +265,48 @@ class DagHandler(DagAPIHandler):
         self.finish(entry.body)
 
 
+class DocumentHandler(DagAPIHandler):
+    """``PUT /projects/{id}/document``: the notebook as the user's open JupyterLab
+    editor has it (edit rights needed), kept in memory as the notebook's live document
+    (:mod:`notebook_dag.documents`); ``DELETE``: the user's editor closed, back to the
+    file (or to another user's live editor document)."""
+
+    @web.authenticated
+    @authorized
+    async def put(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user, "edit")
+        body = self.body(m.DocumentPut)
+        documents = self.services.documents
+        if await documents.collaboration(p.notebook_path) is not None:
+            out = {"live": "collaboration"}
+        else:
+            revision = documents.put_editor(p.notebook_path, self.user, body.cells, body.metadata,
+                                            body.base_revision)
+            out = {"live": "editor", "revision": revision, "expires_in": documents.editor_ttl}
+        self.set_header("Content-Type", "application/json")
+        self.finish(m.DocumentOut.model_validate(out).model_dump_json(exclude_none=True))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, project_id: str) -> None:
+        p = await self.services.projects.get(project_id, self.user)
+        self.services.documents.drop_editor(p.notebook_path, self.user)
+        self.set_status(204)
+        self.finish()
+
+
+class OpenedHandler(DagAPIHandler):
+    """``POST /projects/{id}/opened``: the user opened this project's DAG view (``GET
+    /projects?notebook_path=`` then lists it first for them)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        await self.services.projects.opened(project_id, self.user)
+        self.set_status(204)
+        self.finish()
+
+
 class ExportHandler(DagAPIHandler):
     """``GET /projects/{id}/export?format=py|ipynb|airflow`` as a file download."""
 
@@ -351,7 +393,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/projects", ProjectsHandler, (
         Op("get", "List and search projects", response=m.ProjectList, query=(
             Q, TAGS,
-            Param("notebook_path", STRING, "only the projects of this notebook (contents path)"),
+            Param("notebook_path", STRING, "only the projects of this notebook (contents path), those the user "
+                                           "opened first (last opened first)"),
             Param("favorite", BOOLEAN, "only favorites (true) or only the others (false)"),
             Param("scope", one_of(("all", "mine", "shared")), "all (default), owned by me, or shared with me"),
             Param("sort", one_of(m.ProjectSort.__args__), "order (default -updated: newest first)"),
@@ -419,6 +462,19 @@ ROUTES: tuple[Route, ...] = (
                Param("kernel_id", STRING, "the kernel whose variables decide the blocks' state (default: the "
                                           "project's)"),
                Param("datasets", BOOLEAN, "add the datasets the blocks read and write as nodes"))),
+    )),
+    Route(f"{_P}/document", DocumentHandler, (
+        Op("put", "The notebook as the user's open JupyterLab editor has it (unsaved edits included)",
+           response=m.DocumentOut, request=m.DocumentPut,
+           description="Kept in memory (never written) as the notebook's live document for "
+                       "LiveDocuments.editor_ttl seconds: the DAG, blocks, runs and lineage read it instead of "
+                       "the file, and block edits by REST answer 409 (reason open_in_editor) meanwhile. With a "
+                       "shared jupyter-collaboration document for the notebook: {\"live\": \"collaboration\"} "
+                       "and the body is ignored. Needs edit rights."),
+        Op("delete", "The user's editor closed: back to the file", 204),
+    )),
+    Route(f"{_P}/opened", OpenedHandler, (
+        Op("post", "The user opened this project's DAG view (GET /projects?notebook_path= lists it first)", 204),
     )),
     Route(f"{_P}/runs", ProjectRunsHandler, (
         Op("get", "Run history, newest first", response=m.RunList, query=PAGE),

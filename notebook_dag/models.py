@@ -124,6 +124,9 @@ class ProjectOut(BaseModel):
     version: int
     etag: str | None = Field(default=None, description='strong ETag "project-<id>-<version>.<view>": send it '
                              "as If-Match when editing or deleting (see notebook_dag.etags)")
+    last_opened_at: datetime | None = Field(
+        default=None, description="when the requesting user last opened this project's DAG view (POST "
+        "/projects/{id}/opened); in lists only, null elsewhere or when never")
 
 
 class ProjectList(BaseModel):
@@ -273,7 +276,13 @@ class DagNode(BlockOut):
     parse_error: str | None = None
 
 
+DocumentSource = Literal["file", "editor", "collaboration"]
+
+
 class DagOut(BaseModel):
+    document: DocumentSource = Field(
+        default="file", description="where the notebook was read from: the file, the unsaved document of a "
+        "JupyterLab editor (PUT /projects/{id}/document), or the shared document of jupyter-collaboration")
     nodes: list[DagNode]
     edges: list[EdgeOut]
     order: list[str] = Field(description="block ids in a topological order (notebook order where free)")
@@ -284,6 +293,44 @@ class DagOut(BaseModel):
         description="manual edges left out of the DAG because, with the edges inferred from the "
         "current code, they would close a cycle (see 'cycle'); they stay stored until deleted",
     )
+
+
+# ---- live documents ---------------------------------------------------------------
+
+
+class DocumentCell(_Input):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$", description="nbformat cell id")
+    cell_type: CellType
+    source: str = Field(max_length=10_000_000)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentPut(_Input):
+    """``PUT /projects/{id}/document``: the notebook as the user's open JupyterLab editor
+    has it, unsaved edits included."""
+
+    cells: list[DocumentCell] = Field(max_length=100_000, description="every cell, in order; ids unique")
+    metadata: dict[str, Any] = Field(default=None, description="the notebook's metadata (kernelspec...); "  # type: ignore[assignment]
+                                     "absent: the file's")
+    base_revision: int = Field(default=None, ge=0, le=2**53,  # type: ignore[assignment]
+                               description="the revision this editor's previous PUT got")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "DocumentPut":
+        seen: set[str] = set()
+        for i, cell in enumerate(self.cells):
+            if cell.id in seen:
+                raise ValueError(f"cells.{i}.id: the cell id {cell.id!r} is used twice")
+            seen.add(cell.id)
+        return self
+
+
+class DocumentOut(BaseModel):
+    live: Literal["editor", "collaboration"] = Field(
+        description="editor: kept in memory for expires_in seconds; collaboration: the server reads the "
+        "shared document of jupyter-collaboration and ignored the body (no need to send it again)")
+    revision: int | None = Field(default=None, description="editor only: grows with each change of content")
+    expires_in: float | None = Field(default=None, description="editor only: seconds it stays live unless sent again")
 
 
 # ---- runs -------------------------------------------------------------------------

@@ -2,24 +2,29 @@
 
 Paths are API paths: ``/``-separated and relative to the server root, exactly as the
 contents manager and JupyterLab's file browser use them. Notebooks are never written
-by runs; only block edits (insert, edit, delete) and the one-time assignment of
-missing nbformat cell ids save them.
+by reading them or by runs; only block edits (insert, edit, delete) save them. Cell ids
+missing from an older notebook are assigned in memory, the same ones on every read of
+the same file (:func:`ensure_cell_ids`); they become permanent with the next save.
+
+While the notebook is open in JupyterLab, :class:`NotebookStore` reads the live
+document instead of the file (:class:`notebook_dag.documents.LiveDocuments`).
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import posixpath
+import re
 import unicodedata
 from typing import Any
 
 import nbformat
 from jupyter_core.utils import ensure_async
-from nbformat.corpus.words import generate_corpus_id
 from tornado.web import HTTPError
 
-from .errors import BadRequest, Forbidden, NotFound, Unprocessable
+from .errors import BadRequest, Forbidden, NotebookDagError, NotFound, Unprocessable
 
 
 def normalize_path(path: str) -> str:
@@ -62,19 +67,32 @@ def check_path_length(path: str, what: str = "path") -> None:
                              f"{NAME_MAX_BYTES} bytes): {part[:40]}...")
 
 
-def ensure_cell_ids(nb: nbformat.NotebookNode) -> bool:
-    """Give every cell an nbformat cell id (nbformat 4.5); return True if ``nb`` changed."""
+#: what nbformat 4.5 allows as a cell id
+CELL_ID_PATTERN = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
+
+
+def ensure_cell_ids(nb: nbformat.NotebookNode, path: str = "") -> bool:
+    """Give every cell a unique nbformat cell id (nbformat 4.5), in memory; return True
+    if ``nb`` changed.
+
+    A missing, invalid or repeated id becomes ``<8 hex digits of SHA-256 of path>-<cell
+    index>`` (``-2``, ``-3``... appended should that be taken): the same file read twice
+    gets the same ids, so blocks keep their ids (and positions, titles, run results)
+    until the notebook is saved with them. ``nbformat_minor`` is raised to 5."""
     changed = False
     if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
         nb["nbformat"], nb["nbformat_minor"] = 4, 5
         changed = True
+    taken = {c.get("id") for c in nb.cells if isinstance(c.get("id"), str)}
+    prefix = hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     seen: set[str] = set()
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
         cid = cell.get("id")
-        if not cid or cid in seen:
-            cid = generate_corpus_id()
-            while cid in seen:
-                cid = generate_corpus_id()
+        if not isinstance(cid, str) or not CELL_ID_PATTERN.match(cid) or cid in seen:
+            cid, n = f"{prefix}-{index}", 1
+            while cid in taken or cid in seen:
+                n += 1
+                cid = f"{prefix}-{index}-{n}"
             cell["id"] = cid
             changed = True
         seen.add(cid)
@@ -90,10 +108,14 @@ def new_notebook(kernel_name: str | None = None) -> nbformat.NotebookNode:
 
 
 class NotebookStore:
-    """Reads and writes notebooks through ``contents_manager`` (sync or async)."""
+    """Reads and writes notebooks through ``contents_manager`` (sync or async).
 
-    def __init__(self, contents_manager: Any) -> None:
+    ``live`` (a :class:`notebook_dag.documents.LiveDocuments`, optional): the notebooks
+    open in JupyterLab; :meth:`read` returns such a live document instead of the file."""
+
+    def __init__(self, contents_manager: Any, live: Any = None) -> None:
         self.contents_manager = contents_manager
+        self.live = live
 
     def _redact(self, message: str | None) -> str:
         """``message`` of the contents manager without the server's root directory (its
@@ -109,11 +131,35 @@ class NotebookStore:
         return bool(await ensure_async(self.contents_manager.file_exists(path)))
 
     async def read(self, path: str) -> nbformat.NotebookNode:
-        """The notebook at ``path`` with every cell id present.
+        """The notebook at ``path`` as it is now, with every cell id present: the live
+        document of a JupyterLab editor or shared (collaboration) document when there
+        is one, else the file (:meth:`read_file`). Never writes anything.
+        Raises :class:`NotFound` when no notebook is there."""
+        return (await self.read_document(path))[0]
 
-        Ids missing from an older notebook are assigned and saved once.
-        Raises :class:`NotFound` when no notebook is there.
-        """
+    async def read_document(self, path: str) -> tuple[nbformat.NotebookNode, str]:
+        """``(notebook, where from)`` as :meth:`read`: ``"collaboration"`` (the shared
+        document of jupyter-collaboration), ``"editor"`` (what a JupyterLab editor sent
+        with ``PUT /projects/{id}/document``; code cells without outputs; the file's
+        notebook metadata when the editor sent none) or ``"file"``."""
+        live = await self.live.read(path) if self.live is not None else None
+        if live is None:
+            return await self.read_file(path), "file"
+        nb, source = live
+        if source == "editor" and not nb.metadata:
+            try:
+                nb.metadata.update((await self.read_file(path)).metadata)
+            except NotebookDagError:
+                pass  # no such file (yet): the editor's cells alone
+        ensure_cell_ids(nb, path)
+        return nb, source
+
+    async def read_file(self, path: str) -> nbformat.NotebookNode:
+        """The notebook file at ``path`` with every cell id present: ids missing from
+        an older notebook are assigned in memory (:func:`ensure_cell_ids`, the same on
+        every read of the same file) and saved only by a later write. Never writes.
+        Raises :class:`NotFound` when no notebook is there, :class:`Unprocessable` when
+        the file is no readable notebook."""
         try:
             model = await ensure_async(self.contents_manager.get(path, content=True, type="notebook"))
         except HTTPError as e:
@@ -123,8 +169,7 @@ class NotebookStore:
                 raise Unprocessable(f"{path!r} is not a readable notebook: {self._redact(e.log_message)}") from None
             raise
         nb = nbformat.from_dict(model["content"])
-        if ensure_cell_ids(nb):
-            await self.write(path, nb)
+        ensure_cell_ids(nb, path)
         return nb
 
     async def stamp(self, path: str) -> tuple[Any, Any]:

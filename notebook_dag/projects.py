@@ -8,13 +8,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from sqlalchemy import String, and_, bindparam, cast, delete, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, delete, func, or_, select, update
 
 from . import etags
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .models import ProjectCreate, ProjectUpdate
 from .notebooks import NotebookStore, normalize_path
-from .storage import BlockMeta, Database, Edge, Favorite, Project, ProjectMember
+from .storage import Activity, BlockMeta, Database, Edge, Favorite, Project, ProjectMember
+
+#: the activity action that records a user opening a project's DAG view (one row per
+#: user and project: the latest); left out of the activity feed
+OPENED = "opened"
 
 _SORTS = {
     "name": Project.name.asc(),
@@ -50,6 +54,7 @@ def project_dict(p: Project) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "version": p.version,
+        "last_opened_at": getattr(p, "last_opened_at", None),
     })
 
 
@@ -121,7 +126,7 @@ class ProjectService:
         """
         path = normalize_path(body.notebook_path)
         await self.store.create_if_missing(path, body.kernel_name)
-        await self.store.read(path)  # assigns cell ids once, and proves it is a notebook
+        await self.store.read_file(path)  # proves it is a notebook (never writes: ids stay in memory)
         async with self.db.session() as s:
             p = Project(
                 name=body.name.strip(),
@@ -155,11 +160,18 @@ class ProjectService:
         (someone else's, shared with them). ``q`` matches name, description or tags,
         case-insensitively; ``tag`` (one tag or several) requires each of them exactly;
         ``favorite`` filters on the
-        user's stars. ``sort`` is one of :data:`_SORTS`.
+        user's stars. ``sort`` is one of :data:`_SORTS`. Each project carries
+        ``last_opened_at``: when ``user`` last opened it (:meth:`opened`), or None; with
+        ``notebook_path`` the projects ``user`` opened come first, the last opened first
+        (the DAG view of a notebook opens that one).
         """
-        # the user's membership and star come with each row by outer joins, and LIMIT and
-        # OFFSET page in SQL: no per-row queries, however many projects there are
-        stmt = _with_role(select(Project, ProjectMember.role, Favorite.username), user).where(
+        # the user's membership, star and last opening come with each row by outer joins,
+        # and LIMIT and OFFSET page in SQL: no per-row queries, however many projects there are
+        opened = (select(Activity.project_id, func.max(Activity.created_at).label("at"))
+                  .where(Activity.username == user, Activity.action == OPENED)
+                  .group_by(Activity.project_id).subquery())
+        stmt = _with_role(select(Project, ProjectMember.role, Favorite.username, opened.c.at), user).outerjoin(
+            opened, opened.c.project_id == Project.id).where(
             or_(Project.owner == user, ProjectMember.username.is_not(None), Project.visibility == "shared-with-all"))
         if scope == "mine":
             stmt = stmt.where(Project.owner == user)
@@ -178,7 +190,10 @@ class ProjectService:
             stmt = stmt.where(Project.notebook_path == normalize_path(notebook_path))
         if favorite is not None:
             stmt = stmt.where(Favorite.username.is_not(None) if favorite else Favorite.username.is_(None))
-        stmt = stmt.order_by(_SORTS[sort], Project.id)
+        order = [_SORTS[sort], Project.id]
+        if notebook_path:  # NULLS LAST spelled the same on every database
+            order = [case((opened.c.at.is_(None), 1), else_=0), opened.c.at.desc(), *order]
+        stmt = stmt.order_by(*order)
         tags = [t for t in ([tag] if isinstance(tag, str) else tag or []) if t]
         async with self.db.session() as s:
             if tags:  # exact tags of a JSON list: filtered here, the same on every database
@@ -192,9 +207,10 @@ class ProjectService:
                     ids = stmt.order_by(None).with_only_columns(Project.id).subquery()
                     total = (await s.execute(select(func.count()).select_from(ids))).scalar_one()
         out = []
-        for p, member_role, starred in page:
+        for p, member_role, starred, last_opened in page:
             p.role = "owner" if p.owner == user else member_role or "viewer"
             p.starred = starred is not None
+            p.last_opened_at = last_opened
             out.append(p)
         return out, total
 
@@ -249,6 +265,17 @@ class ProjectService:
         row.role, row.starred = p.role, p.starred if star is None else star
         return row
 
+    async def opened(self, project_id: str, user: str) -> None:
+        """Record that ``user`` opened the project's DAG view now (needs view access;
+        raises as :meth:`get`): one activity row of action :data:`OPENED` per user and
+        project, replaced each time, so that :meth:`list` puts the notebook's last
+        opened project first."""
+        await self.get(project_id, user)
+        async with self.db.session() as s:
+            await s.execute(delete(Activity).where(Activity.project_id == project_id, Activity.username == user,
+                                                   Activity.action == OPENED))
+            s.add(Activity(project_id=project_id, username=user, action=OPENED, detail={}))
+
     # ---- sharing -------------------------------------------------------------------
 
     async def members(self, project_id: str, user: str) -> dict[str, Any]:
@@ -300,7 +327,7 @@ class ProjectService:
             path = normalize_path(notebook_path)
             if await self.store.exists(path):
                 raise Conflict(f"{path!r} exists already")
-            await self.store.write(path, await self.store.read(src.notebook_path))
+            await self.store.write(path, await self.store.read_file(src.notebook_path))
         async with self.db.session() as s:
             p = Project(
                 name=name.strip() if name else f"{src.name} (copy)",

@@ -30,6 +30,9 @@ class Services:
     datasets: Any = None  # notebook_dag.datasets.service.DatasetService, set by the app
     #: ``GET /projects/{id}/dag`` bodies (see :mod:`notebook_dag.dag_cache`)
     dag_cache: DagCache = field(default_factory=DagCache)
+    #: notebooks open in JupyterLab (:class:`notebook_dag.documents.LiveDocuments`),
+    #: shared by every :class:`~notebook_dag.notebooks.NotebookStore` of the app
+    documents: Any = None
 
     @staticmethod
     def project_dict(p: Any) -> dict[str, Any]:
@@ -72,10 +75,13 @@ class Services:
             raise NotFound(f"no running kernel {kernel_id!r}")
         if datasets and self.datasets is None:
             raise Unavailable("the datasets service is not configured")
-        stamp = await self.blocks.store.stamp(project.notebook_path)
+        store = self.blocks.store
+        stamp = await store.stamp(project.notebook_path)
+        # an editor's PUT or a change of the shared document changes the key at once
+        live = await store.live.stamp(project.notebook_path) if store.live is not None else None
         kid = kernel_id or self.runs.kernels.current(project.id)
         revision = self.runs.states.of(kid).revision if kid else 0
-        key = (project.notebook_path, stamp, self.db.changes.generation(project.id), kid, revision)
+        key = (project.notebook_path, stamp, live, self.db.changes.generation(project.id), kid, revision)
         slot = (project.id, user, kernel_id, datasets)
         return await self.dag_cache.get(slot, key, lambda: self._dag_body(project, kernel_id, user, datasets))
 

@@ -80,11 +80,12 @@ async def test_stale_version_conflicts(api, jp_root_dir):
 
 async def test_blocks_crud_and_ids_assigned(api, jp_root_dir):
     write_notebook(jp_root_dir, "old.ipynb", [("markdown", "# Load the data\nintro"), "a = 1", "b = a + 1"], with_ids=False)
+    before = (jp_root_dir / "old.ipynb").read_bytes()
     p = await api.project("old.ipynb")
-    nb = nbformat.read(jp_root_dir / "old.ipynb", as_version=4)
-    assert nb.nbformat_minor >= 5 and all(c.get("id") for c in nb.cells), "missing cell ids are assigned and saved"
+    assert (jp_root_dir / "old.ipynb").read_bytes() == before, "opening a notebook never writes it"
     blocks = (await api.ok("GET", f"projects/{p['id']}/blocks"))["blocks"]
-    assert [b["id"] for b in blocks] == [c.id for c in nb.cells]
+    assert all(b["id"] for b in blocks) and len({b["id"] for b in blocks}) == 3, "ids assigned in memory"
+    assert [b["id"] for b in (await api.ok("GET", f"projects/{p['id']}/blocks"))["blocks"]] == [b["id"] for b in blocks]
     assert [b["cell_type"] for b in blocks] == ["markdown", "code", "code"]
     assert blocks[0]["title"] == "Load the data" and blocks[1]["title"] == "a = 1"
     assert [b["index"] for b in blocks] == [0, 1, 2]
@@ -93,6 +94,8 @@ async def test_blocks_crud_and_ids_assigned(api, jp_root_dir):
     assert new["index"] == 2 and new["title"] == "double"
     nb = nbformat.read(jp_root_dir / "old.ipynb", as_version=4)
     assert [c.source for c in nb.cells][1:3] == ["a = 1", "c = b * 2"]
+    assert nb.nbformat_minor >= 5, "the first edit saves the notebook with its ids"
+    assert [c.id for i, c in enumerate(nb.cells) if i != 2] == [b["id"] for b in blocks], "the ids shown before"
 
     upd = await api.ok("PATCH", f"projects/{p['id']}/blocks/{new['id']}", {"source": "c = a * 2", "position": {"x": 10, "y": 20.5}})
     assert upd["source"] == "c = a * 2" and upd["position"] == {"x": 10, "y": 20.5} and upd["title"] == "double"

@@ -36,7 +36,7 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
     from ..notebooks import NotebookStore
 
     log = app.log
-    store = NotebookStore(app.serverapp.contents_manager)
+    store = NotebookStore(app.serverapp.contents_manager, getattr(services, "documents", None))  # live documents too
     cls = getattr(app, "dataset_service_class", DatasetService)
     service = cls(services.db, None, None, services.projects, store, app.serverapp.root_dir, parent=app, log=log)
     server_id = services.runs.server_id or ""
