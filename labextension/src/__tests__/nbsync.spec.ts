@@ -3,8 +3,11 @@
  * which project "Open DAG view" opens, and accepting AI code into an open
  * notebook.
  */
+import { YNotebook } from '@jupyter/ydoc';
+
 import { acceptGeneration, ILocalBlockEdits } from '../ai/local';
 import { ApiError } from '../handler';
+import { adoptFileCellIds, fileCellIds, sha256Hex } from '../notebook/cellids';
 import {
   chooseProject,
   choiceLabels,
@@ -337,5 +340,45 @@ describe('acceptGeneration', () => {
     await expect(
       acceptGeneration(api, 'g2', local, async () => 'x')
     ).rejects.toThrow('boom');
+  });
+});
+
+describe('cell ids of an older notebook', () => {
+  it('hashes as the server does (SHA-256 of the UTF-8 path)', () => {
+    expect(sha256Hex('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    );
+    expect(sha256Hex('a'.repeat(100))).toBe(
+      '2816597888e4a0d3a36b82b83316ab32680eb8f00f8cd3b904d681246d285a0e'
+    );
+    expect(sha256Hex('dir/Ünïcode nb.ipynb')).toBe(
+      'e26a1c5cd0aa3519a86cd816bfdb056f800b047e63d7e3737bc9b299dc53b992'
+    );
+    expect(fileCellIds('tests-x/no_ids.ipynb', 2)).toEqual([
+      'c757c8b2-0',
+      'c757c8b2-1'
+    ]);
+  });
+
+  it('adopts them in a 4.4 notebook, made 4.5 and not dirty', () => {
+    const nb = new YNotebook();
+    nb.nbformat = 4;
+    nb.nbformat_minor = 4;
+    nb.insertCells(0, [
+      { cell_type: 'code', source: 'a = 1' },
+      { cell_type: 'markdown', source: '# T' }
+    ]);
+    nb.dirty = false;
+    expect(adoptFileCellIds(nb, 'tests-x/no_ids.ipynb')).toBe(true);
+    expect(nb.cells.map(c => c.id)).toEqual(['c757c8b2-0', 'c757c8b2-1']);
+    expect(nb.nbformat_minor).toBe(5);
+    expect(nb.dirty).toBe(false);
+    expect(nb.toJSON().cells.map(c => c.id)).toEqual([
+      'c757c8b2-0',
+      'c757c8b2-1'
+    ]);
+    // A 4.5 notebook keeps its ids.
+    expect(adoptFileCellIds(nb, 'other.ipynb')).toBe(false);
+    expect(nb.cells[0].id).toBe('c757c8b2-0');
   });
 });

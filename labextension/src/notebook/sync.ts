@@ -11,6 +11,7 @@ import type { ISignal } from '@lumino/signaling';
 
 import type { DagApi } from '../api';
 import { ApiError } from '../handler';
+import { adoptFileCellIds, IVersionedNotebook } from './cellids';
 import type { ISharedNotebookLike } from './docedits';
 import { documentBody, isCollaboration } from './syncbody';
 import {
@@ -221,6 +222,8 @@ export class NotebookSync implements IDisposable {
       return;
     }
     const shared = model.sharedModel;
+    // An older notebook takes the ids the server reads in its file.
+    adoptFileCellIds(shared as unknown as IVersionedNotebook, entry.path);
     const body = documentBody(
       shared.cells.map(cell => ({
         id: cell.id,
