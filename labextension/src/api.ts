@@ -7,6 +7,8 @@ import {
   IDagEdge,
   IDatasetNode,
   IDagNode,
+  IDocumentAnswer,
+  IDocumentBody,
   IEdgeList,
   IProject,
   IProjectCreate,
@@ -180,6 +182,44 @@ export class DagApi {
       return exact ?? projects[0];
     }
     return this.createProject(projectNameFor(notebookPath), notebookPath);
+  }
+
+  /**
+   * Record that the requesting user opened the project's DAG view (its
+   * notebook's projects then list it first).
+   */
+  async markOpened(projectId: string): Promise<void> {
+    await this._request<void>(`projects/${enc(projectId)}/opened`, {
+      method: 'POST'
+    });
+  }
+
+  // ---- live document -------------------------------------------------------
+
+  /**
+   * Send the notebook as the open editor has it: the server reads it instead
+   * of the file until `deleteDocument` or its expiry.
+   */
+  putDocument(
+    projectId: string,
+    body: IDocumentBody
+  ): Promise<IDocumentAnswer> {
+    return this._request<IDocumentAnswer>(
+      `projects/${enc(projectId)}/document`,
+      { method: 'PUT', body: JSON.stringify(body) }
+    );
+  }
+
+  /**
+   * The editor closed: the server reads the file again. `keepalive` lets the
+   * request outlive the page (on unload).
+   */
+  async deleteDocument(projectId: string, keepalive = false): Promise<void> {
+    const init: RequestInit = { method: 'DELETE' };
+    if (keepalive) {
+      init.keepalive = true;
+    }
+    await this._request<void>(`projects/${enc(projectId)}/document`, init);
   }
 
   // ---- blocks, edges, DAG --------------------------------------------------

@@ -10,13 +10,31 @@ import {
   isCycleError
 } from './handler';
 import type { DagModel, IDagModelApi } from './model';
+import type { IOpenNotebooks } from './notebook/docedits';
 import { IDagEdge } from './types';
 import { IViewEdge } from './viewgraph';
 
+/**
+ * Whether the server refused a block edit because the notebook is open in
+ * JupyterLab (the edit belongs in the open notebook).
+ */
+export function isOpenInEditor(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    error.status === 409 &&
+    error.reason === 'open_in_editor'
+  );
+}
+
 export class DagEditor {
-  constructor(model: DagModel, api: IDagModelApi) {
+  constructor(
+    model: DagModel,
+    api: IDagModelApi,
+    notebooks: IOpenNotebooks | null = null
+  ) {
     this._model = model;
     this._api = api;
+    this._notebooks = notebooks;
   }
 
   /**
@@ -114,12 +132,18 @@ export class DagEditor {
   }
 
   /**
-   * Save a block's new source (the server writes the notebook file).
+   * Save a block's new source: into the open notebook when it is open in
+   * this JupyterLab (unsaved, as if typed there), else by the server into the
+   * notebook file.
    */
   async saveSource(cellId: string, source: string): Promise<boolean> {
     const model = this._model;
     const node = model.dag?.nodes.find(n => n.id === cellId);
     const title = model.titleOf(cellId);
+    const path = model.project?.notebook_path ?? '';
+    if (path && this._notebooks?.isOpen(path)) {
+      return this._saveInNotebook(path, cellId, source);
+    }
     try {
       await this._api.updateBlock(
         model.projectId,
@@ -131,6 +155,10 @@ export class DagEditor {
       await model.refresh();
       return true;
     } catch (error) {
+      if (path && this._notebooks && isOpenInEditor(error)) {
+        // Opened meanwhile (here, or the server thinks so).
+        return this._saveInNotebook(path, cellId, source);
+      }
       const conflict =
         error instanceof ApiError &&
         (error.status === 412 || error.status === 409);
@@ -142,6 +170,30 @@ export class DagEditor {
       );
       return false;
     }
+  }
+
+  private async _saveInNotebook(
+    path: string,
+    cellId: string,
+    source: string
+  ): Promise<boolean> {
+    const model = this._model;
+    const title = model.titleOf(cellId);
+    if (!(await this._notebooks!.setSource(path, cellId, source))) {
+      model.notify(
+        'error',
+        this._notebooks!.isOpen(path)
+          ? `Cannot save ${title}: the open notebook ${path} has no such cell.`
+          : `Cannot save ${title}: ${path} is open in another window; edit it there.`
+      );
+      return false;
+    }
+    model.notify(
+      'info',
+      `Changed ${title} in the open notebook ${path} (unsaved: save the notebook to keep it).`
+    );
+    await model.refresh();
+    return true;
   }
 
   private _ends(edge: { source: string; target: string }): string {
@@ -168,4 +220,5 @@ export class DagEditor {
 
   private _model: DagModel;
   private _api: IDagModelApi;
+  private _notebooks: IOpenNotebooks | null;
 }

@@ -31,6 +31,10 @@ import { DagModel, EventStream } from './model';
 import { createReportWidget } from './datasets';
 import { dagMounts } from './mountregistry';
 import { notebookKernels, openCellInNotebook } from './notebooknav';
+import { OpenNotebookEdits } from './notebook/docedits';
+import { resolveProject } from './notebook/projectchoice';
+import { askProject } from './notebook/projectdialog';
+import { NotebookSync } from './notebook/sync';
 import { ProjectsModel } from './projects/model';
 import { ProjectsPanel } from './projects/panel';
 import { IDagViewServices } from './services';
@@ -117,6 +121,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       namespace: TRACKER_NAMESPACE
     });
     const pending = new Map<string, Promise<DagPanel | undefined>>();
+    // The open notebooks' content, sent to the server as typed; DAG-view
+    // edits of an open notebook go into it.
+    const sync = notebooks
+      ? new NotebookSync({
+          notebooks,
+          api,
+          views: {
+            refresh: path =>
+              tracker.forEach(panel => {
+                const model = panel.content.model;
+                if (model.project?.notebook_path === path) {
+                  void model.refresh();
+                }
+              })
+          }
+        })
+      : null;
+    const openNotebooks = sync ? new OpenNotebookEdits(sync) : null;
     const openNotebook = (path: string) =>
       docManager
         ? docManager.openOrReveal(path)
@@ -142,6 +164,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       kernelChoices: path => notebookKernels(app.serviceManager.sessions, path),
       mounts: dagMounts({
         serverSettings: settings,
+        notebooks: openNotebooks,
         events: app.serviceManager.events.stream as never,
         openReport: (url, title) => {
           const report = createReportWidget(url, title);
@@ -165,9 +188,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
           app.shell.add(existing, 'main');
         }
         app.shell.activateById(existing.id);
+        void api.markOpened(projectId).catch(() => undefined);
         return existing;
       }
+      if (!project) {
+        project = await api.getProject(projectId).catch(() => null);
+      }
       const model = new DagModel({
+        notebooks: openNotebooks,
         projectId,
         api,
         events: app.serviceManager.events.stream as unknown as EventStream,
@@ -195,7 +223,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
         ref ? { ref, mode: 'split-right' } : undefined
       );
       app.shell.activateById(panel.id);
+      if (sync && project?.notebook_path) {
+        // An open notebook is sent first: the first load shows the editor's.
+        await sync.prepare(projectId, project.notebook_path);
+      }
       void model.refresh();
+      void api
+        .markOpened(projectId)
+        .catch(error =>
+          console.warn('notebook_dag: cannot record the opening', error)
+        );
       return panel;
     };
 
@@ -257,7 +294,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (projectId) {
           return await openPanel(projectId, null, ref);
         }
-        const project = await api.findOrCreateProject(notebookPath!);
+        const project = await resolveProject(api, notebookPath!, askProject);
+        if (!project) {
+          return undefined; // the user cancelled the choice
+        }
         if (!projects.projects.some(p => p.id === project.id)) {
           void projects.load();
         }

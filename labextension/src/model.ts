@@ -30,6 +30,7 @@ import { IViewEdge } from './viewgraph';
 import { DagRunner } from './runner';
 import { DagViewState } from './viewstate';
 import { nodeTitle } from './graph';
+import type { IOpenNotebooks } from './notebook/docedits';
 
 /**
  * The subset of the DAG API the model uses (mocked in tests).
@@ -89,7 +90,7 @@ export class DagModel implements IDisposable {
     this.viewState = new DagViewState(this.projectId, options.layoutDelay ?? 0);
     this.viewState.changed.connect(this._emit, this);
     this.history = new RunHistory(this.projectId, this._api);
-    this.editor = new DagEditor(this, this._api);
+    this.editor = new DagEditor(this, this._api, options.notebooks ?? null);
     this.runner = new DagRunner(this, this._api);
     this.runner.changed.connect(this._onRunnerChanged, this);
     this._events?.connect(this._onEvent, this);
@@ -585,6 +586,11 @@ export namespace DagModel {
      */
     events?: EventStream | null;
     project?: IProject | null;
+    /**
+     * The notebooks open in this JupyterLab: source edits of an open
+     * notebook go into it instead of the file.
+     */
+    notebooks?: IOpenNotebooks | null;
     /**
      * See `SILENT_RUN_CHECK_MS`; 0 disables the check.
      */

@@ -12,13 +12,14 @@ import type { ServerConnection } from '@jupyterlab/services';
 import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { AIApi, FixWithAI, PromptBox } from './ai';
+import { AIApi, FixWithAI, ILocalBlockEdits, PromptBox } from './ai';
 import { DatasetsApi, DatasetsPanel } from './datasets';
 import {
   IBlockMountContext,
   IDagMounts,
   IFailedBlockMountContext
 } from './mounts';
+import type { IOpenNotebooks } from './notebook/docedits';
 
 export interface IMountOptions {
   serverSettings: ServerConnection.ISettings;
@@ -30,13 +31,37 @@ export interface IMountOptions {
    * Open a dataset's report in a JupyterLab tab.
    */
   openReport?: (url: string, title: string) => void;
+  /**
+   * The notebooks open in JupyterLab: accepted AI code goes into the open
+   * notebook instead of the file.
+   */
+  notebooks?: IOpenNotebooks | null;
+}
+
+/**
+ * The AI components' edits of a project's notebook when it is open here.
+ */
+export function localEdits(
+  notebooks: IOpenNotebooks | null | undefined,
+  notebookPath: string
+): ILocalBlockEdits | null {
+  if (!notebooks || !notebookPath) {
+    return null;
+  }
+  return {
+    active: () => notebooks.isOpen(notebookPath),
+    insert: (afterId, code) =>
+      notebooks.insertCode(notebookPath, afterId, code),
+    replace: (blockId, code) => notebooks.setSource(notebookPath, blockId, code)
+  };
 }
 
 function AskAiToAddBlock(props: {
   context: IBlockMountContext;
   api: AIApi;
+  local: ILocalBlockEdits | null;
 }): JSX.Element {
-  const { context, api } = props;
+  const { context, api, local } = props;
   const [open, setOpen] = React.useState(false);
   // A different node closes the prompt.
   React.useEffect(() => setOpen(false), [context.blockId]);
@@ -55,6 +80,7 @@ function AskAiToAddBlock(props: {
           projectId={context.projectId}
           afterBlockId={context.blockId}
           api={api}
+          local={local}
           closeOnReject
           onCancel={() => setOpen(false)}
           onInserted={blockId => {
@@ -71,8 +97,9 @@ function AskAiToAddBlock(props: {
 function FixFailedBlock(props: {
   context: IFailedBlockMountContext;
   api: AIApi;
+  local: ILocalBlockEdits | null;
 }): JSX.Element | null {
-  const { context, api } = props;
+  const { context, api, local } = props;
   const [closed, setClosed] = React.useState(false);
   React.useEffect(() => setClosed(false), [context.blockId, context.runId]);
   if (!context.runId || closed) {
@@ -86,6 +113,7 @@ function FixFailedBlock(props: {
         blockId={context.blockId}
         runId={context.runId}
         api={api}
+        local={local}
         onClose={() => setClosed(true)}
         onReplaced={() => context.refresh()}
       />
@@ -107,7 +135,19 @@ export function dagMounts(options: IMountOptions): IDagMounts {
         />
       </div>
     ),
-    aiAddBlock: context => <AskAiToAddBlock context={context} api={aiApi} />,
-    aiFix: context => <FixFailedBlock context={context} api={aiApi} />
+    aiAddBlock: context => (
+      <AskAiToAddBlock
+        context={context}
+        api={aiApi}
+        local={localEdits(options.notebooks, context.notebookPath)}
+      />
+    ),
+    aiFix: context => (
+      <FixFailedBlock
+        context={context}
+        api={aiApi}
+        local={localEdits(options.notebooks, context.notebookPath)}
+      />
+    )
   };
 }

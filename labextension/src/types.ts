@@ -62,6 +62,11 @@ export interface IProject {
    * Strong ETag (`"project-<id>-<version>.<view>"`) for `If-Match`.
    */
   etag?: string | null;
+  /**
+   * When the requesting user last opened the project's DAG view (ISO time),
+   * `null` if never.
+   */
+  last_opened_at?: string | null;
   [key: string]: unknown;
 }
 
@@ -111,6 +116,35 @@ export interface IProjectList {
   projects: IProject[];
   total: number;
 }
+
+/**
+ * A cell of `PUT projects/{id}/document`.
+ */
+export interface IDocumentCell {
+  id: string;
+  cell_type: 'code' | 'markdown' | 'raw';
+  source: string;
+  metadata?: { [key: string]: unknown };
+}
+
+/**
+ * Body of `PUT projects/{id}/document`: the notebook as the open editor has
+ * it.
+ */
+export interface IDocumentBody {
+  cells: IDocumentCell[];
+  metadata?: { [key: string]: unknown };
+  base_revision?: number;
+}
+
+/**
+ * Answer of `PUT projects/{id}/document`: kept in memory for `expires_in`
+ * seconds (`editor`), or ignored because the server reads the shared
+ * document of jupyter-collaboration (`collaboration`).
+ */
+export type IDocumentAnswer =
+  | { live: 'editor'; revision: number; expires_in: number }
+  | { live: 'collaboration' };
 
 /**
  * A DAG node, one per notebook cell.

@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import { AIApi } from './api';
 import { DiffView } from './DiffView';
+import { acceptGeneration, ILocalBlockEdits } from './local';
 import { AIErrorBox, AnswerSummary } from './shared';
 import { stripFences } from './text';
 import { IFixResult } from './types';
@@ -25,6 +26,8 @@ export interface IFixWithAIProps {
   stream?: boolean;
   provider?: string | null;
   api?: Pick<AIApi, 'fix' | 'fixStream' | 'accept'>;
+  /** the open notebook, when the project's notebook is open in JupyterLab */
+  local?: ILocalBlockEdits | null;
 }
 
 type Phase = 'idle' | 'fixing' | 'preview' | 'replacing' | 'done';
@@ -101,7 +104,14 @@ export function FixWithAI(props: IFixWithAIProps): JSX.Element {
     }
     setPhase('replacing');
     try {
-      await api.accept(result.generation_id, true);
+      const blockId = props.blockId;
+      await acceptGeneration(
+        api,
+        result.generation_id,
+        props.local,
+        async local =>
+          (await local.replace(blockId, result.code)) ? blockId : null
+      );
       if (mounted.current) {
         setPhase('done');
       }

@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import { AIApi } from './api';
 import { DiffView } from './DiffView';
+import { acceptGeneration, ILocalBlockEdits } from './local';
 import { AIErrorBox, AnswerSummary } from './shared';
 import { stripFences } from './text';
 import { IGenerateResult } from './types';
@@ -24,6 +25,8 @@ export interface IPromptBoxProps {
   /** a provider name; the server's fallback chain when absent */
   provider?: string | null;
   api?: Pick<AIApi, 'generate' | 'generateStream' | 'accept'>;
+  /** the open notebook, when the project's notebook is open in JupyterLab */
+  local?: ILocalBlockEdits | null;
 }
 
 type Phase = 'idle' | 'generating' | 'preview' | 'inserting';
@@ -98,13 +101,19 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
     }
     setPhase('inserting');
     try {
-      const gen = await api.accept(result.generation_id, true);
+      const afterId = props.afterBlockId ?? null;
+      const blockId = await acceptGeneration(
+        api,
+        result.generation_id,
+        props.local,
+        local => local.insert(afterId, result.code)
+      );
       if (mounted.current) {
         setPhase('idle');
         setResult(null);
         setPrompt('');
       }
-      props.onInserted?.(gen.block_id ?? '', result);
+      props.onInserted?.(blockId, result);
     } catch (e) {
       if (mounted.current) {
         setError(e);

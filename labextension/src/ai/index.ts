@@ -8,6 +8,8 @@ export { DiffView } from './DiffView';
 export type { IDiffViewProps } from './DiffView';
 export { describeAIError } from './errors';
 export { FixWithAI } from './FixWithAI';
+export { acceptGeneration } from './local';
+export type { ILocalBlockEdits } from './local';
 export type { IFixWithAIProps } from './FixWithAI';
 export { PromptBox } from './PromptBox';
 export type { IPromptBoxProps } from './PromptBox';

@@ -81,7 +81,10 @@ test('runs, edits a block, runs downstream, history, restore', async ({
     'total = sum(squares) + 1\nimport time\ntime.sleep(0.8)\nprint(f"total = {total}")'
   );
   await panel.getByRole('button', { name: 'Save' }).click();
-  await expect(view.getByTestId('dag-notice')).toContainText('Saved');
+  // The notebook is open: the edit goes into it (unsaved), not the file.
+  await expect(view.getByTestId('dag-notice')).toContainText(
+    'in the open notebook'
+  );
   // What depends on the edit is now stale; what it depends on is not.
   await expect(node(page, 'total')).toHaveAttribute('data-display', 'stale');
   await expect(node(page, 'mean')).toHaveAttribute('data-display', 'stale');
@@ -133,6 +136,15 @@ test('runs, edits a block, runs downstream, history, restore', async ({
   await expect(
     page.locator('.jp-NotebookPanel .jp-Notebook .jp-Cell.jp-mod-active')
   ).toContainText('mean = total / len(numbers)');
+
+  // The user saves the notebook the DAG view edited.
+  await page.keyboard.press('Control+s');
+  await expect(
+    page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', {
+      hasText: 'five_cells.ipynb'
+    })
+  ).not.toHaveClass(/jp-mod-dirty/);
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
 
   expect(problems()).toEqual([]);
 
