@@ -4,6 +4,9 @@
  * DAG view go into the open notebook (dirty, saved by the user without a
  * "File Changed" dialog); opening a DAG view never writes the notebook, even
  * one without cell ids.
+ *
+ * One of the live-document specs: scripts/run-tests.sh runs them a second time
+ * with jupyter-collaboration installed.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import * as fs from 'fs';
