@@ -113,8 +113,8 @@ export function DagCanvas(props: {
   const { blocks, states } = model.statuses;
   const selectedId = model.selectedId;
   const selectedEdgeId = model.selectedEdgeId;
-  // States are the project kernel's: moot while runs go to another kernel.
-  const useStates = model.runner.kernelId === null;
+  // (the DAG's states are those of the kernel runs go to: GET /dag?kernel_id=)
+  const useStates = true;
 
   // Nodes wait for a layout covering every node of the view.
   const fresh = React.useMemo(() => {

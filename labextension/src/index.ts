@@ -37,7 +37,9 @@ import { askProject } from './notebook/projectdialog';
 import { NotebookSync } from './notebook/sync';
 import { ProjectsModel } from './projects/model';
 import { ProjectsPanel } from './projects/panel';
+import { notebookPlugin } from './notebook/plugin';
 import { IDagViewServices } from './services';
+import { IDagViews } from './tokens';
 import { IProject } from './types';
 import { DagWidget } from './widget';
 
@@ -91,11 +93,12 @@ function panelLabel(project: IProject | null): string {
   return project?.name ? `DAG: ${project.name}` : 'DAG';
 }
 
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<IDagViews> = {
   id: 'notebook_dag:plugin',
   description:
     'A DAG view of a notebook: its cells as nodes, run on kernels with live statuses; a Projects panel.',
   autoStart: true,
+  provides: IDagViews,
   optional: [
     ICommandPalette,
     INotebookTracker,
@@ -382,7 +385,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
         name: panel => panel.content.model.projectId
       });
     }
+
+    return {
+      api,
+      tracker,
+      open: (projectId, notebookPath) =>
+        app.commands.execute(CommandIDs.open, {
+          projectId,
+          ...(notebookPath ? { notebookPath } : {})
+        }) as Promise<DagPanel | undefined>
+    };
   }
 };
 
-export default plugin;
+export default [plugin, notebookPlugin];

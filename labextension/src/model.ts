@@ -224,6 +224,7 @@ export class DagModel implements IDisposable {
    * Fetch the project (for its name) and its DAG.
    */
   async refresh(): Promise<void> {
+    const serial = ++this._refreshSerial;
     this._loading = true;
     this._changed.emit();
     try {
@@ -248,8 +249,8 @@ export class DagModel implements IDisposable {
       } else {
         dag = await getDag(false);
       }
-      if (this._isDisposed) {
-        return;
+      if (this._isDisposed || serial !== this._refreshSerial) {
+        return; // (a newer refresh, e.g. for another kernel, wins)
       }
       this._dagAt = now();
       this._dag = dag;
@@ -565,6 +566,7 @@ export class DagModel implements IDisposable {
   private _dag: IDag | null = null;
   private _dagAt = 0;
   private _statesKernel: string | null = null;
+  private _refreshSerial = 0;
   private _statuses: IStatusState = INITIAL_STATUS_STATE;
   private _run: IRun | null = null;
   private _runCache = new RunCache();

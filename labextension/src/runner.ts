@@ -38,6 +38,32 @@ export class DagRunner {
   }
 
   /**
+   * Whether the user picked the kernel (then the notebook's session kernel
+   * is not followed any more).
+   */
+  get kernelChosen(): boolean {
+    return this._kernelChosen;
+  }
+
+  /**
+   * The user picks a kernel (`null`: the project's own).
+   */
+  chooseKernel(value: string | null): void {
+    this._kernelChosen = true;
+    this.kernelId = value;
+  }
+
+  /**
+   * The default kernel (the notebook's session kernel) changed: follow it
+   * unless the user picked a kernel.
+   */
+  followKernel(value: string | null): void {
+    if (!this._kernelChosen) {
+      this.kernelId = value;
+    }
+  }
+
+  /**
    * Execute blocks even when they are up to date in the kernel.
    */
   get force(): boolean {
@@ -137,6 +163,7 @@ export class DagRunner {
   private _model: DagModel;
   private _api: IDagModelApi;
   private _kernelId: string | null = null;
+  private _kernelChosen = false;
   private _force = false;
   private _parallel: number | null = null;
   private _changed = new Signal<this, void>(this);

@@ -129,10 +129,20 @@ function KernelSelect(props: {
     void load();
   }, [load]);
   const value = model.runner.kernelId ?? '';
-  // The chosen kernel went away: back to the project's.
   React.useEffect(() => {
-    if (value && choices.length && !choices.some(c => c.id === value)) {
-      model.runner.kernelId = null;
+    if (value && !choices.some(c => c.id === value)) {
+      void load(); // e.g. the notebook's session kernel, followed
+    }
+  }, [value]);
+  // The kernel the user chose went away: back to the project's.
+  React.useEffect(() => {
+    if (
+      model.runner.kernelChosen &&
+      value &&
+      choices.length &&
+      !choices.some(c => c.id === value)
+    ) {
+      model.runner.chooseKernel(null);
     }
   }, [choices, value]);
   const kernelName = model.project?.kernel_name;
@@ -144,7 +154,9 @@ function KernelSelect(props: {
         aria-label="Kernel the runs go to"
         value={value}
         onFocus={() => void load()}
-        onChange={event => (model.runner.kernelId = event.target.value || null)}
+        onChange={event =>
+          model.runner.chooseKernel(event.target.value || null)
+        }
       >
         <option value="">
           Project kernel{kernelName ? ` (${kernelName})` : ''}

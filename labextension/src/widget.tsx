@@ -83,10 +83,8 @@ function StatusSummary(props: { model: DagModel }): JSX.Element {
     for (const node of dag?.nodes ?? []) {
       if (node.cell_type === 'code') {
         let status = statuses.blocks[node.id] ?? node.status ?? 'never_run';
-        // (states are the project kernel's)
-        const state = model.runner.kernelId
-          ? null
-          : (statuses.states[node.id] ?? node.state);
+        // (states in the kernel runs go to: GET /dag?kernel_id=)
+        const state = statuses.states[node.id] ?? node.state;
         if (
           state === 'stale' &&
           (status === 'succeeded' || status === 'up_to_date')
@@ -97,7 +95,7 @@ function StatusSummary(props: { model: DagModel }): JSX.Element {
       }
     }
     return result;
-  }, [dag, statuses.blocks, statuses.states, model.runner.kernelId]);
+  }, [dag, statuses.blocks, statuses.states]);
   return (
     <div className="jp-NotebookDag-summary" aria-label="Summary">
       {model.project?.name ? <b>{model.project.name}</b> : null}

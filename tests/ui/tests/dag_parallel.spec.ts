@@ -28,6 +28,9 @@ test('parallel run: branches on two kernels, where each block ran', async ({
   const view = await openDagView(page);
   await focusDagView(page);
 
+  // Runs go to the notebook's kernel by default (sequential): choose the
+  // project's, where independent blocks can go to worker kernels.
+  await view.getByLabel('Kernel the runs go to').selectOption('');
   await view.getByLabel('Blocks at once').selectOption('2');
   await runAllAndWait(view, 5);
 
