@@ -189,7 +189,7 @@ def _statements(sql: str, offset: int):
                 and s.name.upper() in _COMMANDS:
             s = exp.Command(this=s.name.upper())  # CHECKPOINT, VACUUM: one-word statements
         if isinstance(s, (exp.Condition, exp.Alias)):  # `SELEC x` reads as an expression
-            first = (s.find(exp.Identifier) or s).sql(dialect="duckdb")[:40]
+            first = next(s.find_all(exp.Identifier, bfs=False), s).sql(dialect="duckdb")[:40]
             raise SqlSyntaxError(f"SQL does not parse: a statement cannot start with {first!r}")
         if isinstance(s, exp.Command) and str(s.this).upper() not in _COMMANDS:
             raise SqlSyntaxError(f"SQL does not parse: {str(s.this)!r} is not a DuckDB statement")
