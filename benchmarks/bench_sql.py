@@ -14,6 +14,9 @@ mean amount and row count per region over rows with ``amount > 50 AND qty >= 3``
 Each is run ``--repeat`` times (best and median printed; the page cache is warm after
 the generation, for both). The results are checked equal before the ratio is printed.
 
+Measured here (2 shared cores, 1.001 GB, 17M rows): DuckDB 3.0 s, pandas C engine
+13.3 s (4.4x), pandas pyarrow engine 6.4 s (2.1x); best of 2.
+
 Usage: python benchmarks/bench_sql.py [--csv-gb 1] [--repeat 2] [--threads N]
 """
 
@@ -118,7 +121,7 @@ def main() -> None:
             assert np.allclose(a["total"], b["total"], rtol=1e-9), "totals differ"
 
         def line(label: str, times: list[float]) -> str:
-            return f"  {label:<38} best {min(times):7.2f} s   median {statistics.median(times):7.2f} s"
+            return f"  {label:<44} best {min(times):7.2f} s   median {statistics.median(times):7.2f} s"
 
         print("filter (amount > 50 AND qty >= 3) + group by region, results checked equal:")
         print(line("DuckDB read_csv_auto (in place)", d_times))
