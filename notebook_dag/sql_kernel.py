@@ -108,8 +108,8 @@ def create_views(conn: Any, views: dict[str, str]) -> dict[str, str]:
             errors[view] = f"dataset {dataset!r} cannot be read: {type(e).__name__}: {e}"
             try:
                 conn.execute(f"CREATE OR REPLACE VIEW {ident} AS SELECT error({_quote_str(errors[view])}) AS error")
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception as e2:  # noqa: BLE001 - the table is then simply unknown to DuckDB
+                errors[view] += f" (and no view could be made: {e2})"
     return errors
 
 

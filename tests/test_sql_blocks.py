@@ -14,13 +14,13 @@ pytest.importorskip("duckdb")
 
 NOTEBOOK = [
     # A: a DataFrame built in Python
-    "import pandas as pd\n"
-    "targets = pd.DataFrame({'species': ['setosa', 'versicolor', 'virginica'], 'goal': [5.0, 6.0, 6.5]})",
+    ("import pandas as pd\n"
+     "targets = pd.DataFrame({'species': ['setosa', 'versicolor', 'virginica'], 'goal': [5.0, 6.0, 6.5]})"),
     # B: SQL joining the uploaded dataset (a DuckDB view) with A's DataFrame
-    "%%sql joined <<\n"
-    "SELECT i.species, COUNT(*) AS n, AVG(i.\"sepal length (cm)\") AS mean_sepal, MAX(t.goal) AS goal\n"
-    "FROM iris AS i JOIN targets AS t ON i.species = t.species\n"
-    "GROUP BY i.species ORDER BY i.species",
+    ("%%sql joined <<\n"
+     "SELECT i.species, COUNT(*) AS n, AVG(i.\"sepal length (cm)\") AS mean_sepal, MAX(t.goal) AS goal\n"
+     "FROM iris AS i JOIN targets AS t ON i.species = t.species\n"
+     "GROUP BY i.species ORDER BY i.species"),
     # C: Python using B's result
     "print(type(joined).__name__, joined['n'].tolist(), round(float(joined['mean_sepal'].sum()), 3))",
     # D: unrelated Python

@@ -52,7 +52,6 @@ _FILE_FUNCTIONS = frozenset({"read_csv", "read_csv_auto", "read_parquet", "parqu
                              "read_blob", "sniff_csv"})
 #: statements DuckDB knows that sqlglot keeps as an opaque ``Command``
 _COMMANDS = frozenset({"ABORT", "ALTER", "ANALYZE", "ATTACH", "BEGIN", "CALL", "CHECKPOINT", "COMMENT", "COMMIT",
-                       "VACUUM", "DETACH",
                        "COPY", "CREATE", "DEALLOCATE", "DELETE", "DESCRIBE", "DETACH", "DROP", "END", "EXECUTE",
                        "EXPLAIN", "EXPORT", "FORCE", "FROM", "GRANT", "IMPORT", "INSERT", "INSTALL", "LOAD", "MERGE",
                        "PIVOT", "PRAGMA", "PREPARE", "RESET", "REVOKE", "ROLLBACK", "SELECT", "SET", "SHOW",
