@@ -32,7 +32,7 @@ from .planner import later_changes, plan_run
 from .project_kernels import ActivityPause, ProjectKernels
 from .recorder import RunRecorder
 from .run_settings import RunSettings
-from .run_planning import gather_versions, labeller, preparation, sync_rows
+from .run_planning import gather_sql_views, gather_versions, labeller, preparation, runs_sql, sql_setup, sync_rows
 from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
 
@@ -170,6 +170,9 @@ class RunService(RunSettings):
         #: more inputs outside the code: async ``(project, dag, user) -> (extra_reads,
         #: world)`` (the datasets feature adds the datasets blocks load)
         self.input_sources: list[Callable[..., Awaitable[tuple[dict[str, set[str]], dict[str, str]]]]] = []
+        #: the views SQL blocks need: async ``(project, dag, user) -> {view name: dataset
+        #: id}`` (the datasets feature adds the datasets SQL blocks read)
+        self.sql_view_sources: list[Callable[..., Awaitable[dict[str, str]]]] = []
         #: executions by other clients (the notebook's user) in kernels runs go to
         self.foreign = ForeignExecutions(kernel_manager, self.states, self._foreign_versions,
                                          self.kernels.sessions, log, getattr(events, "kernel_changed", None))
@@ -308,7 +311,10 @@ class RunService(RunSettings):
         v = await self.versions(job.project, job.dag, job.user)
         state = self.states.of(kid)
         if job.mode == "block":
-            return job.plan, v, {}, None
+            if not runs_sql(job.plan, v):
+                return job.plan, v, {}, None
+            code = sql_setup(await gather_sql_views(job.project, job.dag, job.user, self.sql_view_sources, self.log))
+            return job.plan, v, {}, asyncio.ensure_future(self._prepare(kid, code, []))
         label = labeller(job.dag)
         complete = job.mode in ("all", "stale")
         targets = v.order if complete else job.plan
@@ -326,7 +332,10 @@ class RunService(RunSettings):
             else:
                 notes = {b: f"may differ from a fresh run: {plan.restart}; restart the kernel for an exact run"
                          for b in plan.blocks}
-        code, libs, modules_changed = preparation(plan, v, state)
+        sql_views = None
+        if runs_sql(plan.blocks, v):
+            sql_views = await gather_sql_views(job.project, job.dag, job.user, self.sql_view_sources, self.log)
+        code, libs, modules_changed = preparation(plan, v, state, sql_views)
         if modules_changed:
             job.max_parallel = 1  # worker kernels would keep the old module
         if code and not libs:

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .dag import BuiltDag, block_versions
+from .inference.index import SQL_STATE
 from .inputs import local_inputs
 from .planner import Plan
 from .staleness import KernelState, Versions
@@ -32,6 +33,35 @@ CLOSE_FIGURES = ("import sys as _nbdag_sys\n"
 
 
 InputSource = Callable[..., Awaitable[tuple[dict[str, set[str]], dict[str, str]]]]
+#: async ``(project, dag, user) -> {view name: dataset id}``: the datasets SQL blocks read
+SqlViewSource = Callable[..., Awaitable[dict[str, str]]]
+
+
+def runs_sql(blocks: Iterable[str], v: Versions) -> bool:
+    """Whether any of ``blocks`` is a SQL block (it touches the DuckDB connection)."""
+    return any(SQL_STATE in v.flags.get(b, {}) for b in blocks)
+
+
+def sql_setup(views: dict[str, str]) -> str:
+    """Code preparing a kernel for SQL blocks: JupySQL on an in-process DuckDB connection
+    (once per kernel) and a view per dataset ``{view name: dataset id}`` over its
+    current version (see :mod:`notebook_dag.sql_kernel`). The code never raises."""
+    return ("from notebook_dag.sql_kernel import setup as _nbdag_sql\n"
+            f"_nbdag_sql({dict(sorted(views.items()))!r})\n"
+            "del _nbdag_sql")
+
+
+async def gather_sql_views(project: Any, dag: BuiltDag, user: str | None, sources: Iterable[SqlViewSource],
+                           log: logging.Logger) -> dict[str, str]:
+    """The views SQL blocks need, from every source (a failing source is logged and
+    left out; its tables then stay unknown to DuckDB)."""
+    views: dict[str, str] = {}
+    for source in sources:
+        try:
+            views.update(await source(project, dag, user))
+        except Exception as e:  # noqa: BLE001 - SQL blocks then say which table is missing
+            log.warning("notebook_dag: SQL view source %r failed: %s", source, e)
+    return views
 
 
 async def gather_versions(project: Any, dag: BuiltDag, user: str | None, directory: str | None,
@@ -58,12 +88,14 @@ async def gather_versions(project: Any, dag: BuiltDag, user: str | None, directo
     return await asyncio.to_thread(block_versions, dag, extra, world)
 
 
-def preparation(plan: Plan, v: Versions, state: KernelState) -> tuple[str, list[str], bool]:
+def preparation(plan: Plan, v: Versions, state: KernelState,
+                sql_views: dict[str, str] | None = None) -> tuple[str, list[str], bool]:
     """``(code, libraries reset, local modules changed)``: the code a run executes
     silently before its first block - warnings shown again, names of deleted cells
-    removed, figures closed and library configuration reset as ``plan.reset`` says, and
+    removed, figures closed and library configuration reset as ``plan.reset`` says,
     local modules whose source changed since the kernel imported them dropped from
-    ``sys.modules`` - or ``""`` when the plan executes nothing."""
+    ``sys.modules``, and with ``sql_views`` (the run executes SQL blocks) the kernel
+    prepared for them (:func:`sql_setup`) - or ``""`` when the plan executes nothing."""
     if not plan.blocks:
         return "", [], False
     code = [PREPARE]
@@ -81,6 +113,8 @@ def preparation(plan: Plan, v: Versions, state: KernelState) -> tuple[str, list[
         code.append("import sys as _nbdag_sys\n"
                     f"[_nbdag_sys.modules.pop(_k) for _k in list(_nbdag_sys.modules) if _k.split('.')[0] in {changed!r}]\n"
                     "del _nbdag_sys")
+    if sql_views is not None:
+        code.append(sql_setup(sql_views))
     return "\n".join(code), libs, bool(changed)
 
 

@@ -67,4 +67,5 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
         report_timeout=service.report_timeout or None, server_id=server_id,
     )
     services.runs.input_sources.append(service.block_inputs)  # a new dataset version makes its readers stale
+    services.runs.sql_view_sources.append(service.sql_views)  # SQL blocks query datasets as views
     return service

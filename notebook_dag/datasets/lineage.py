@@ -5,7 +5,13 @@ A cell **reads** a file when it passes a path to a reader (``pd.read_csv("x.csv"
 ``pd.read_parquet``, ``pq.read_table``, ``pl.scan_csv``, ``np.loadtxt``, ``open(p)``,
 ``Path(p).read_text()`` ...) and **writes** one when it passes it to a writer
 (``df.to_csv("x.csv")``, ``to_parquet``, ``pq.write_table(t, p)``, ``open(p, "w")`` ...).
-``notebook_dag.load("name")`` reads the dataset of that name.
+``notebook_dag.load("name")`` reads the dataset of that name, and so does a SQL block
+(JupySQL's ``%%sql`` / ``%sql``, parsed with sqlglot by
+:mod:`notebook_dag.inference.sql`) whose SQL reads a table of that name (or of the
+name without its extension: ``iris`` for ``iris.csv``, case-insensitively as DuckDB
+resolves names), unless an earlier cell binds a kernel variable of that name (a
+DataFrame, which DuckDB's replacement scan reads instead) or creates a DuckDB table of
+that name.
 
 Paths are string literals, constant f-strings, ``Path("a") / "b"``, ``os.path.join`` of
 constants, or a name bound to one of those anywhere in the notebook (its last binding
@@ -49,8 +55,9 @@ _PATH_KWARGS = ("filepath_or_buffer", "path_or_buf", "path", "io", "source", "wh
 @dataclass(frozen=True)
 class Ref:
     """One data access in a cell: ``kind`` is ``"read"`` or ``"write"``, ``by`` is
-    ``"path"`` (``target`` a file path as written) or ``"name"`` (a dataset name given to
-    ``notebook_dag.load``), ``via`` the function called, ``line`` 1-based in the cell."""
+    ``"path"`` (``target`` a file path as written), ``"name"`` (a dataset name given to
+    ``notebook_dag.load``) or ``"sql"`` (a table name in a SQL block's SQL, as written),
+    ``via`` the function called (``%%sql`` / ``%sql`` for SQL), ``line`` 1-based in the cell."""
 
     kind: str
     by: str
@@ -169,12 +176,34 @@ def _open_mode(call: ast.Call, env: _Env, positional: int) -> str:
     return "write" if mode and any(c in mode for c in "wax+") else "read"
 
 
-def _cell_refs(tree: ast.Module, env: _Env) -> list[Ref]:
+def _sql_refs(node: ast.Call, shadowed: set[str]) -> list[Ref]:
+    """Tables a ``get_ipython().run_cell_magic('sql', line, body)`` (or the line magic)
+    reads that no earlier cell binds in the kernel or creates in DuckDB."""
+    from ..inference.sql import SqlSyntaxError, analyze_sql
+
+    args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+    if len(args) < 2 or args[0] != "sql" or args[1] is None:
+        return []
+    cell = node.func.attr == "run_cell_magic"  # type: ignore[attr-defined]
+    try:
+        q = analyze_sql(args[1], (args[2] or "") if cell and len(args) > 2 else "")
+    except (SqlSyntaxError, ImportError):
+        return []
+    via, line = ("%%sql", 1) if cell else ("%sql", getattr(node, "lineno", 1))
+    return [Ref("read", "sql", t, via, line) for t in sorted(q.tables)
+            if t not in shadowed and t.lower() not in shadowed]
+
+
+def _cell_refs(tree: ast.Module, env: _Env, shadowed: set[str] | None = None) -> list[Ref]:
     refs: list[Ref] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func, line = node.func, getattr(node, "lineno", 0)
+        if isinstance(func, ast.Attribute) and func.attr in ("run_cell_magic", "run_line_magic") \
+                and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "sql":
+            refs.extend(_sql_refs(node, shadowed or set()))
+            continue
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         via = _dotted(func) or name
         is_load = (isinstance(func, ast.Name) and func.id in env.loaders) or (
@@ -214,12 +243,18 @@ def notebook_refs(cells: list[tuple[str, str]]) -> dict[str, list[Ref]]:
     for _, tree in trees:
         if tree is not None:
             env.collect(tree)
+    from ..inference import analyze_cell
+
     out: dict[str, list[Ref]] = {}
-    for cid, tree in trees:
+    shadowed: set[str] = set()  # kernel names and DuckDB tables earlier cells make
+    for (cid, tree), (_, src) in zip(trees, cells):
         if tree is not None:
-            refs = _cell_refs(tree, env)
+            refs = _cell_refs(tree, env, shadowed)
             if refs:
                 out[cid] = refs
+        a = analyze_cell(src)
+        shadowed |= a.defines
+        shadowed |= {t.lower() for t in a.sql_created}
     return out
 
 
@@ -239,6 +274,11 @@ def match(ref: Ref, notebook_path: str, project_id: str, candidates: list[Candid
     """The datasets ``ref`` (from a cell of the notebook at contents path
     ``notebook_path`` in project ``project_id``) refers to; see the module docstring."""
     in_scope = [c for c in candidates if c.project_id in (None, project_id)]
+    if ref.by == "sql":  # a table of a SQL block: the dataset's name, with or without extension
+        want = ref.target.lower()
+        own = [c for c in in_scope if want in (c.name.lower(), posixpath.splitext(c.name)[0].lower(), c.id)]
+        mine = [c for c in own if c.project_id == project_id]
+        return mine or own
     if ref.by == "name":
         own = [c for c in in_scope if ref.target in (c.name, c.id)]
         mine = [c for c in own if c.project_id == project_id]

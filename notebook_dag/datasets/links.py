@@ -74,6 +74,25 @@ class DatasetLinks:
                 .where(Dataset.id.in_(ids), DatasetVersion.version == Dataset.current_version))).all()
         return reads, {f"<dataset:{i}>": f"sha256:{sha}" for i, sha in rows}
 
+    async def sql_views(self, project: Any, dag: Any, user: str | None) -> dict[str, str]:
+        """The datasets the SQL blocks of ``dag`` read, as ``{table name as the SQL
+        writes it: dataset id}``: the views a run's kernel gets (see
+        :mod:`notebook_dag.sql_kernel`). Tables an earlier cell binds as a kernel name
+        or creates in DuckDB are not datasets (see :mod:`.lineage`)."""
+        candidates = await self._candidates(user or project.owner)
+        if not candidates:
+            return {}
+        cells = [(b, str(dag.cells[b].get("source", ""))) for b in dag.effects]
+        refs = await asyncio.to_thread(notebook_refs, cells)
+        views: dict[str, str] = {}
+        for rs in refs.values():
+            for ref in rs:
+                if ref.by == "sql":
+                    found = match(ref, project.notebook_path, project.id, candidates)
+                    if len(found) == 1:
+                        views[ref.target] = found[0].id
+        return views
+
     async def lineage(self, dataset_id: str, user: str) -> dict[str, Any]:
         """Blocks of the projects ``user`` may see that read or write the dataset
         (:class:`~notebook_dag.datasets.models.LineageOut`); a member of the dataset's

@@ -48,6 +48,14 @@ Policies (the places where static analysis has to guess):
 * Builtins and IPython names (``display``, ``get_ipython``...) are dependencies only
   when a cell of the notebook rebinds them; output-history names (``_``, ``__``,
   ``_5``, ``In``, ``Out``) are ignored even when assigned.
+* SQL blocks (JupySQL's ``%%sql`` / ``%sql``, :mod:`.sql`): the SQL is parsed with
+  sqlglot (DuckDB dialect). Tables it reads that are plain identifiers are reads of
+  kernel names (DuckDB's replacement scans read DataFrames; a name nothing binds, such
+  as a dataset's view, adds no edge), CTE names are not tables, ``name <<`` defines
+  ``name`` and ``--save q`` defines ``<sql:q>`` (read by blocks using a table ``q``).
+  Every SQL block reads ``<duckdb>`` (the connection's tables and settings) and those
+  that create or change tables write it; unlike the other tags it follows the name
+  rules, so queries do not order each other. SQL that does not parse is a parse error.
 * A cell that does not parse even after IPython's transformer takes part in no edge.
 """
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from . import _tables as T
 from ._syntax import _coarse, _local_bindings, _params, _parse, _root, _str_arg
 from .model import CellAnalysis, FunctionSummary, resolve_tags
+from .sql import SqlSyntaxError, analyze_sql
 
 _EMPTY: frozenset = frozenset()
 _VAR = re.compile(r"(?<!\$)\$(\w+)|\{([^{}]+)\}")
@@ -62,6 +63,9 @@ class _Analyzer:
         self.modbind: dict[str, str] = {}
         self.functions: dict[str, _Collector] = {}
         self.star = False
+        self.sql_tables: set[str] = set()
+        self.sql_created: set[str] = set()
+        self.sql_access: str | None = None
         self.scopes: list[_Scope] = [_Scope("module")]
         self.owner: _Collector | None = None  # set while walking a deferred function body
         self.deferred: list = []
@@ -432,7 +436,10 @@ class _Analyzer:
     def ipython(self, method: str, args: list[ast.AST]) -> None:
         """``get_ipython().<method>(...)`` from transformed magics and shell escapes."""
         vals = [a.value if type(a) is ast.Constant and isinstance(a.value, str) else "" for a in args]
-        if method == "run_line_magic" and len(vals) >= 2:
+        if method in ("run_line_magic", "run_cell_magic") and len(vals) >= 2 and vals[0] == "sql":
+            cell = method == "run_cell_magic"
+            self.sql(vals[1], vals[2] if cell and len(vals) > 2 else "", 2 if cell else getattr(args[0], "lineno", 1))
+        elif method == "run_line_magic" and len(vals) >= 2:
             name, line = vals[0], vals[1]
             self.magic(name, line, line)
             if name not in T.MAGICS_EXEC and name not in T.MAGICS_READ:
@@ -448,6 +455,26 @@ class _Analyzer:
                 self.files_w.add(line.split()[-1])
         elif method in ("system", "getoutput") and vals:
             self.expand_vars(vals[0])
+
+    def sql(self, line: str, body: str, first_line: int) -> None:
+        """JupySQL's ``%%sql`` / ``%sql``: tables read, the ``<<`` variable, saved
+        snippets (``--save q`` defines ``<sql:q>``, read by the index for a table ``q``), files, and the DuckDB connection's state. Raises
+        :class:`SqlSyntaxError` when the SQL does not parse."""
+        if self.owner is not None or self.scopes[-1].kind != "module":
+            return  # %sql inside a function body runs when it is called: not followed
+        q = analyze_sql(line, body, first_line)
+        for name in sorted(q.kernel_reads):
+            self.load(name)
+        self.sql_tables |= q.tables
+        self.sql_created |= q.created
+        self.files_r |= q.files_read
+        self.files_w |= q.files_written
+        if q.writes_state or self.sql_access is None:
+            self.sql_access = "write" if q.writes_state else "read"
+        for name in sorted(q.saves):
+            self.store(f"<sql:{name}>")
+        if q.result is not None:
+            self.store(q.result)
 
     def magic(self, name: str, line: str, code: str) -> None:
         tag = T.MAGIC_TAGS.get(name)
@@ -496,7 +523,8 @@ class _Analyzer:
             mutates=frozenset(self.strong | {w for w in weak if module_of(w) is None}),
             deletes=frozenset(self.deletes),
             imports=frozenset(self.imports),
-            hidden_state=frozenset(resolve_tags(self.tags, self.chains, self.plots, module_of)),
+            hidden_state=frozenset(resolve_tags(self.tags, self.chains, self.plots, module_of)
+                                   | ({"duckdb"} if self.sql_access else set())),
             builtin_reads=frozenset(self.breads),
             call_mutates=frozenset(weak),
             module_bindings=tuple(sorted(modbind.items())),
@@ -507,6 +535,9 @@ class _Analyzer:
             files_read=frozenset(self.files_r),
             files_written=frozenset(self.files_w),
             star_import=self.star,
+            sql_tables=frozenset(self.sql_tables),
+            sql_created=frozenset(self.sql_created),
+            sql_access=self.sql_access,
         )
 
 
@@ -552,6 +583,9 @@ def analyze_cell(source: str) -> CellAnalysis:
     ``!shell`` and ``x?`` lines parse. ``%time``/``%%time``/``%%capture`` bodies are
     analysed as code, ``%timeit`` and ``?`` help as reads only, other cell magics
     (``%%bash``...) yield no names; ``$var``/``{expr}`` in shell lines are reads.
+    JupySQL's ``%%sql`` / ``%sql`` are parsed with sqlglot (:mod:`~.sql`): the tables
+    they read that are identifiers are reads, ``name <<`` a definition; SQL that does
+    not parse sets ``parse_error``.
     Returns a :class:`CellAnalysis`; a cell that still does not parse gets only
     ``parse_error`` set. Never raises for any ``str`` input (``TypeError`` for others).
     Results are cached by source text (``analyze_cell.cache_clear()`` to reset).
@@ -573,4 +607,8 @@ def analyze_cell(source: str) -> CellAnalysis:
         analyzer.run(tree)
     except RecursionError:
         return _coarse(tree)
+    except SqlSyntaxError as e:
+        return CellAnalysis(parse_error=str(e))
+    except ImportError as e:  # sqlglot missing: the SQL cannot be read
+        return CellAnalysis(parse_error=f"SQL cannot be analysed: {e} (pip install sqlglot)")
     return analyzer.result()

@@ -15,6 +15,9 @@ from .model import CellAnalysis, resolve_tags
 R, M, W, TAG = 1, 2, 4, 8  # per-cell flags of one name: read, mutate, (re)bind/delete, hidden-state touch
 _GAP = 1 << 20  # spacing of order keys, so inserted cells rarely force a renumbering
 _EMPTY_ANALYSIS = CellAnalysis()
+#: the state of the kernel's DuckDB connection (tables, views, settings): read by every
+#: SQL block, written by those that change it; ordered by the name rules, not as a chain
+SQL_STATE = "<duckdb>"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class DependencyIndex:
       before every later write; a never-read loop variable reused in many cells adds
       no ordering);
     * hidden state: cells touching the same tag keep their relative order (a chain);
+      ``<duckdb>`` (the SQL connection) instead follows the name rules: SQL blocks read
+      it, those creating or changing tables write it;
       ``<config:LIB>`` and ``<file:path>`` follow the name rules above;
     * a read with no earlier binder depends on the nearest earlier ``import *`` / ``%run``
       and precedes the next one.
@@ -230,6 +235,11 @@ class DependencyIndex:
                 eff[f"<config:{mod.partition('.')[0]}>"] = W | R
         for tag in resolve_tags(tags, chains, plots, module_of):
             eff[f"<{tag}>"] = TAG
+        if a.sql_access is not None:  # the DuckDB connection JupySQL queries: read, or changed
+            eff[SQL_STATE] = R | (W if a.sql_access == "write" else 0)
+            for table in a.sql_tables:  # a JupySQL snippet saved by `--save table`
+                if table.isidentifier():
+                    eff[f"<sql:{table}>"] = eff.get(f"<sql:{table}>", 0) | R
         for path in a.files_read:
             eff[f"<file:{path}>"] = R
         for path in a.files_written:
@@ -243,7 +253,7 @@ class DependencyIndex:
         keys = self._events.get(name)
         if not keys:
             return set()
-        if name[0] == "<" and ":" not in name:  # hidden-state tag: keep the touchers in order
+        if name[0] == "<" and ":" not in name and name != SQL_STATE:  # hidden-state tag: keep the touchers in order
             return set(zip(keys, keys[1:]))
         stars = self._stars if name not in T.BUILTINS else None
         if not self._wcount.get(name) and not stars:

@@ -48,7 +48,13 @@ class CellAnalysis:
     ``plot_roots`` (receivers of plotting calls, ``""`` when unknown), ``magic_tags``,
     ``functions`` (one :class:`FunctionSummary` per top-level def/class),
     ``files_read`` / ``files_written`` (string-literal paths), ``star_import``
-    (``from m import *`` or ``%run``).
+    (``from m import *`` or ``%run``). SQL blocks (JupySQL's ``%%sql`` / ``%sql``, see
+    :mod:`~.sql`): ``sql_tables`` are the tables their SQL reads as written (CTEs left
+    out; those that are Python identifiers are also ``reads``, DuckDB replacement scans
+    of the kernel's DataFrames), ``sql_created`` the tables / views they create,
+    ``sql_access`` ``"read"`` (queries the DuckDB connection) or ``"write"`` (changes it:
+    CREATE, INSERT, a new connection...), else None; ``hidden_state`` then has
+    ``duckdb``, and the ``name <<`` variable is in ``defines``.
     """
 
     defines: frozenset[str] = _EMPTY
@@ -68,6 +74,9 @@ class CellAnalysis:
     files_read: frozenset[str] = _EMPTY
     files_written: frozenset[str] = _EMPTY
     star_import: bool = False
+    sql_tables: frozenset[str] = _EMPTY
+    sql_created: frozenset[str] = _EMPTY
+    sql_access: str | None = None
 
 
 def resolve_tags(tags, chains, plot_roots, module_of) -> set[str]:
