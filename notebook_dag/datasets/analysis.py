@@ -18,6 +18,7 @@ on at most :data:`CLUSTER_FIT_ROWS` rows and scores silhouettes on at most
 
 from __future__ import annotations
 
+import datetime
 import math
 import warnings
 from typing import Any
@@ -39,7 +40,7 @@ TOP_PAIRS = 25
 MAX_COLUMNS = 100
 #: k-means is fitted on at most this many rows; silhouettes are scored on at most SILHOUETTE_SAMPLE
 CLUSTER_FIT_ROWS = 50_000
-SILHOUETTE_SAMPLE = 5_000
+SILHOUETTE_SAMPLE = 2_000
 K_RANGE = (2, 8)
 #: rows with a missing value are dropped when that keeps at least this share of them, else imputed
 DROP_MISSING_MIN_SHARE = 0.8
@@ -76,7 +77,8 @@ def _value(v: Any) -> Any:
 
 
 def column_kind(s: Any) -> str:
-    """``numeric``, ``boolean``, ``datetime``, ``categorical`` (text or other values with
+    """``numeric``, ``boolean``, ``datetime`` (also object columns of dates),
+    ``categorical`` (text or other values with
     at most :data:`MAX_CATEGORIES` distinct values), ``text`` (more) or ``other``."""
     import pandas as pd
     from pandas.api import types as t
@@ -96,6 +98,10 @@ def column_kind(s: Any) -> str:
     values = s.dropna()
     if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
         return "boolean"
+    head = values.iloc[:1000]
+    if len(head) and head.map(lambda v: isinstance(v, (datetime.date, np.datetime64))).all() \
+            and values.map(lambda v: isinstance(v, (datetime.date, np.datetime64))).all():
+        return "datetime"  # e.g. pyarrow's date32 CSV columns: datetime.date objects
     if isinstance(s.dtype, pd.CategoricalDtype) or distinct <= MAX_CATEGORIES:
         return "categorical"
     return "text"
@@ -536,6 +542,7 @@ def clustering(df: Any, load: str) -> dict[str, Any]:
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
     from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
 
     df = _frame(df)
     kinds = column_kinds(df)
@@ -597,17 +604,20 @@ summary
     high = min(K_RANGE[1], len(fit) - 1, distinct_rows)
     scores, models = [], {}
     for k in range(K_RANGE[0], high + 1):
-        km = KMeans(n_clusters=k, n_init=10, random_state=SEED).fit(fit)
-        if len(set(km.labels_)) < 2:
-            continue
-        s = silhouette_score(fit, km.labels_, sample_size=min(len(fit), SILHOUETTE_SAMPLE), random_state=SEED)
+        # one thread: on a busy machine k-means' OpenMP threads slowed it down 30-fold (measured)
+        with threadpool_limits(limits=1):
+            km = KMeans(n_clusters=k, n_init=10, random_state=SEED).fit(fit)
+            if len(set(km.labels_)) < 2:
+                continue
+            s = silhouette_score(fit, km.labels_, sample_size=min(len(fit), SILHOUETTE_SAMPLE), random_state=SEED)
         scores.append({"k": k, "silhouette": _f(s), "inertia": _f(km.inertia_)})
         models[k] = km
     if not scores:
         return {**base, "reason": "too few distinct rows to cluster"}
     best = max(scores, key=lambda s: (s["silhouette"] if s["silhouette"] is not None else -2.0, -s["k"]))["k"]
     km = models[best]
-    labels = km.predict(scaled)
+    with threadpool_limits(limits=1):
+        labels = km.predict(scaled)
     sizes = np.bincount(labels, minlength=best)
     centroids = scaler.inverse_transform(km.cluster_centers_)
     order = sorted(range(best), key=lambda i: (-sizes[i], i))
