@@ -13,11 +13,10 @@ import struct
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-from scipy.stats.contingency import association
-
 from conftest import blocks_by_id, write_notebook
 from datasets_helpers import encode, iris, sp500, upload, wine
+from scipy import stats
+from scipy.stats.contingency import association
 
 
 def _close(a, b, rel=1e-9, abs_=1e-12) -> bool:

@@ -2,7 +2,8 @@
 ``notebook_dag.load()`` returns): descriptive statistics with normality and outlier
 summaries, correlations (Pearson, Spearman, Cramér's V, correlation ratio) with p-values,
 and k-means clustering with k chosen by silhouette. No HTTP, no database: the service
-runs :func:`analyze_file` off the event loop and caches its JSON-safe result.
+runs them off the event loop
+(:func:`notebook_dag.datasets.analysis_service.analyze_file`) and caches its JSON-safe result.
 
 Every result carries ``code``: a Python block that reproduces it from
 ``notebook_dag.load(...)`` (the ``load`` argument of each function is that call's
@@ -243,7 +244,7 @@ for c in df.columns.difference(numeric.columns):
     print(c, df[c].value_counts().head({TOP_VALUES}).to_dict())
 summary
 """
-    return {"kind": "statistics", "rows": int(len(df)), "columns": cols, "code": code}
+    return {"kind": "statistics", "rows": len(df), "columns": cols, "code": code}
 
 
 # ---- correlation --------------------------------------------------------------------
@@ -564,7 +565,7 @@ def clustering(df: Any, load: str) -> dict[str, Any]:
         med = np.nanmedian(x, axis=0)
         x = np.where(np.isnan(x), med, x)
     rows = len(x)
-    base = {"kind": "clustering", "rows": int(len(df)), "rows_used": int(rows), "columns": columns,
+    base = {"kind": "clustering", "rows": len(df), "rows_used": int(rows), "columns": columns,
             "skipped": skipped, "missing": strategy, "k": None, "silhouettes": [], "clusters": []}
     code = f"""import notebook_dag
 import numpy as np
@@ -624,7 +625,7 @@ summary
     clusters = [{"cluster": rank, "size": int(sizes[i]), "share": float(sizes[i] / rows),
                  "centroid": {c: _f(v) for c, v in zip(columns, centroids[i])}} for rank, i in enumerate(order)]
     return {**base, "k": int(best), "silhouettes": scores, "clusters": clusters,
-            "sampling": {"rows": int(rows), "fit_rows": int(len(fit)),
+            "sampling": {"rows": int(rows), "fit_rows": len(fit),
                          "silhouette_rows": int(min(len(fit), SILHOUETTE_SAMPLE)), "sampled": idx is not None}}
 
 
@@ -636,15 +637,3 @@ def analyze(df: Any, kind: str, load: str) -> dict[str, Any]:
     fn = {"statistics": statistics, "correlation": correlation, "clustering": clustering}[kind]
     return fn(df, load)
 
-
-def analyze_file(path: str, fmt: str, kind: str, load: str) -> dict[str, Any]:
-    """Read the file as ``notebook_dag.load()`` does (:func:`~notebook_dag.datasets.formats.read_frame`)
-    and :func:`analyze` it, adding ``seconds``. Safe to run in a worker process."""
-    import time
-
-    from .formats import read_frame
-
-    t0 = time.perf_counter()
-    out = analyze(read_frame(path, fmt), kind, load)
-    out["seconds"] = time.perf_counter() - t0
-    return out

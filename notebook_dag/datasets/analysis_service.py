@@ -13,13 +13,39 @@ import asyncio
 import hashlib
 import json
 import os
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from ..errors import NotebookDagError, Unavailable, Unprocessable
-from .analysis import KINDS, analyze_file
-from .charts import charts_file
+from .analysis import KINDS, analyze
+from .charts import DEFAULT_LIMIT, charts
+
+
+def analyze_file(path: str, fmt: str, kind: str, load: str) -> dict[str, Any]:
+    """Read the file as ``notebook_dag.load()`` does (:func:`~notebook_dag.datasets.formats.read_frame`)
+    and :func:`~notebook_dag.datasets.analysis.analyze` it, adding ``seconds`` (reading
+    included). Safe to run in a worker process."""
+    from .formats import read_frame
+
+    t0 = time.perf_counter()
+    out = analyze(read_frame(path, fmt), kind, load)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def charts_file(path: str, fmt: str, load: str, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+    """Read the file as ``notebook_dag.load()`` does and return
+    :func:`~notebook_dag.datasets.charts.charts`, adding ``seconds``. Safe to run in a
+    worker process."""
+    from .formats import read_frame
+
+    t0 = time.perf_counter()
+    out = charts(read_frame(path, fmt), load, limit)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
 
 #: results kept in memory (the disk cache keeps them all)
 MEMORY_ENTRIES = 32

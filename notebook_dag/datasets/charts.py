@@ -30,7 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import SAMPLE_ROWS, _correlation_ratio, _f, _frame, _pearson_matrix, _sample_index, column_kinds
+from .analysis import (
+    SAMPLE_ROWS,
+    _correlation_ratio,
+    _f,
+    _frame,
+    _pearson_matrix,
+    _sample_index,
+    column_kinds,
+)
 
 MAX_BAR_LEVELS = 30
 MAX_BOX_LEVELS = 10
@@ -41,7 +49,7 @@ PREVIEW_DPI = 80  # 320 × 240 pixels
 FIGSIZE = (8, 5)
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
-_PREFERRED = re.compile(r"close|price|value|total|amount|sales|revenue|count|temp", re.I)
+_PREFERRED = re.compile(r"close|price|value|total|amount|sales|revenue|count|temp", re.IGNORECASE)
 
 
 class _AggPyplot:
@@ -277,17 +285,5 @@ def charts(df: Any, load: str, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
             ch["preview"], ch["preview_error"] = None, f"{type(e).__name__}: {e}"[:500]
         ch.pop("body")
         out.append(ch)
-    return {"rows": int(len(df)), "charts": out}
+    return {"rows": len(df), "charts": out}
 
-
-def charts_file(path: str, fmt: str, load: str, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
-    """Read the file as ``notebook_dag.load()`` does and return :func:`charts`, adding
-    ``seconds``. Safe to run in a worker process."""
-    import time
-
-    from .formats import read_frame
-
-    t0 = time.perf_counter()
-    out = charts(read_frame(path, fmt), load, limit)
-    out["seconds"] = time.perf_counter() - t0
-    return out
