@@ -92,18 +92,20 @@ def column_kind(s: Any) -> str:
         return "datetime"
     if t.is_timedelta64_dtype(s.dtype) or t.is_complex_dtype(s.dtype):
         return "other"
-    try:
-        distinct = s.nunique(dropna=True)
+    inferred = t.infer_dtype(s, skipna=True)  # one pass in C
+    if inferred == "boolean":
+        return "boolean"
+    if inferred in ("date", "datetime", "datetime64"):
+        return "datetime"  # e.g. pyarrow's date32 CSV columns: datetime.date objects
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return "categorical"
+    try:  # the first rows often tell already
+        distinct = s.iloc[:10_000].nunique(dropna=True)
+        if distinct <= MAX_CATEGORIES:
+            distinct = s.nunique(dropna=True)
     except TypeError:  # unhashable values (lists, dicts)
         return "other"
-    values = s.dropna()
-    if len(values) and values.map(lambda v: isinstance(v, (bool, np.bool_))).all():
-        return "boolean"
-    head = values.iloc[:1000]
-    if len(head) and head.map(lambda v: isinstance(v, (datetime.date, np.datetime64))).all() \
-            and values.map(lambda v: isinstance(v, (datetime.date, np.datetime64))).all():
-        return "datetime"  # e.g. pyarrow's date32 CSV columns: datetime.date objects
-    if isinstance(s.dtype, pd.CategoricalDtype) or distinct <= MAX_CATEGORIES:
+    if distinct <= MAX_CATEGORIES:
         return "categorical"
     return "text"
 
