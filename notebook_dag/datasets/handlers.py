@@ -22,7 +22,10 @@ from ..base_handler import API, DagAPIHandler
 from ..errors import BadRequest, NotebookDagError, PayloadTooLarge, Unavailable
 from ..routes import (BOOLEAN, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, OFFSET, PAGE, STRING, TAGS, Op, Param, Q,
                       RawBody, Route, integer, one_of)
+from . import analysis_models as am
 from . import models as dm
+from .analysis import KINDS, MAX_CATEGORIES, NORMALITY_SAMPLE, SAMPLE_ROWS
+from .charts import DEFAULT_LIMIT, MAX_LIMIT
 from .service import DatasetService
 from .store import UploadSink, check_size
 
@@ -270,6 +273,22 @@ class DatasetLineageHandler(DatasetBase):
         self.reply(dm.LineageOut, await self.datasets.lineage(dataset_id, self.user))
 
 
+class DatasetAnalysisHandler(DatasetBase):
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        kind = self.get_query_argument("kind", "") or ""
+        self.reply(am.AnalysisOut, await self.datasets.analysis(dataset_id, self.user, self.version_arg(), kind))
+
+
+class DatasetChartsHandler(DatasetBase):
+    @web.authenticated
+    @authorized
+    async def get(self, dataset_id: str) -> None:
+        limit = self.query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        self.reply(am.ChartsOut, await self.datasets.charts(dataset_id, self.user, self.version_arg(), limit))
+
+
 _R = "/datasets/{dataset_id}"
 _VERSION = Param("version", integer(1, 10**9), "a version number (default: the current version)")
 _WAIT = Param("wait", {"type": "number", "minimum": 0, "maximum": 60}, "seconds to wait for a profile being computed")
@@ -328,6 +347,29 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{_R}/report/status", DatasetReportStatusHandler, (
         Op("get", "Status and progress of the full report", response=dm.ReportOut, errors=(503,),
            query=(_VERSION,)),
+    )),
+    Route(f"{_R}/analysis", DatasetAnalysisHandler, (
+        Op("get", "Statistics, correlations or k-means clustering of a version, with the code reproducing it",
+           response=am.AnalysisOut, errors=(409, 422, 503), query=(
+               Param("kind", one_of(KINDS), "statistics: per-column descriptive statistics, normality "
+                     "(D'Agostino-Pearson, Shapiro-Wilk under 20 values) and IQR outliers; correlation: Pearson, "
+                     "Spearman, Cramér's V and correlation ratio with p-values, and the strongest pairs; "
+                     "clustering: k-means on the standardised numeric columns, k in 2..8 by silhouette",
+                     required=True),
+               _VERSION),
+           description=f"Computed off the event loop and cached by content hash, kind and parameters. "
+                       f"Spearman, Cramér's V and the correlation ratio use a random sample of {SAMPLE_ROWS} rows "
+                       f"beyond that many (result.sampling says so); normality tests at most {NORMALITY_SAMPLE} "
+                       f"values; text columns with at most {MAX_CATEGORIES} distinct values are categorical. "
+                       "422: an unknown kind, or a file that cannot be analysed."),
+    )),
+    Route(f"{_R}/charts", DatasetChartsHandler, (
+        Op("get", "Ranked chart suggestions with matplotlib code and a PNG preview drawn on the server",
+           response=am.ChartsOut, errors=(409, 422, 503), query=(
+               _VERSION, Param("limit", integer(1, MAX_LIMIT), f"charts at most (default {DEFAULT_LIMIT})")),
+           description="Histograms of skewed numerics, bars of low-cardinality categories, scatters of the most "
+                       "correlated numeric pairs, lines over a datetime column, box plots of a numeric by a "
+                       "category; cached by content hash and parameters."),
     )),
     Route(f"{_R}/lineage", DatasetLineageHandler, (
         Op("get", "Blocks of the user's projects that read or write the dataset", response=dm.LineageOut,

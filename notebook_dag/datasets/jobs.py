@@ -148,11 +148,17 @@ class DatasetJobs:
             self.profiles.pop(key, None)
 
     async def _compute_profile(self, path: str, fmt: str) -> dict[str, Any]:
+        return await self.compute(profile_file, path, fmt)
+
+    async def compute(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` off the event loop: in the profiles' worker process when
+        ``profile_in_subprocess`` (``fn`` and its arguments and result picklable), else in
+        a thread. Raises RuntimeError when the worker process died."""
         if not self.profile_in_subprocess:
-            return await asyncio.to_thread(profile_file, path, fmt)
+            return await asyncio.to_thread(fn, *args)
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor(), profile_file, path, fmt)
+            return await loop.run_in_executor(self._executor(), fn, *args)
         except BrokenProcessPool:
             self._pool = None
             raise RuntimeError("the profiling process died (out of memory?)") from None

@@ -23,6 +23,7 @@ from .. import etags
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable
 from ..projects import visible_project_ids
 from ..storage import Database
+from .analysis_service import DatasetAnalyses
 from .formats import SUFFIX, detect_format, validate
 from .preview import preview
 from .jobs import DatasetJobs
@@ -101,8 +102,9 @@ def version_dict(v: DatasetVersion, profile: DatasetProfile | None) -> dict[str,
     }
 
 
-class DatasetService(DatasetLinks, DatasetSettings):
-    """CRUD, uploads, registration, previews, profiles, reports and lineage of datasets.
+class DatasetService(DatasetLinks, DatasetAnalyses, DatasetSettings):
+    """CRUD, uploads, registration, previews, profiles, reports, lineage, analyses and
+    chart suggestions of datasets.
 
     ``projects`` is the :class:`~notebook_dag.projects.ProjectService` (ownership checks),
     ``store`` the :class:`~notebook_dag.notebooks.NotebookStore` (lineage reads notebooks),
