@@ -24,6 +24,7 @@ import {
   IRunBlock,
   isActiveStatus,
   isTerminalRunStatus,
+  parseKernelEvent,
   parseRunEvent
 } from './types';
 import { IViewEdge } from './viewgraph';
@@ -457,6 +458,16 @@ export class DagModel implements IDisposable {
   }
 
   private _onEvent(_: unknown, emission: { [key: string]: unknown }): void {
+    const changed = parseKernelEvent(emission);
+    if (
+      changed &&
+      changed.project_id === this.projectId &&
+      !this._isDisposed &&
+      changed.kernel_id === this.runner.kernelId
+    ) {
+      this._scheduleRefresh(); // code run outside the DAG changed the states
+      return;
+    }
     const event = parseRunEvent(emission);
     if (!event || event.project_id !== this.projectId || this._isDisposed) {
       return;

@@ -467,3 +467,39 @@ export function parseRunEvent(emission: {
   }
   return event;
 }
+
+export const KERNEL_EVENT_SCHEMA =
+  'https://schema.jupyter.org/notebook_dag/kernel/v1';
+
+/**
+ * What a kernel holds changed outside any run (a cell run by hand in the
+ * notebook, a console): the block states in that kernel changed.
+ */
+export interface IKernelEvent {
+  project_id: string;
+  kernel_id: string;
+  change: string;
+  block_id: string;
+}
+
+/**
+ * Read a kernel-state event out of an event-stream emission, or `null`.
+ */
+export function parseKernelEvent(emission: {
+  [key: string]: unknown;
+}): IKernelEvent | null {
+  if (!emission || emission.schema_id !== KERNEL_EVENT_SCHEMA) {
+    return null;
+  }
+  const str = (key: string): string =>
+    typeof emission[key] === 'string' ? (emission[key] as string) : '';
+  if (!str('project_id') || !str('kernel_id')) {
+    return null;
+  }
+  return {
+    project_id: str('project_id'),
+    kernel_id: str('kernel_id'),
+    change: str('change'),
+    block_id: str('block_id')
+  };
+}

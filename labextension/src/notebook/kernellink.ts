@@ -16,6 +16,7 @@ import {
   IRunCreated,
   IRunRequest,
   isTerminalRunStatus,
+  parseKernelEvent,
   parseRunEvent
 } from '../types';
 import { CellDagState, cellStates } from './cellstate';
@@ -208,6 +209,17 @@ export class NotebookDagLink implements IDisposable {
   // ---- internals -----------------------------------------------------------
 
   private _onEvent(_: unknown, emission: { [key: string]: unknown }): void {
+    const changed = parseKernelEvent(emission);
+    if (
+      changed &&
+      this._project &&
+      changed.project_id === this._project.id &&
+      changed.kernel_id === this.kernelId
+    ) {
+      // a cell was run by hand here: the server recorded it, reload the states
+      void this.refresh();
+      return;
+    }
     const event = parseRunEvent(emission);
     if (!event || !this._project || event.project_id !== this._project.id) {
       return;
