@@ -172,16 +172,19 @@ describe('NotebookSync', () => {
     expect(api.putDocument).toHaveBeenCalledTimes(1);
   });
 
-  it('stops sending when the server reads the collaboration document', async () => {
+  it('stops sending when the server reads the collaboration document, and still reloads the views', async () => {
     api.putDocument.mockResolvedValue({ live: 'collaboration' });
     const panel = panelOf('nb.ipynb', model);
     added.emit(panel);
     await settle();
     expect(api.putDocument).toHaveBeenCalledTimes(1);
+    const reloads = views.refresh.mock.calls.length;
     model.sharedModel.getCell(0).setSource('x = 2');
     jest.advanceTimersByTime(31000);
     await settle();
     expect(api.putDocument).toHaveBeenCalledTimes(1);
+    // the shared document changed: the DAG views reload it from the server
+    expect(views.refresh).toHaveBeenCalledTimes(reloads + 1);
     await expect(sync.push('nb.ipynb')).resolves.toBe(true);
     panel.context.disposed.emit();
     expect(api.deleteDocument).not.toHaveBeenCalled();

@@ -212,13 +212,7 @@ export class NotebookSync implements IDisposable {
   private async _send(entry: IEntry, reason: SendReason): Promise<void> {
     const projectId = entry.projectId;
     const model = entry.context.model;
-    if (
-      !projectId ||
-      entry.live === 'collaboration' ||
-      entry.context.isDisposed ||
-      !model ||
-      model.isDisposed
-    ) {
+    if (!projectId || entry.context.isDisposed || !model || model.isDisposed) {
       return;
     }
     const shared = model.sharedModel;
@@ -237,6 +231,15 @@ export class NotebookSync implements IDisposable {
     if (reason === 'change' && text === entry.sent) {
       return; // e.g. outputs changed, not what the server reads
     }
+    if (entry.live === 'collaboration') {
+      // The server reads the shared document, which jupyter-collaboration
+      // keeps in step: nothing to send, only the DAG views to reload.
+      if (text !== entry.sent) {
+        entry.sent = text;
+        this._views.refresh(entry.path);
+      }
+      return;
+    }
     let answer;
     try {
       answer = await this._api.putDocument(projectId, body);
@@ -252,7 +255,6 @@ export class NotebookSync implements IDisposable {
     if (isCollaboration(answer)) {
       // The server reads jupyter-collaboration's shared document.
       entry.live = 'collaboration';
-      entry.scheduler.stop();
     } else {
       entry.live = 'editor';
     }
