@@ -202,11 +202,16 @@ async function main() {
       await page.waitForSelector(`.jp-NotebookDag .react-flow__node[data-id="${cellId}"]`, { timeout: 30000 });
       // the notebook's cursor at the start of that cell
       await page.evaluate(
-        ({ path, index }) => {
+        async ({ path, index }) => {
           const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === path);
           window.jupyterapp.shell.activateById(panel.id);
           const nb = panel.content;
           nb.activeCellIndex = index;
+          await nb.scrollToItem(index, 'center');
+          // a windowed notebook renders the cell's editor once it is in view
+          for (let i = 0; i < 200 && !nb.activeCell?.editor; i++) {
+            await new Promise(resolve => requestAnimationFrame(resolve));
+          }
           nb.mode = 'edit';
           const editor = nb.activeCell.editor;
           editor.setCursorPosition({ line: 0, column: 0 });
@@ -231,6 +236,10 @@ async function main() {
               }
             });
             observer.observe(view, { subtree: true, childList: true, characterData: true });
+            setTimeout(() => {
+              observer.disconnect();
+              resolve(NaN);
+            }, 20000);
           }),
         { cellId, marker }
       );
@@ -239,6 +248,21 @@ async function main() {
       await page.keyboard.type(`# ${marker}`, { delay: 30 });
       await page.keyboard.press('Enter');
       const paintedAt = await painted;
+      if (Number.isNaN(paintedAt)) {
+        const seen = await page.evaluate(
+          ({ path, index, cellId }) => ({
+            cell: [...window.jupyterapp.shell.widgets('main')]
+              .find(w => w.context?.path === path)
+              ?.content.widgets[index].model.sharedModel.getSource(),
+            node: document.querySelector(`.jp-NotebookDag .react-flow__node[data-id="${cellId}"]`)?.textContent,
+            nodes: [...document.querySelectorAll('.jp-NotebookDag .react-flow__node')].map(n => n.getAttribute('data-id')).slice(0, 12),
+            puts: window.__puts.length,
+            titles: [...document.querySelectorAll('.jp-NotebookDag .jp-NotebookDag-nodeTitleText')].map(n => n.textContent).filter(t => t.includes('mark'))
+          }),
+          { path: name, index, cellId }
+        );
+        throw new Error(`the DAG never showed the edit: ${JSON.stringify(seen)}`);
+      }
       const { lastKey, put } = await page.evaluate(
         ({ keysBefore, putsBefore }) => ({
           lastKey: window.__keys[window.__keys.length - 1],

@@ -193,7 +193,8 @@ export function DagCanvas(props: {
     );
   }, [flow, model]);
 
-  // Fit again when the panel is resized, unless the user moved the view.
+  // Fit again when the panel is resized, unless the user moved the view or
+  // selected a node.
   React.useEffect(() => {
     const element = wrapper.current;
     if (!element || typeof ResizeObserver === 'undefined') {
@@ -206,7 +207,10 @@ export function DagCanvas(props: {
       }
       timer = setTimeout(() => {
         timer = null;
-        if (!userMoved.current) {
+        // A selected node (a click, a search, the notebook's active cell) is
+        // where the user looks: opening the node panel narrows the canvas,
+        // and fitting then would throw the view back to the graph's start.
+        if (!userMoved.current && !model.selectedId) {
           fit();
         }
       }, 120);
