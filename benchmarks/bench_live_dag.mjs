@@ -199,6 +199,9 @@ async function main() {
       const search = page.locator('.jp-NotebookDag input[placeholder="Find a cell…"]');
       await search.fill(`#${index + 1}`);
       await search.press('Enter');
+      // the node panel opens and the view fits its narrower canvas: jump again
+      await page.waitForTimeout(400);
+      await search.press('Enter');
       await page.waitForSelector(`.jp-NotebookDag .react-flow__node[data-id="${cellId}"]`, { timeout: 30000 });
       // the notebook's cursor at the start of that cell
       await page.evaluate(

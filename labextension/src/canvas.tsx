@@ -193,8 +193,7 @@ export function DagCanvas(props: {
     );
   }, [flow, model]);
 
-  // Fit again when the panel is resized, unless the user moved the view or
-  // selected a node.
+  // Fit again when the panel is resized, unless the user moved the view.
   React.useEffect(() => {
     const element = wrapper.current;
     if (!element || typeof ResizeObserver === 'undefined') {
@@ -207,10 +206,7 @@ export function DagCanvas(props: {
       }
       timer = setTimeout(() => {
         timer = null;
-        // A selected node (a click, a search, the notebook's active cell) is
-        // where the user looks: opening the node panel narrows the canvas,
-        // and fitting then would throw the view back to the graph's start.
-        if (!userMoved.current && !model.selectedId) {
+        if (!userMoved.current) {
           fit();
         }
       }, 120);
