@@ -58,6 +58,7 @@ function panelOf(path: string, model: IModel) {
     path,
     model,
     isDisposed: false,
+    isReady: true,
     ready: Promise.resolve(),
     disposed: new Signal<unknown, void>({}),
     pathChanged: new Signal<unknown, string>({})
@@ -170,6 +171,39 @@ describe('NotebookSync', () => {
     // Not open: nothing to prepare.
     await sync.prepare('p9', 'other.ipynb');
     expect(api.putDocument).toHaveBeenCalledTimes(1);
+  });
+
+  it('a DAG view restored before its notebook loaded sends the loaded notebook, not the initial cell', async () => {
+    // JupyterLab restores both at once: the notebook's model starts with
+    // one empty cell and gets the file's cells before `context.ready`.
+    const loading = notebookModel();
+    loading.sharedModel.deleteCellRange(0, 2);
+    loading.sharedModel.insertCell(0, { cell_type: 'code', source: '' });
+    let loaded!: () => void;
+    const panel = panelOf('nb.ipynb', loading);
+    panel.context.isReady = false;
+    panel.context.ready = new Promise<void>(resolve => {
+      loaded = () => {
+        loading.sharedModel.deleteCellRange(0, 1);
+        loading.sharedModel.insertCells(0, [
+          { id: 'load', cell_type: 'code', source: 'data = [1]' },
+          { id: 'use', cell_type: 'code', source: 'print(data)' }
+        ]);
+        panel.context.isReady = true;
+        resolve();
+      };
+    });
+    added.emit(panel);
+    const prepared = sync.prepare('p1', 'nb.ipynb');
+    await settle();
+    expect(api.putDocument).not.toHaveBeenCalled();
+    loaded();
+    await prepared;
+    await settle();
+    expect(api.putDocument).toHaveBeenCalled();
+    for (const [, body] of api.putDocument.mock.calls) {
+      expect(body.cells.map((c: any) => c.id)).toEqual(['load', 'use']);
+    }
   });
 
   it('stops sending when the server reads the collaboration document, and still reloads the views', async () => {

@@ -210,6 +210,12 @@ export class NotebookSync implements IDisposable {
   }
 
   private async _send(entry: IEntry, reason: SendReason): Promise<void> {
+    if (!entry.context.isReady) {
+      // A DAG view restored before its notebook finished loading: the model
+      // is not the notebook yet (JupyterLab's initial empty cell), and
+      // sending it would show a one-node DAG until the next heartbeat.
+      await entry.context.ready;
+    }
     const projectId = entry.projectId;
     const model = entry.context.model;
     if (!projectId || entry.context.isDisposed || !model || model.isDisposed) {
