@@ -30,6 +30,8 @@ from .projects import ProjectService
 from .routes import Route, tornado_rules
 from .services import Services
 from .storage import Database
+from .templates import handlers as template_handlers
+from .templates.service import TemplateService
 
 
 def notebook_os_dir(contents_manager: Any) -> Callable[[str], str | None]:
@@ -75,8 +77,8 @@ def _collaboration(serverapp: Any) -> Any:
 
 
 def api_routes() -> tuple[Route, ...]:
-    """The whole route table: the core routes, then those of the AI and datasets features."""
-    return handlers.ROUTES + ai_handlers.ROUTES + dataset_handlers.ROUTES
+    """The whole route table: the core routes, then those of the AI, datasets and templates features."""
+    return handlers.ROUTES + ai_handlers.ROUTES + dataset_handlers.ROUTES + template_handlers.ROUTES
 
 
 def url_rules() -> list[tuple[str, type, dict[str, Any]]]:
@@ -110,6 +112,10 @@ class NotebookDagApp(ExtensionApp):
     dataset_service_class = Type(
         "notebook_dag.datasets.service.DatasetService", klass="notebook_dag.datasets.service.DatasetService",
         help="Class of the datasets service (configured as c.DatasetService.<trait>).",
+    ).tag(config=True)
+    template_service_class = Type(
+        TemplateService, klass=TemplateService,
+        help="Class of the project template service (configured as c.TemplateService.<trait>).",
     ).tag(config=True)
     ai_service_class = Type(
         "notebook_dag.ai.service.AIService", klass="notebook_dag.ai.service.AIService",
@@ -192,6 +198,7 @@ class NotebookDagApp(ExtensionApp):
         from .datasets.app import create_datasets_service
 
         self.services.datasets = create_datasets_service(self, self.services, event_logger)
+        self.services.templates = self.template_service_class(parent=self, log=self.log)
         tokens = self._install_kernel_credentials()
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user,
                              notebook_dag_kernel_tokens=tokens, notebook_dag_openapi=openapi_document(api_routes()))

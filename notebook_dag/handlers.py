@@ -49,7 +49,12 @@ class ProjectsHandler(DagAPIHandler):
     async def post(self) -> None:
         body = self.body(m.ProjectCreate)
         await self.check_kernel_name(body.kernel_name)
-        p = await self.services.projects.create(body, self.user)
+        notebook = None
+        if body.template is not None:
+            user = self.user
+            notebook = await self.services.templates.instantiate(
+                body.template, lambda dataset_id: self.services.datasets.get(dataset_id, user))
+        p = await self.services.projects.create(body, self.user, notebook=notebook)
         await self.record(p.id, "create_project", name=p.name)
         self.set_header("Location", f"{self.base_url.rstrip('/')}{API}/projects/{p.id}")
         etags.reply(self, m.ProjectOut, self.services.project_dict(p), 201)
@@ -399,8 +404,11 @@ ROUTES: tuple[Route, ...] = (
             Param("scope", one_of(("all", "mine", "shared")), "all (default), owned by me, or shared with me"),
             Param("sort", one_of(m.ProjectSort.__args__), "order (default -updated: newest first)"),
             *PAGE)),
-        Op("post", "Create a project bound to a notebook (created empty if missing)", 201, m.ProjectOut,
-           request=m.ProjectCreate, errors=(404, 409, *_KERNEL_NAME), response_headers=(LOCATION, ETAG)),
+        Op("post", "Create a project bound to a notebook (created empty, or from a template, if missing)", 201,
+           m.ProjectOut, request=m.ProjectCreate, errors=(404, 409, *_KERNEL_NAME), response_headers=(LOCATION, ETAG),
+           description="With template: the notebook is written from that template (GET /templates) with its "
+                       "parameters set; 409 when the path exists, 404 for an unknown template or a dataset the "
+                       "user may not read, 422 for unknown parameters or values of the wrong type."),
     )),
     Route(_P, ProjectHandler, (
         Op("get", "Get a project", response=m.ProjectOut, headers=(IF_NONE_MATCH,), response_headers=(ETAG,)),

@@ -78,9 +78,21 @@ def _clean_tags(tags: list[str] | None) -> list[str] | None:
 # ---- projects ---------------------------------------------------------------------
 
 
+class TemplateChoice(_Input):
+    """``template`` of ``POST /projects``: which template (``GET /templates``) and its parameters."""
+
+    id: str = Field(min_length=1, max_length=200, description="a template id of GET /templates")
+    parameters: dict[str, str | int | None] = Field(
+        default_factory=dict, max_length=20,
+        description="values by parameter name: a dataset id for a dataset parameter, a column name (or null) "
+                    "for a column, a whole number for an integer")
+
+
 class ProjectCreate(_Input):
     name: str = Field(min_length=1, max_length=200)
     notebook_path: str = Field(min_length=1, max_length=1024)
+    template: TemplateChoice | None = Field(
+        default=None, description="create the notebook from this template (the path must not exist yet: 409)")
     description: str = Field(default="", max_length=10_000)
     tags: list[str] = Field(default_factory=list, max_length=50)
     kernel_name: str | None = Field(default=None, min_length=1, max_length=200,

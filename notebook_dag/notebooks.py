@@ -218,8 +218,10 @@ class NotebookStore:
                 raise mapped(f"{path!r} cannot be saved here (the server's contents manager refused it)") from None
             raise
 
-    async def create_if_missing(self, path: str, kernel_name: str | None = None) -> bool:
-        """Create an empty notebook at ``path`` unless one exists; return True if created.
+    async def create_if_missing(self, path: str, kernel_name: str | None = None,
+                                notebook: nbformat.NotebookNode | None = None) -> bool:
+        """Create a notebook at ``path`` unless one exists (``notebook``, else an empty
+        one); return True if created.
 
         Parent directories must exist (the contents manager refuses otherwise → 404).
         """
@@ -228,5 +230,7 @@ class NotebookStore:
         parent = posixpath.dirname(path)
         if parent and not await ensure_async(self.contents_manager.dir_exists(parent)):
             raise NotFound(f"directory {parent!r} does not exist")
-        await self.write(path, new_notebook(kernel_name))
+        if notebook is not None and kernel_name:
+            notebook.metadata["kernelspec"] = new_notebook(kernel_name).metadata["kernelspec"]
+        await self.write(path, notebook if notebook is not None else new_notebook(kernel_name))
         return True

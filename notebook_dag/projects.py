@@ -118,14 +118,19 @@ class ProjectService:
         p.starred = starred is not None
         return p
 
-    async def create(self, body: ProjectCreate, user: str) -> Project:
-        """Create a project; an empty notebook is created when ``notebook_path`` names none.
+    async def create(self, body: ProjectCreate, user: str, notebook: Any = None) -> Project:
+        """Create a project; an empty notebook is created when ``notebook_path`` names none,
+        or ``notebook`` (an nbformat notebook, e.g. from a template) is written there.
 
         Raises :class:`BadRequest` for a path outside the root or not ending in ``.ipynb``,
-        :class:`NotFound` when its directory does not exist.
+        :class:`NotFound` when its directory does not exist, :class:`Conflict` when
+        ``notebook`` is given and the path exists (nothing is overwritten).
         """
         path = normalize_path(body.notebook_path)
-        await self.store.create_if_missing(path, body.kernel_name)
+        if notebook is None:
+            await self.store.create_if_missing(path, body.kernel_name)
+        elif not await self.store.create_if_missing(path, body.kernel_name, notebook):
+            raise Conflict(f"{path} already exists; choose a new notebook path for a project from a template")
         await self.store.read_file(path)  # proves it is a notebook (never writes: ids stay in memory)
         async with self.db.session() as s:
             p = Project(

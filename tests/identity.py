@@ -51,3 +51,25 @@ class As:
             kwargs["params"] = params
         resp = await self.fetch("notebook-dag", "api", *path.split("/"), **kwargs)
         return resp.code, (json.loads(resp.body) if resp.body else None)
+
+    async def ok(self, method, path, body=None, expect=200, **params):
+        """``call`` that asserts the status and returns the body."""
+        code, out = await self.call(method, path, body, **params)
+        assert code == expect, (method, path, code, out)
+        return out
+
+    async def run(self, project_id, timeout=120, **body):
+        """Start a run as this user and wait until it ends; returns the finished run."""
+        import asyncio
+        import time
+
+        from conftest import TERMINAL
+
+        started = await self.ok("POST", f"projects/{project_id}/runs", body or {"mode": "all"}, expect=202)
+        deadline = time.monotonic() + timeout
+        while True:
+            run = await self.ok("GET", f"runs/{started['id']}")
+            if run["status"] in TERMINAL:
+                return run
+            assert time.monotonic() < deadline, f"run still {run['status']} after {timeout}s"
+            await asyncio.sleep(0.1)
