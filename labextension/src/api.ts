@@ -18,7 +18,8 @@ import {
   IRun,
   IRunCreated,
   IRunList,
-  IRunRequest
+  IRunRequest,
+  ITemplate
 } from './types';
 
 /**
@@ -182,6 +183,14 @@ export class DagApi {
       return exact ?? projects[0];
     }
     return this.createProject(projectNameFor(notebookPath), notebookPath);
+  }
+
+  /**
+   * The project templates (bundled and configured), by title.
+   */
+  async listTemplates(): Promise<ITemplate[]> {
+    const answer = await this._request<{ templates: ITemplate[] }>('templates');
+    return answer.templates;
   }
 
   /**

@@ -28,7 +28,7 @@ import { DagApi } from './api';
 import { describeError } from './handler';
 import { dagIcon } from './icons';
 import { DagModel, EventStream } from './model';
-import { createReportWidget } from './datasets';
+import { createReportWidget, DatasetsApi } from './datasets';
 import { dagMounts } from './mountregistry';
 import { notebookKernels, openCellInNotebook } from './notebooknav';
 import { OpenNotebookEdits } from './notebook/docedits';
@@ -260,7 +260,12 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
         }
         return result.button.accept;
       },
-      currentNotebookPath: () => notebooks?.currentWidget?.context.path ?? null
+      currentNotebookPath: () => notebooks?.currentWidget?.context.path ?? null,
+      templates: {
+        listTemplates: () => api.listTemplates(),
+        listDatasets: async () =>
+          (await new DatasetsApi(settings).list({ limit: 1000 })).datasets
+      }
     });
     projectsPanel.id = PROJECTS_PANEL_ID;
     projectsPanel.title.icon = dagIcon;

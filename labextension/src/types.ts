@@ -107,6 +107,34 @@ export interface IProjectCreate {
   notebook_path: string;
   description?: string;
   tags?: string[];
+  /** create the notebook from this template (`GET /templates`) */
+  template?: ITemplateChoice;
+}
+
+/** A parameter of a project template. */
+export interface ITemplateParameter {
+  name: string;
+  kind: 'dataset' | 'column' | 'integer';
+  description: string;
+  required: boolean;
+  default: number | string | null;
+  minimum: number | null;
+  maximum: number | null;
+}
+
+/** A project template of `GET /templates`. */
+export interface ITemplate {
+  id: string;
+  title: string;
+  description: string;
+  source: string;
+  cells: number;
+  parameters: ITemplateParameter[];
+}
+
+export interface ITemplateChoice {
+  id: string;
+  parameters: { [name: string]: string | number | null };
 }
 
 /**

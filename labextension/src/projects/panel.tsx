@@ -9,6 +9,7 @@ import * as React from 'react';
 import { formatWhen } from '../history';
 import { IProject, ProjectSort } from '../types';
 import { parseTags, ProjectsModel, SORT_LABELS } from './model';
+import { ITemplateSources, TemplateForm } from './templateform';
 
 export interface IProjectsPanelCallbacks {
   openDag(project: IProject): void;
@@ -21,6 +22,10 @@ export interface IProjectsPanelCallbacks {
    * The notebook the user works on, to prefill a new project.
    */
   currentNotebookPath(): string | null;
+  /**
+   * Templates and datasets for "From template" (no such button without).
+   */
+  templates?: ITemplateSources;
 }
 
 function useProjects(model: ProjectsModel): number {
@@ -281,7 +286,15 @@ export function ProjectsView(props: {
 }): JSX.Element {
   const { model, callbacks } = props;
   useProjects(model);
-  const [creating, setCreating] = React.useState(false);
+  const [creating, setCreating] = React.useState<'empty' | 'template' | null>(
+    null
+  );
+  const created = (project: IProject | null) => {
+    setCreating(null);
+    if (project) {
+      callbacks.openDag(project);
+    }
+  };
   const [search, setSearch] = React.useState(model.query.q ?? '');
   const query = model.query;
   return (
@@ -290,11 +303,23 @@ export function ProjectsView(props: {
         <h2 className="jp-NotebookDagProjects-title">DAG projects</h2>
         <button
           className="jp-Button jp-mod-styled jp-mod-accept"
-          onClick={() => setCreating(!creating)}
-          aria-expanded={creating}
+          onClick={() => setCreating(creating === 'empty' ? null : 'empty')}
+          aria-expanded={creating === 'empty'}
         >
           New project
         </button>
+        {callbacks.templates && (
+          <button
+            className="jp-Button jp-mod-styled"
+            onClick={() =>
+              setCreating(creating === 'template' ? null : 'template')
+            }
+            aria-expanded={creating === 'template'}
+            title="New project from a template notebook"
+          >
+            From template
+          </button>
+        )}
         <button
           className="jp-Button jp-mod-styled"
           onClick={() => void model.load()}
@@ -305,16 +330,15 @@ export function ProjectsView(props: {
           ⟳
         </button>
       </div>
-      {creating && (
-        <CreateForm
+      {creating === 'empty' && (
+        <CreateForm model={model} callbacks={callbacks} onDone={created} />
+      )}
+      {creating === 'template' && callbacks.templates && (
+        <TemplateForm
           model={model}
-          callbacks={callbacks}
-          onDone={project => {
-            setCreating(false);
-            if (project) {
-              callbacks.openDag(project);
-            }
-          }}
+          sources={callbacks.templates}
+          directory={callbacks.currentNotebookPath()}
+          onDone={created}
         />
       )}
       <div className="jp-NotebookDagProjects-filters" role="search">

@@ -8,6 +8,7 @@ import * as path from 'path';
 import {
   attachScreenshot,
   FIXTURES,
+  runAllAndWait,
   uploadNotebook,
   watchConsole
 } from './helpers';
@@ -91,4 +92,71 @@ test('projects panel: create, search, star, rename, duplicate, delete', async ({
   }
 
   expect(problems()).toEqual([]);
+});
+
+test('a project from a template: pick a dataset, create, run green', async ({
+  page,
+  tmpPath
+}) => {
+  const problems = watchConsole(page);
+  const rows = ['width,height,kind'];
+  for (let i = 0; i < 60; i++) {
+    rows.push(
+      `${(i % 7) + 1.5},${(i % 5) * 2 + 0.25},${['a', 'b', 'c'][i % 3]}`
+    );
+  }
+  await page.contents.uploadContent(
+    rows.join('\n') + '\n',
+    'text',
+    `${tmpPath}/shapes.csv`
+  );
+  const unique = `shapes-${Date.now().toString(36)}.csv`;
+  const registered = await page.request.post('/notebook-dag/api/datasets', {
+    data: { path: `${tmpPath}/shapes.csv`, name: unique }
+  });
+  expect(registered.status()).toBe(201);
+
+  await page.sidebar.openTab('notebook-dag-projects');
+  const panel = page.getByTestId('dag-projects');
+  await panel.getByRole('button', { name: 'From template' }).click();
+  const form = panel.getByRole('form', { name: 'New project from template' });
+  await form
+    .getByLabel('Template')
+    .selectOption({ label: 'Explore a dataset' });
+  // Create stays possible; without a dataset the form says what is missing.
+  await form.getByLabel('Notebook path').fill(`${tmpPath}/explore.ipynb`);
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(form.getByRole('alert')).toHaveText('Choose a dataset.');
+  await form
+    .getByLabel('Dataset', { exact: true })
+    .selectOption({ label: unique });
+  await form.getByRole('button', { name: 'Create' }).click();
+
+  const view = page.locator('.jp-NotebookDag:visible');
+  await expect(view).toBeVisible();
+  await expect(
+    view.locator('.jp-NotebookDag-node[data-cell-type="code"]')
+  ).not.toHaveCount(0);
+  const codeCells = await view
+    .locator('.jp-NotebookDag-node[data-cell-type="code"]')
+    .count();
+  await runAllAndWait(view, codeCells);
+  await expect(
+    view.locator(
+      '.jp-NotebookDag-node[data-cell-type="code"]:not([data-status="succeeded"])'
+    )
+  ).toHaveCount(0);
+
+  // The same path again: a clear message, nothing overwritten.
+  await panel.getByRole('button', { name: 'From template' }).click();
+  await form
+    .getByLabel('Template')
+    .selectOption({ label: 'Explore a dataset' });
+  await form
+    .getByLabel('Dataset', { exact: true })
+    .selectOption({ label: unique });
+  await form.getByLabel('Notebook path').fill(`${tmpPath}/explore.ipynb`);
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(panel.getByRole('alert')).toContainText('already exists');
+  expect(problems().filter(p => !p.includes('409'))).toEqual([]);
 });
