@@ -468,7 +468,9 @@ function DatasetDetail(props: {
         ) : (
           <div style={S.muted}>Profiling…</div>
         ))}
-      {tab === 'analysis' && <AnalysisSection model={insights} />}
+      {tab === 'analysis' && (
+        <AnalysisSection model={insights} datasetName={dataset.name} />
+      )}
       {tab === 'charts' && <ChartsGallery model={insights} />}
       {tab === 'versions' && (
         <ul style={{ paddingLeft: 18, margin: 0 }}>

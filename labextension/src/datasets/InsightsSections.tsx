@@ -85,6 +85,8 @@ function AnalysisResult(props: { analysis: IAnalysis }): JSX.Element {
 
 export function AnalysisSection(props: {
   model: DatasetInsights;
+  /** Names the added block's notification ("correlation of iris.csv"). */
+  datasetName?: string;
 }): JSX.Element {
   const { model } = props;
   const state = useInsights(model);
@@ -122,7 +124,7 @@ export function AnalysisSection(props: {
             state={state}
             item={{
               key: `analysis:${analysis.kind}`,
-              title: `${analysis.kind} of the dataset`,
+              title: `${analysis.kind} of ${props.datasetName ?? 'the dataset'}`,
               code: analysis.code
             }}
           />
