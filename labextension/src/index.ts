@@ -169,6 +169,8 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
         serverSettings: settings,
         notebooks: openNotebooks,
         events: app.serviceManager.events.stream as never,
+        openDag: projectId =>
+          void app.commands.execute(CommandIDs.open, { projectId }),
         openReport: (url, title) => {
           const report = createReportWidget(url, title);
           app.shell.add(report, 'main');

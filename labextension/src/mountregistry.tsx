@@ -13,7 +13,9 @@ import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { AIApi, FixWithAI, ILocalBlockEdits, PromptBox } from './ai';
+import { BlockInsertApi, BlockInserter } from './blockinsert';
 import { DatasetsApi, DatasetsPanel } from './datasets';
+import { notifyBlockAdded } from './datasets/notify';
 import {
   IBlockMountContext,
   IDagMounts,
@@ -36,6 +38,11 @@ export interface IMountOptions {
    * notebook instead of the file.
    */
   notebooks?: IOpenNotebooks | null;
+  /**
+   * Open (or show) a project's DAG view: the action of the notification
+   * after the datasets tab's "Add to project".
+   */
+  openDag?: (projectId: string) => void;
 }
 
 /**
@@ -124,6 +131,13 @@ function FixFailedBlock(props: {
 export function dagMounts(options: IMountOptions): IDagMounts {
   const aiApi = new AIApi(options.serverSettings);
   const datasetsApi = new DatasetsApi(options.serverSettings);
+  // "Add to project" of dataset analyses and charts: into the open notebook
+  // when it is open here, else by the REST API.
+  const inserter = new BlockInserter({
+    api: new BlockInsertApi(options.serverSettings),
+    notebooks: options.notebooks,
+    openDag: options.openDag
+  });
   return {
     datasetsTab: context => (
       <div className="jp-NotebookDag-mountBlock" data-testid="dag-datasets-tab">
@@ -132,6 +146,13 @@ export function dagMounts(options: IMountOptions): IDagMounts {
           api={datasetsApi}
           events={options.events}
           onOpenReport={options.openReport}
+          inserter={inserter}
+          onBlockAdded={(result, title) => {
+            if (result.projectId === context.projectId) {
+              context.refresh();
+            }
+            notifyBlockAdded(result, title, options.openDag);
+          }}
         />
       </div>
     ),

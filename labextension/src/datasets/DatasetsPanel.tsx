@@ -8,6 +8,7 @@
 import { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
+import type { IBlockInserter, IInsertedBlock } from '../blockinsert';
 import { DatasetsApi } from './api';
 import {
   IUploadState,
@@ -24,6 +25,8 @@ import {
   qualityColor,
   uploadFraction
 } from './format';
+import { DatasetInsights } from './insights';
+import { AnalysisSection, ChartsGallery } from './InsightsSections';
 import {
   IDataset,
   IDatasetEvent,
@@ -44,9 +47,18 @@ export interface IDatasetsPanelProps {
   events?: ISignal<unknown, { [key: string]: unknown }>;
   /** Milliseconds between status polls of a running report. */
   pollInterval?: number;
+  /**
+   * Adds analysis and chart code to projects ("Add to project"); without
+   * it the button is hidden.
+   */
+  inserter?: IBlockInserter | null;
+  /** Called after "Add to project" added a block. */
+  onBlockAdded?: (result: IInsertedBlock, title: string) => void;
 }
 
-type Tab = 'preview' | 'profile' | 'versions';
+type Tab = 'preview' | 'profile' | 'analysis' | 'charts' | 'versions';
+
+const TABS: Tab[] = ['preview', 'profile', 'analysis', 'charts', 'versions'];
 
 function useRefresh(): [number, () => void] {
   const [tick, setTick] = React.useState(0);
@@ -228,6 +240,15 @@ export function DatasetsPanel(props: IDatasetsPanelProps): JSX.Element {
           }
           pollInterval={props.pollInterval ?? 1000}
           onChanged={refresh}
+          makeInsights={() =>
+            new DatasetInsights({
+              api,
+              datasetId: selected.id,
+              currentProjectId: props.projectId,
+              inserter: props.inserter,
+              onAdded: props.onBlockAdded
+            })
+          }
         />
       )}
     </div>
@@ -283,8 +304,11 @@ function DatasetDetail(props: {
   onOpenReport: (url: string, title: string) => void;
   pollInterval: number;
   onChanged: () => void;
+  /** The analysis and charts model (one per detail view). */
+  makeInsights: () => DatasetInsights;
 }): JSX.Element {
   const { api, dataset } = props;
+  const [insights] = React.useState(props.makeInsights);
   const [tab, setTab] = React.useState<Tab>('preview');
   const [offset, setOffset] = React.useState(0);
   const [preview, setPreview] = React.useState<IPreview | null>(null);
@@ -385,8 +409,13 @@ function DatasetDetail(props: {
     >
       <div style={S.row}>
         <strong>{dataset.name}</strong>
-        {(['preview', 'profile', 'versions'] as Tab[]).map(t => (
-          <button key={t} disabled={t === tab} onClick={() => setTab(t)}>
+        {TABS.map(t => (
+          <button
+            key={t}
+            disabled={t === tab}
+            onClick={() => setTab(t)}
+            data-testid={`dataset-tab-${t}`}
+          >
             {t}
           </button>
         ))}
@@ -439,6 +468,10 @@ function DatasetDetail(props: {
         ) : (
           <div style={S.muted}>Profiling…</div>
         ))}
+      {tab === 'analysis' && (
+        <AnalysisSection model={insights} datasetName={dataset.name} />
+      )}
+      {tab === 'charts' && <ChartsGallery model={insights} />}
       {tab === 'versions' && (
         <ul style={{ paddingLeft: 18, margin: 0 }}>
           {versions.map(v => (

@@ -7,6 +7,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { API_NAMESPACE, ApiError, IApiErrorBody, requestAPI } from '../handler';
+import { AnalysisKind, IAnalysis, ICharts } from './analysistypes';
 import { datasetQueryString } from './format';
 import {
   IDataset,
@@ -242,6 +243,39 @@ export class DatasetsApi {
 
   lineage(id: string): Promise<ILineage> {
     return requestAPI(`datasets/${enc(id)}/lineage`, {}, this.settings);
+  }
+
+  /**
+   * Statistics, correlations or a clustering of a version, with the code
+   * reproducing it. Rejects with `ApiError` 503 / 409 / 422 (the server's
+   * message says why).
+   */
+  analysis(
+    id: string,
+    kind: AnalysisKind,
+    version?: number
+  ): Promise<IAnalysis> {
+    const v = version ? `&version=${version}` : '';
+    return requestAPI(
+      `datasets/${enc(id)}/analysis?kind=${enc(kind)}${v}`,
+      {},
+      this.settings
+    );
+  }
+
+  /**
+   * Ranked chart suggestions with matplotlib code and PNG previews.
+   */
+  charts(id: string, limit?: number, version?: number): Promise<ICharts> {
+    const parts: string[] = [];
+    if (limit) {
+      parts.push(`limit=${limit}`);
+    }
+    if (version) {
+      parts.push(`version=${version}`);
+    }
+    const query = parts.length ? `?${parts.join('&')}` : '';
+    return requestAPI(`datasets/${enc(id)}/charts${query}`, {}, this.settings);
   }
 
   /**
