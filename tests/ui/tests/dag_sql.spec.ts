@@ -9,12 +9,14 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import * as path from 'path';
 
 import {
+  apiGet,
   attachScreenshot,
   FIXTURES,
   focusDagView,
   node,
   openDagView,
   openNotebook,
+  uploadNotebook,
   watchConsole
 } from './helpers';
 
@@ -137,5 +139,47 @@ test('adds a SQL block over a dataset, runs it and shows the table', async ({
   expect(sources[2]).toBe('');
   await page.keyboard.press('Escape');
 
+  expect(problems()).toEqual([]);
+});
+
+test('without the notebook open, a block goes into the file through the REST API', async ({
+  page,
+  tmpPath
+}) => {
+  const problems = watchConsole(page);
+  const target = await uploadNotebook(page, tmpPath, FIVE);
+  const created = await page.request.post('/notebook-dag/api/projects', {
+    data: { name: 'closed five', notebook_path: target }
+  });
+  expect(created.status()).toBe(201);
+  const projectId = (await created.json()).id;
+  await page.evaluate(async id => {
+    await window.jupyterapp.commands.execute('notebook-dag:open', {
+      projectId: id
+    });
+  }, projectId);
+  const view = page.locator('.jp-NotebookDag:visible');
+  await expect(view.locator('.jp-NotebookDag-node')).toHaveCount(5);
+
+  // Nothing selected: at the end of the notebook file.
+  await view.getByRole('button', { name: '+ Code' }).click();
+  await expect(view.getByTestId('dag-notice')).toHaveText(
+    /Added a code block at the end\./
+  );
+  await expect(view.locator('.jp-NotebookDag-node')).toHaveCount(6);
+  const blocks = (await apiGet(page, `projects/${projectId}/blocks`)).blocks;
+  expect(blocks.length).toBe(6);
+  expect(blocks[5].source).toBe('');
+  const panel = page.getByTestId('dag-output-panel');
+  await expect(panel.getByTestId('dag-source-editor')).toBeVisible();
+  await expect(node(page, blocks[5].id)).toHaveClass(/jp-mod-selected/);
+
+  // The AI prompt of a node offers "as SQL".
+  await panel
+    .getByRole('button', { name: 'Ask AI to add a block after this node' })
+    .click();
+  await expect(
+    page.getByTestId('dag-ai-add-block').getByLabel('as SQL')
+  ).not.toBeChecked();
   expect(problems()).toEqual([]);
 });
