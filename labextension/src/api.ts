@@ -278,6 +278,31 @@ export class DagApi {
   }
 
   /**
+   * Insert a cell into the notebook file, after `after` (at the end when
+   * absent); 409 `open_in_editor` while the notebook is open in JupyterLab.
+   */
+  insertBlock(
+    projectId: string,
+    body: {
+      source: string;
+      cell_type?: 'code' | 'markdown' | 'raw';
+      after?: string | null;
+    }
+  ): Promise<IBlock> {
+    const clean: { [key: string]: string } = { source: body.source };
+    if (body.cell_type) {
+      clean.cell_type = body.cell_type;
+    }
+    if (body.after) {
+      clean.after = body.after;
+    }
+    return this._request<IBlock>(`projects/${enc(projectId)}/blocks`, {
+      method: 'POST',
+      body: JSON.stringify(clean)
+    });
+  }
+
+  /**
    * Save moved nodes (`null` clears a position) in one call.
    */
   async savePositions(

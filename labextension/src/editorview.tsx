@@ -1,6 +1,7 @@
 /**
  * The side editor of a block's source: a CodeMirror editor created through
  * JupyterLab's editor services (as JupyterLab's own editors are), with save.
+ * A SQL block (`%%sql`) is highlighted as SQL, other code as IPython.
  */
 import {
   CodeEditor,
@@ -10,6 +11,32 @@ import {
 import * as React from 'react';
 
 import { LuminoHost } from './lumino';
+import { blockLanguage, SQL_MIME } from './sqlblocks';
+
+function isCodeLanguage(language: string): boolean {
+  return language === 'python' || language === 'sql';
+}
+
+/**
+ * The editor's MIME type for a block language (see `blockLanguage`): SQL
+ * blocks get JupyterLab's SQL mode (its editor language registry knows it),
+ * code the IPython mode.
+ */
+export function editorMimeType(
+  editorServices: IEditorServices,
+  language: string
+): string {
+  if (language === 'sql') {
+    return editorServices.mimeTypeService.getMimeTypeByLanguage({
+      name: 'sql',
+      mimetype: SQL_MIME
+    });
+  }
+  return editorServices.mimeTypeService.getMimeTypeByLanguage({
+    name: language,
+    codemirror_mode: language === 'python' ? 'ipython' : undefined
+  });
+}
 
 export function SourceEditor(props: {
   cellId: string;
@@ -26,10 +53,7 @@ export function SourceEditor(props: {
     if (!editorServices) {
       return null;
     }
-    const mimeType = editorServices.mimeTypeService.getMimeTypeByLanguage({
-      name: props.language,
-      codemirror_mode: props.language === 'python' ? 'ipython' : undefined
-    });
+    const mimeType = editorMimeType(editorServices, props.language);
     const model = new CodeEditor.Model({ mimeType });
     model.sharedModel.setSource(source);
     const widget = new CodeEditorWrapper({
@@ -42,6 +66,24 @@ export function SourceEditor(props: {
     // A new editor per cell; a new source of the same cell keeps the edits.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [editorServices, cellId]);
+  // A code cell turning into a SQL block (or back) as it is typed.
+  React.useEffect(() => {
+    if (!wrapper || !editorServices || !isCodeLanguage(props.language)) {
+      return;
+    }
+    const model = wrapper.model;
+    const follow = () => {
+      const language = blockLanguage('code', model.sharedModel.getSource());
+      const mimeType = editorMimeType(editorServices, language);
+      if (model.mimeType !== mimeType) {
+        model.mimeType = mimeType;
+      }
+    };
+    model.sharedModel.changed.connect(follow);
+    return () => {
+      model.sharedModel.changed.disconnect(follow);
+    };
+  }, [wrapper]);
   React.useEffect(() => {
     if (!wrapper) {
       return;

@@ -1,6 +1,6 @@
 /**
  * Edits of a project from its DAG view: draw, delete, hide and accept edges,
- * save a block's source. Each reports to the view's notice and reloads the
+ * save a block's source, add a block. Each reports to the view's notice and reloads the
  * DAG on success.
  */
 import {
@@ -169,6 +169,61 @@ export class DagEditor {
           : `Cannot save ${title}: ${describeError(error)}`
       );
       return false;
+    }
+  }
+
+  /**
+   * Add a code cell with `source` after the cell `afterId` (at the end when
+   * `null`): into the open notebook when it is open in this JupyterLab
+   * (unsaved, as if typed there), else by the server into the notebook file.
+   * The DAG is reloaded.
+   *
+   * @param what - how the notices name the block (e.g. "a SQL block")
+   * @returns the new cell's id, `null` when it could not be added (the
+   *   notice says why)
+   */
+  async addBlock(
+    afterId: string | null,
+    source: string,
+    what = 'a code block'
+  ): Promise<string | null> {
+    const model = this._model;
+    const path = model.project?.notebook_path ?? '';
+    const where = afterId ? `after ${model.titleOf(afterId)}` : 'at the end';
+    const inNotebook = async (): Promise<string | null> => {
+      const id = await this._notebooks!.insertCode(path, afterId, source);
+      if (id === null) {
+        model.notify(
+          'error',
+          `Cannot add ${what}: ${path} is open in another window; add it there.`
+        );
+        return null;
+      }
+      model.notify(
+        'info',
+        `Added ${what} ${where} in the open notebook ${path} (unsaved: save the notebook to keep it).`
+      );
+      await model.refresh();
+      return id;
+    };
+    if (path && this._notebooks?.isOpen(path)) {
+      return inNotebook();
+    }
+    try {
+      const block = await this._api.insertBlock(model.projectId, {
+        source,
+        cell_type: 'code',
+        after: afterId
+      });
+      model.notify('info', `Added ${what} ${where}.`);
+      await model.refresh();
+      return block.id;
+    } catch (error) {
+      if (path && this._notebooks && isOpenInEditor(error)) {
+        return inNotebook();
+      }
+      model.notify('error', `Cannot add ${what}: ${describeError(error)}`);
+      return null;
     }
   }
 

@@ -24,6 +24,7 @@ import {
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
+import { AddBlockCommandIDs, registerAddBlockCommands } from './addblock';
 import { DagApi } from './api';
 import { describeError } from './handler';
 import { dagIcon } from './icons';
@@ -147,8 +148,20 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
         ? docManager.openOrReveal(path)
         : app.commands.execute('docmanager:open', { path });
 
+    const datasetsApi = new DatasetsApi(settings);
+    // The datasets a project's SQL blocks read: its own, else the shared ones.
+    const projectDatasets = async (projectId: string) => {
+      const own = await datasetsApi.list({ project_id: projectId, limit: 20 });
+      if (own.datasets.length) {
+        return own.datasets;
+      }
+      return (await datasetsApi.list({ limit: 100 })).datasets;
+    };
+
     const services: IDagViewServices = {
       serverSettings: settings,
+      commands: app.commands,
+      datasets: projectDatasets,
       rendermime,
       editorServices,
       openCell: async (path, cellId) => {
@@ -377,6 +390,18 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       }
     });
 
+    registerAddBlockCommands(app.commands, {
+      findModel: projectId =>
+        (projectId ? findPanel(projectId) : tracker.currentWidget)?.content
+          .model ?? null,
+      datasets: projectDatasets
+    });
+    for (const command of [
+      AddBlockCommandIDs.addCode,
+      AddBlockCommandIDs.addSql
+    ]) {
+      palette?.addItem({ command, category: 'Notebook DAG' });
+    }
     palette?.addItem({ command: CommandIDs.open, category: 'Notebook DAG' });
     palette?.addItem({
       command: CommandIDs.showProjects,

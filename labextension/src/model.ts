@@ -51,6 +51,7 @@ export type IDagModelApi = Pick<
   | 'hideEdge'
   | 'savePositions'
   | 'updateBlock'
+  | 'insertBlock'
 >;
 
 /**
@@ -117,6 +118,22 @@ export class DagModel implements IDisposable {
    */
   get changed(): ISignal<this, void> {
     return this._changed;
+  }
+
+  /**
+   * Emitted with a cell id when something asks the view to open that
+   * block's source editor (e.g. a block just added).
+   */
+  get editRequested(): ISignal<this, string> {
+    return this._editRequested;
+  }
+
+  /**
+   * Select a block and ask the view to open its source editor.
+   */
+  requestEdit(cellId: string): void {
+    this.select(cellId);
+    this._editRequested.emit(cellId);
   }
 
   get project(): IProject | null {
@@ -588,6 +605,7 @@ export class DagModel implements IDisposable {
   private _notice: INotice | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
+  private _editRequested = new Signal<this, string>(this);
 }
 
 export namespace DagModel {

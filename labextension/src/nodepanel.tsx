@@ -4,6 +4,7 @@
  */
 import * as React from 'react';
 
+import { addBlockFromView } from './addblock';
 import { SourceEditor } from './editorview';
 import { displayStatus, nodeTitle } from './graph';
 import { IMountContext } from './mounts';
@@ -12,6 +13,7 @@ import { laterChangesHint, statusLabel } from './nodes';
 import { OutputView } from './outputview';
 import { formatDuration, stripAnsi } from './outputs';
 import { IDagViewServices } from './services';
+import { blockLanguage } from './sqlblocks';
 import { IDagNode, IDatasetNode, IRunBlock } from './types';
 
 function Section(props: { title: string; children: React.ReactNode }) {
@@ -168,11 +170,7 @@ export function NodePanel(props: {
   )
     ? followed.id
     : (node.last_run_id ?? model.statuses.runId);
-  const language = code
-    ? 'python'
-    : node.cell_type === 'markdown'
-      ? 'markdown'
-      : 'text';
+  const language = blockLanguage(node.cell_type, node.source);
   const openCell = services.openCell;
   const path = model.project?.notebook_path ?? '';
   return (
@@ -250,6 +248,22 @@ export function NodePanel(props: {
           onClick={() => onEdit(!editing)}
         >
           Edit source
+        </button>
+        <button
+          className="jp-Button jp-mod-styled jp-NotebookDag-addCodeAfter"
+          onClick={() =>
+            void addBlockFromView(model, services, 'code', node.id)
+          }
+          title="Add a code cell after this one and edit it"
+        >
+          Add code block
+        </button>
+        <button
+          className="jp-Button jp-mod-styled jp-NotebookDag-addSqlAfter"
+          onClick={() => void addBlockFromView(model, services, 'sql', node.id)}
+          title="Add a SQL cell (%%sql) after this one and edit it"
+        >
+          Add SQL block
         </button>
         {section && (
           <button

@@ -7,6 +7,7 @@ import * as React from 'react';
 
 import { DagFlowNode } from './graph';
 import { formatDuration } from './outputs';
+import { isSqlSource } from './sqlblocks';
 
 /**
  * Human labels of statuses.
@@ -193,6 +194,10 @@ export const DagCellNode = React.memo(function DagCellNode(
   if (collapsed) {
     classes.push('jp-mod-collapsed');
   }
+  const sql = code && isSqlSource(data.source);
+  if (sql) {
+    classes.push('jp-NotebookDag-sql');
+  }
   const showStatus = code || collapsed;
   return (
     <div
@@ -215,6 +220,15 @@ export const DagCellNode = React.memo(function DagCellNode(
         <span className="jp-NotebookDag-nodeKind">
           {collapsed ? 'section' : cellType}
         </span>
+        {sql && (
+          <span
+            className="jp-NotebookDag-sqlBadge"
+            data-testid={`dag-sql-${cellId}`}
+            title="SQL block (%%sql: JupySQL on DuckDB)"
+          >
+            SQL
+          </span>
+        )}
         <span className="jp-NotebookDag-nodeIndex">#{index + 1}</span>
         {data.duration !== null && code && (
           <span

@@ -7,6 +7,7 @@ import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { ServerConnection } from '@jupyterlab/services';
 
 import { IDagMounts } from './mounts';
+import type { IDatasetName } from './sqlblocks';
 
 /**
  * A kernel runs can go to.
@@ -43,4 +44,19 @@ export interface IDagViewServices {
    */
   download?: (filename: string, blob: Blob) => void;
   mounts?: IDagMounts;
+  /**
+   * Runs JupyterLab commands: the view's "Add code block" / "Add SQL block"
+   * buttons run the registered commands (without it they act directly).
+   */
+  commands?: {
+    execute(
+      id: string,
+      args?: { [key: string]: string | null }
+    ): Promise<unknown>;
+  };
+  /**
+   * The datasets a project's SQL blocks may read, newest first (the SQL
+   * block template reads the first).
+   */
+  datasets?: (projectId: string) => Promise<readonly IDatasetName[]>;
 }

@@ -1,8 +1,10 @@
 /**
- * The toolbar of a DAG view: runs, kernel, layout, datasets, refresh, export.
+ * The toolbar of a DAG view: runs, kernel, new blocks, layout, datasets,
+ * refresh, export.
  */
 import * as React from 'react';
 
+import { addBlockFromView } from './addblock';
 import { DagApi, ExportFormat } from './api';
 import { describeError } from './handler';
 import { DagModel } from './model';
@@ -269,6 +271,24 @@ export function DagToolbar(props: {
             ))}
           </select>
         </label>
+      </div>
+      <div className="jp-NotebookDag-group" role="group" aria-label="Blocks">
+        <button
+          className="jp-Button jp-mod-styled jp-NotebookDag-addCode"
+          onClick={() => void addBlockFromView(model, services, 'code')}
+          disabled={!dag}
+          title="Add a code cell after the selected node (at the end when none is) and edit it"
+        >
+          + Code
+        </button>
+        <button
+          className="jp-Button jp-mod-styled jp-NotebookDag-addSql"
+          onClick={() => void addBlockFromView(model, services, 'sql')}
+          disabled={!dag}
+          title="Add a SQL cell (%%sql, JupySQL on DuckDB) querying the project's datasets after the selected node (at the end when none is) and edit it"
+        >
+          + SQL
+        </button>
       </div>
       <div className="jp-NotebookDag-group" role="group" aria-label="Layout">
         <button

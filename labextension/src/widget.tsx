@@ -141,6 +141,18 @@ export function DagView(props: {
     }
   }, [selection]);
 
+  // A block added from a command: its source editor opens.
+  React.useEffect(() => {
+    const onEdit = (_: DagModel, cellId: string) => {
+      setTab('details');
+      setEditing(cellId);
+    };
+    model.editRequested.connect(onEdit);
+    return () => {
+      model.editRequested.disconnect(onEdit);
+    };
+  }, [model]);
+
   const actions = React.useMemo<INodeActions>(
     () => ({
       run: (mode, cellId) => void model.runner.run(mode, cellId),

@@ -1,8 +1,8 @@
 """Checks of generated code before it is returned: fences stripped, syntax parsed the
 way inference parses cells, and the DAG kept acyclic.
 
-Pure functions (no I/O): :func:`split_answer`, :func:`syntax_error`,
-:func:`edges_with_block` and :func:`check_cycle`. The service adds the one repair
+Pure functions (no I/O): :func:`split_answer`, :func:`syntax_error`, :func:`sql_error`,
+:func:`as_sql_block`, :func:`edges_with_block` and :func:`check_cycle`. The service adds the one repair
 round-trip to the model between a syntax error and the 422.
 """
 
@@ -106,6 +106,32 @@ def syntax_error(code: str) -> str | None:
     if isinstance(first, SyntaxError):
         return f"line {first.lineno or '?'}: {first.msg}"
     return str(first)
+
+
+_SQL_MAGIC = re.compile(r"^\s*%%?sql(?:\s|$)")
+
+#: variable a generated SQL block binds when the model left the magic line out
+SQL_RESULT = "result"
+
+
+def as_sql_block(code: str) -> str:
+    """``code`` as a JupySQL cell: unchanged when it starts with the ``%%sql`` (or
+    ``%sql``) magic, else the query under ``%%sql result= <<`` (bound to ``result`` and
+    shown), as models asked for SQL sometimes answer with the bare query."""
+    if not code.strip() or _SQL_MAGIC.match(code):
+        return code
+    return f"%%sql {SQL_RESULT}= <<\n{code}"
+
+
+def sql_error(code: str) -> str | None:
+    """None when ``code`` is a cell that parses, the SQL of its ``%%sql`` magic included
+    (sqlglot, DuckDB dialect, as the inference parses it), else the message."""
+    error = syntax_error(code)
+    if error is not None:
+        return error
+    from ..inference import analyze_cell
+
+    return analyze_cell(code).parse_error
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,8 @@ _MODEL_ERRORS = (404, 409, 429, 503)  # unknown project/block; block changed; ra
 #: the AI routes under /ai
 ROUTES: tuple[Route, ...] = (
     Route("/ai/generate", GenerateHandler, (
-        Op("post", "Generate a block's code from a prompt (?stream=1: server-sent events)", response=am.GenerateOut,
+        Op("post", "Generate a block's code from a prompt, Python or (language=sql) a JupySQL %%sql block "
+                   "(?stream=1: server-sent events)", response=am.GenerateOut,
            media_type=("application/json", "text/event-stream"), request=am.GenerateIn, errors=_MODEL_ERRORS,
            query=(_STREAM,)),
     )),

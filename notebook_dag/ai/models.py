@@ -22,6 +22,11 @@ class GenerateIn(_Input):
     after_block_id: str | None = Field(default=None, description="insert after this cell; the end when absent")
     insert: bool = Field(default=False, description="insert the block at once (marks the generation accepted)")
     provider: str | None = Field(default=None, description="use only this provider (by name); the fallback chain when absent")
+    language: Literal["python", "sql"] = Field(
+        default="python",
+        description='"sql": ask for a SQL block, a JupySQL `%%sql <name>= <<` cell (DuckDB) over the project\'s '
+        "datasets (as tables) and DataFrames; an answer without the magic line gets `%%sql result= <<`",
+    )
 
 
 class FixIn(_Input):

@@ -119,26 +119,35 @@ class AIService(AISettings):
         return result
 
     async def _produce(self, messages: list[Any], provider: str | None, emit: Emit | None,
-                       record: dict[str, Any]) -> Produced:
-        """Call the model, strip fences, check syntax; one repair round-trip on a syntax
-        error. Raises :class:`Unprocessable` (422, with ``code`` and ``syntax_error``)
+                       record: dict[str, Any], language: str = "python") -> Produced:
+        """Call the model, strip fences, check syntax (``language`` ``"sql"``: a ``%%sql``
+        cell, the magic line added when missing, whose SQL must parse too); one repair
+        round-trip on a syntax error. Raises :class:`Unprocessable` (422, with ``code`` and ``syntax_error``)
         when the repaired answer does not parse either; provider failures propagate
         (503/429). Each failure is audited with ``record``'s fields."""
         attempts: list[dict[str, Any]] = []
+        sql = language == "sql"
+        check = cc.sql_error if sql else cc.syntax_error
+
+        def shape(answer: str) -> tuple[str, str]:
+            code, explanation = cc.split_answer(answer)
+            return (cc.as_sql_block(code) if sql else code), explanation
+
         try:
             first = await self._complete(messages, provider, emit, 1)
             attempts += first.attempts
-            code, explanation = cc.split_answer(first.text)
-            error = cc.syntax_error(code) if code.strip() else "the answer holds no code"
+            code, explanation = shape(first.text)
+            error = check(code) if code.strip() else "the answer holds no code"
             usage, latency, last, repaired = first.usage, first.latency_ms, first, False
             if error is not None:
                 if emit is not None:
                     await emit("repair", {"error": error})
-                second = await self._complete(repair_messages(messages, first.text, error), first.provider, emit, 2)
+                second = await self._complete(repair_messages(messages, first.text, error, language), first.provider,
+                                              emit, 2)
                 attempts += second.attempts
                 usage, latency, last, repaired = _add_usage(usage, second.usage), latency + second.latency_ms, second, True
-                code, explanation = cc.split_answer(second.text)
-                error = cc.syntax_error(code) if code.strip() else "the answer holds no code"
+                code, explanation = shape(second.text)
+                error = check(code) if code.strip() else "the answer holds no code"
                 if error is not None:
                     gid = await self._record(record, last, usage, latency, attempts, "syntax_error", code, error, True)
                     raise Unprocessable(
@@ -208,9 +217,9 @@ class AIService(AISettings):
             from ..dag import block_title
 
             after_title = block_title(dag.cells[after], getattr(meta.get(after), "title", None))
-        messages = generate_messages(ctx.text, body.prompt, after_title)
+        messages = generate_messages(ctx.text, body.prompt, after_title, body.language)
         record = {"project_id": project.id, "user": user, "kind": "generate", "prompt": body.prompt, "anchor_block_id": after}
-        p = await self._produce(messages, body.provider, emit, record)
+        p = await self._produce(messages, body.provider, emit, record, body.language)
         edges, cycle = self._proposal(dag, (cc.NEW_BLOCK, p.code), after=after)
         c = p.completion
         if cycle is not None:

@@ -9,7 +9,7 @@ import { DiffView } from './DiffView';
 import { acceptGeneration, ILocalBlockEdits } from './local';
 import { AIErrorBox, AnswerSummary } from './shared';
 import { stripFences } from './text';
-import { IGenerateResult } from './types';
+import { IGenerateRequest, IGenerateResult } from './types';
 
 export interface IPromptBoxProps {
   projectId: string;
@@ -25,6 +25,8 @@ export interface IPromptBoxProps {
   /** a provider name; the server's fallback chain when absent */
   provider?: string | null;
   api?: Pick<AIApi, 'generate' | 'generateStream' | 'accept'>;
+  /** the "as SQL" toggle's initial state: `sql` asks for a `%%sql` block */
+  language?: 'python' | 'sql';
   /** the open notebook, when the project's notebook is open in JupyterLab */
   local?: ILocalBlockEdits | null;
 }
@@ -38,6 +40,7 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
   const [partial, setPartial] = React.useState('');
   const [result, setResult] = React.useState<IGenerateResult | null>(null);
   const [error, setError] = React.useState<unknown>(null);
+  const [asSql, setAsSql] = React.useState(props.language === 'sql');
   const abort = React.useRef<AbortController | null>(null);
   const mounted = React.useRef(true);
   React.useEffect(
@@ -56,12 +59,15 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
     setError(null);
     setResult(null);
     setPartial('');
-    const body = {
+    const body: IGenerateRequest = {
       project_id: props.projectId,
       prompt,
       after_block_id: props.afterBlockId ?? null,
       provider: props.provider ?? null
     };
+    if (asSql) {
+      body.language = 'sql';
+    }
     const controller = new AbortController();
     abort.current = controller;
     try {
@@ -149,7 +155,11 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
           className="jp-mod-styled"
           rows={3}
           value={prompt}
-          placeholder="e.g. Plot the distribution of price"
+          placeholder={
+            asSql
+              ? 'e.g. Average price per region'
+              : 'e.g. Plot the distribution of price'
+          }
           disabled={phase === 'generating' || phase === 'inserting'}
           onChange={e => setPrompt(e.target.value)}
           onKeyDown={e => {
@@ -161,6 +171,18 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
         />
       </label>
       <div className="jp-NotebookDag-ai-actions">
+        <label
+          className="jp-NotebookDag-ai-asSql"
+          title="Ask for a SQL block (%%sql, JupySQL on DuckDB) over the project's datasets and DataFrames"
+        >
+          <input
+            type="checkbox"
+            checked={asSql}
+            disabled={phase === 'generating' || phase === 'inserting'}
+            onChange={e => setAsSql(e.target.checked)}
+          />{' '}
+          as SQL
+        </label>
         <button
           className="jp-mod-styled jp-mod-accept"
           disabled={!prompt.trim() || phase !== 'idle'}

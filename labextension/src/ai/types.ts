@@ -8,6 +8,11 @@ export interface IGenerateRequest {
   after_block_id?: string | null;
   insert?: boolean;
   provider?: string | null;
+  /**
+   * `sql`: the model answers with a JupySQL `%%sql` block over the project's
+   * datasets and DataFrames (default `python`).
+   */
+  language?: 'python' | 'sql';
 }
 
 export interface IFixRequest {

@@ -39,16 +39,19 @@ def render(name: str, **values: Any) -> str:
     return _ENV.from_string(template_text(name)).render(**values).strip()
 
 
-def generate_messages(context: str, prompt: str, after_title: str | None) -> list[BaseMessage]:
+def generate_messages(context: str, prompt: str, after_title: str | None,
+                      language: str = "python") -> list[BaseMessage]:
     """``[system, human]`` messages asking for a new cell.
 
     ``context`` is the rendered project context (see :mod:`notebook_dag.ai.context`),
     ``prompt`` the user's request, ``after_title`` the title of the cell it goes after
-    (None: the end of the notebook)."""
+    (None: the end of the notebook), ``language`` ``"python"`` or ``"sql"`` (a JupySQL
+    ``%%sql`` cell over the project's datasets and DataFrames, asked for in the system
+    prompt)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
     return [
-        SystemMessage(render("system.md")),
+        SystemMessage(render("system.md", language=language)),
         HumanMessage(render("generate.md", context=context, prompt=prompt.strip(), after_title=after_title)),
     ]
 
@@ -59,14 +62,15 @@ def fix_messages(context: str, title: str, code: str, error: str, hint: str | No
     from langchain_core.messages import HumanMessage, SystemMessage
 
     return [
-        SystemMessage(render("system.md")),
+        SystemMessage(render("system.md", language="python")),
         HumanMessage(render("fix.md", context=context, title=title, code=code, error=error, hint=hint or "")),
     ]
 
 
-def repair_messages(previous: list[BaseMessage], answer: str, error: str) -> list[BaseMessage]:
+def repair_messages(previous: list[BaseMessage], answer: str, error: str,
+                    language: str = "python") -> list[BaseMessage]:
     """``previous`` messages followed by the model's unparsable ``answer`` and a request
-    to repair its syntax ``error`` (``"line N: message"``)."""
+    to repair its syntax ``error`` (``"line N: message"``) in ``language``."""
     from langchain_core.messages import AIMessage, HumanMessage
 
-    return [*previous, AIMessage(answer), HumanMessage(render("repair.md", error=error))]
+    return [*previous, AIMessage(answer), HumanMessage(render("repair.md", error=error, language=language))]
