@@ -12,7 +12,15 @@ import type { ServerConnection } from '@jupyterlab/services';
 import type { ISignal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { AIApi, FixWithAI, ILocalBlockEdits, PromptBox } from './ai';
+import {
+  AIApi,
+  AIAvailability,
+  AIOff,
+  FixWithAI,
+  ILocalBlockEdits,
+  PromptBox,
+  useAIAvailability
+} from './ai';
 import { BlockInsertApi, BlockInserter } from './blockinsert';
 import { DatasetsApi, DatasetsPanel } from './datasets';
 import { notifyBlockAdded } from './datasets/notify';
@@ -63,24 +71,36 @@ export function localEdits(
   };
 }
 
+const ASK_AI_LABEL = 'Ask AI to add a block after this node';
+
 function AskAiToAddBlock(props: {
   context: IBlockMountContext;
   api: AIApi;
+  availability: AIAvailability;
   local: ILocalBlockEdits | null;
 }): JSX.Element {
   const { context, api, local } = props;
   const [open, setOpen] = React.useState(false);
+  const availability = useAIAvailability(props.availability);
   // A different node closes the prompt.
   React.useEffect(() => setOpen(false), [context.blockId]);
+  if (availability && !availability.ready) {
+    return (
+      <div className="jp-NotebookDag-mountBlock" data-testid="dag-ai-add-block">
+        <AIOff label={ASK_AI_LABEL} availability={availability} />
+      </div>
+    );
+  }
   return (
     <div className="jp-NotebookDag-mountBlock" data-testid="dag-ai-add-block">
       <button
         className="jp-Button jp-mod-styled"
         aria-expanded={open}
+        disabled={!availability}
         onClick={() => setOpen(!open)}
         title="Describe a new cell: the AI writes it and it goes after this one"
       >
-        Ask AI to add a block after this node
+        {ASK_AI_LABEL}
       </button>
       {open && (
         <PromptBox
@@ -104,13 +124,22 @@ function AskAiToAddBlock(props: {
 function FixFailedBlock(props: {
   context: IFailedBlockMountContext;
   api: AIApi;
+  availability: AIAvailability;
   local: ILocalBlockEdits | null;
 }): JSX.Element | null {
   const { context, api, local } = props;
   const [closed, setClosed] = React.useState(false);
+  const availability = useAIAvailability(props.availability);
   React.useEffect(() => setClosed(false), [context.blockId, context.runId]);
   if (!context.runId || closed) {
     return null;
+  }
+  if (availability && !availability.ready) {
+    return (
+      <div className="jp-NotebookDag-mountBlock" data-testid="dag-ai-fix">
+        <AIOff label="Fix with AI" availability={availability} />
+      </div>
+    );
   }
   return (
     <div className="jp-NotebookDag-mountBlock" data-testid="dag-ai-fix">
@@ -130,6 +159,7 @@ function FixFailedBlock(props: {
 
 export function dagMounts(options: IMountOptions): IDagMounts {
   const aiApi = new AIApi(options.serverSettings);
+  const availability = new AIAvailability(aiApi);
   const datasetsApi = new DatasetsApi(options.serverSettings);
   // "Add to project" of dataset analyses and charts: into the open notebook
   // when it is open here, else by the REST API.
@@ -160,6 +190,7 @@ export function dagMounts(options: IMountOptions): IDagMounts {
       <AskAiToAddBlock
         context={context}
         api={aiApi}
+        availability={availability}
         local={localEdits(options.notebooks, context.notebookPath)}
       />
     ),
@@ -167,6 +198,7 @@ export function dagMounts(options: IMountOptions): IDagMounts {
       <FixFailedBlock
         context={context}
         api={aiApi}
+        availability={availability}
         local={localEdits(options.notebooks, context.notebookPath)}
       />
     )

@@ -17,3 +17,10 @@ export { AIErrorBox, AnswerSummary } from './shared';
 export { diffStats, lineDiff, SSEParser, stripFences } from './text';
 export type { IDiffLine } from './text';
 export * from './types';
+export { AIOff } from './AIOff';
+export {
+  AIAvailability,
+  availabilityOf,
+  useAIAvailability
+} from './availability';
+export type { IAIAvailability } from './availability';

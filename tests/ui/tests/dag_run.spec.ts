@@ -202,15 +202,26 @@ test('a failed run: traceback, skipped blocks, re-run failed, AI mounts', async 
   );
   await expect(error).toContainText('ZeroDivisionError');
   await expect(error).toContainText('division by zero');
-  // "Fix with AI" is offered on the failed node.
-  await expect(panel.getByTestId('dag-ai-fix')).toBeVisible();
+  // "Fix with AI" is offered on the failed node; this server has no AI
+  // provider, so it is disabled with one line why and the way to set one up.
+  const fix = panel.getByTestId('dag-ai-fix');
+  await expect(fix).toBeVisible();
+  await expect(fix.getByRole('button', { name: 'Fix with AI' })).toBeDisabled();
+  await expect(fix.getByRole('note')).toHaveText(
+    /AI needs a provider: none is configured\./
+  );
+  await fix.getByRole('button', { name: 'How to set one up' }).click();
+  const help = page.locator('.jp-Dialog');
+  await expect(help).toContainText('c.AIService.providers');
+  await help.getByRole('button', { name: 'Ok' }).click();
+  await expect(help).toHaveCount(0);
   await node(page, 'c').click();
   await expect(panel.getByTestId('dag-block-error')).toBeVisible();
   await expect(panel.getByTestId('dag-ai-fix')).toHaveCount(0);
-  // "Ask AI to add a block after this node" on code nodes.
+  // "Ask AI to add a block after this node" on code nodes, disabled too.
   await expect(
     panel.getByRole('button', { name: 'Ask AI to add a block after this node' })
-  ).toBeVisible();
+  ).toBeDisabled();
   await attachScreenshot(view, testInfo, 'failed-run');
 
   // Re-run what failed, from the history.

@@ -174,12 +174,13 @@ test('without the notebook open, a block goes into the file through the REST API
   await expect(panel.getByTestId('dag-source-editor')).toBeVisible();
   await expect(node(page, blocks[5].id)).toHaveClass(/jp-mod-selected/);
 
-  // The AI prompt of a node offers "as SQL".
-  await panel
-    .getByRole('button', { name: 'Ask AI to add a block after this node' })
-    .click();
+  // Without an AI provider the prompt (and its "as SQL", see
+  // ai-sql.spec.tsx) stays closed: the button says why it is disabled.
   await expect(
-    page.getByTestId('dag-ai-add-block').getByLabel('as SQL')
-  ).not.toBeChecked();
+    panel.getByRole('button', { name: 'Ask AI to add a block after this node' })
+  ).toBeDisabled();
+  await expect(
+    page.getByTestId('dag-ai-add-block').getByRole('note')
+  ).toContainText('AI needs a provider');
   expect(problems()).toEqual([]);
 });
