@@ -22,6 +22,8 @@ import {
   NotebookPanel
 } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 
 import { AddBlockCommandIDs, registerAddBlockCommands } from './addblock';
@@ -42,6 +44,8 @@ import { notebookPlugin } from './notebook/plugin';
 import { IDagViewServices } from './services';
 import { IDagViews } from './tokens';
 import { IProject } from './types';
+import { setViewOptionsStore } from './viewoptions';
+import { createViewOptionsStore } from './viewsettings';
 import { DagWidget } from './widget';
 
 /**
@@ -107,7 +111,9 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
     IRenderMimeRegistry,
     IEditorServices,
     IDocumentManager,
-    ILabShell
+    ILabShell,
+    ISettingRegistry,
+    IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -117,8 +123,17 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
     rendermime: IRenderMimeRegistry | null,
     editorServices: IEditorServices | null,
     docManager: IDocumentManager | null,
-    labShell: ILabShell | null
+    labShell: ILabShell | null,
+    settingRegistry: ISettingRegistry | null,
+    stateDB: IStateDB | null
   ) => {
+    // The views' options: the user's defaults in the settings registry,
+    // each project's collapsed sections in the state database.
+    const viewOptionsReady = createViewOptionsStore(
+      settingRegistry,
+      stateDB,
+      plugin.id
+    ).then(setViewOptionsStore);
     const settings = app.serviceManager.serverSettings;
     const api = new DagApi(settings);
     const tracker = new WidgetTracker<DagPanel>({
@@ -212,6 +227,7 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       if (!project) {
         project = await api.getProject(projectId).catch(() => null);
       }
+      await viewOptionsReady;
       const model = new DagModel({
         notebooks: openNotebooks,
         projectId,

@@ -9,11 +9,13 @@ import { describeError } from './handler';
 import type { DagModel, IDagModelApi } from './model';
 import { IRunRequest } from './types';
 import { plannedBlocks } from './viewgraph';
+import { setViewDefaults, viewDefaults } from './viewoptions';
 
 export class DagRunner {
   constructor(model: DagModel, api: IDagModelApi) {
     this._model = model;
     this._api = api;
+    this._parallel = viewDefaults().maxParallel;
   }
 
   /**
@@ -89,6 +91,7 @@ export class DagRunner {
     const next = value && value >= 1 ? Math.floor(value) : null;
     if (this._parallel !== next) {
       this._parallel = next;
+      setViewDefaults({ maxParallel: next });
       this._changed.emit();
     }
   }

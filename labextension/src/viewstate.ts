@@ -233,6 +233,15 @@ export class DagViewState {
           allEdges: this._options.showAllEdges
         })
       : null;
+    if (this._options.collapseAll && this._view) {
+      // First opening with "collapse sections" set: once the sections are
+      // known, collapse them all (and remember it for the project).
+      this._options = { ...this._options, collapseAll: false };
+      if (this._view.sections.size) {
+        this._setOptions({ collapsed: [...this._view.sections.keys()] });
+        return;
+      }
+    }
     this._relayout(false);
     this._changed.emit();
   }

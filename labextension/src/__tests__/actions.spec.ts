@@ -3,7 +3,12 @@ import { Stream } from '@lumino/signaling';
 import { ApiError } from '../handler';
 import { DagModel, IDagModelApi } from '../model';
 import { RUN_EVENT_SCHEMA } from '../types';
-import { loadViewOptions } from '../viewoptions';
+import {
+  loadViewOptions,
+  MemoryViewOptionsStore,
+  setViewOptionsStore,
+  viewDefaults
+} from '../viewoptions';
 import { makeApi, sampleDag, sectionDag } from './fixtures';
 
 type Emission = { [key: string]: unknown };
@@ -16,7 +21,7 @@ describe('DagModel actions', () => {
   let model: DagModel;
 
   beforeEach(async () => {
-    localStorage.clear();
+    setViewOptionsStore(new MemoryViewOptionsStore());
     stream = new Stream<unknown, Emission>({});
     api = makeApi();
     model = new DagModel({
@@ -310,14 +315,38 @@ describe('DagModel actions', () => {
       });
     });
 
-    it('changes direction and remembers it per project', () => {
+    it("changes direction and remembers it as the user's default", () => {
       const before = model.viewState.layout!.positions;
       model.viewState.setDirection('LR');
       const after = model.viewState.layout!.positions;
       expect(after.get('clean')!.x).toBeGreaterThan(after.get('load')!.x);
       expect(after).not.toBe(before);
-      expect(loadViewOptions('p1').direction).toBe('LR');
-      expect(loadViewOptions('p2').direction).toBe('TB');
+      expect(viewDefaults().direction).toBe('LR');
+      expect(loadViewOptions('p2').direction).toBe('LR');
+    });
+
+    it('collapses every section of a project opened for the first time when the setting says so', async () => {
+      setViewOptionsStore(
+        new MemoryViewOptionsStore({ collapseSections: true })
+      );
+      const fresh = new DagModel({
+        projectId: 'p-new',
+        api,
+        events: stream,
+        silentCheckMs: 0,
+        layoutDelay: -1
+      });
+      api.getDag.mockResolvedValue(sectionDag());
+      await fresh.refresh();
+      expect(fresh.viewState.view!.nodes.map(n => n.id)).toEqual(['h1', 'h1b']);
+      expect(loadViewOptions('p-new').collapsed.length).toBeGreaterThan(0);
+      // Expanded by the user: remembered for the project, not collapsed again.
+      fresh.viewState.setAllCollapsed(false);
+      expect(loadViewOptions('p-new')).toMatchObject({
+        collapsed: [],
+        collapseAll: false
+      });
+      fresh.dispose();
     });
 
     it('collapses and expands sections', async () => {

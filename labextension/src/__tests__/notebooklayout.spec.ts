@@ -13,6 +13,7 @@ import { transitiveReduction } from '../reduction';
 import { IDag } from '../types';
 import { fitViewport, fitZoom, READABLE_ZOOM } from '../viewfit';
 import { buildViewGraph, notebookGraph } from '../viewgraph';
+import { MemoryViewOptionsStore, setViewOptionsStore } from '../viewoptions';
 import { DagViewState } from '../viewstate';
 import { searchNodes } from '../nodesearch';
 import { sampleDag, sectionDag } from './fixtures';
@@ -339,7 +340,7 @@ describe('notebookLayout', () => {
 
 describe('DagViewState', () => {
   it('lays out with elk in the background, then moves boxes with their cells', async () => {
-    localStorage.clear();
+    setViewOptionsStore(new MemoryViewOptionsStore());
     const state = new DagViewState('layout-test');
     try {
       state.setDag(sectionDag());
