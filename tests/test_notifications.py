@@ -89,7 +89,8 @@ async def test_ownership_order_paging_read_and_events(alice, bob, notifications,
     for method, path in [("GET", f"notifications/{bob_id}"), ("POST", f"notifications/{bob_id}/read")]:
         code, err = await alice.call(method, path)
         assert code == 404 and err["reason"] == "not_found", (method, path, code, err)
-    assert (await alice.call("GET", "notifications/999999"))[0] == 404
+    for missing in ("999999", "abc", "1.5"):
+        assert (await alice.call("GET", f"notifications/{missing}"))[0] == 404, missing
     assert (await bob.ok("GET", f"notifications/{bob_id}"))["read"] is False, "alice's attempt changed nothing"
 
     # read one: it goes after the unread ones

@@ -10,7 +10,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..base_handler import DagAPIHandler
-from ..errors import Unavailable
+from ..errors import NotFound, Unavailable
 from ..routes import PAGE, Op, Route
 from . import models as nm
 
@@ -22,6 +22,13 @@ class _NotificationsHandler(DagAPIHandler):
         if service is None:
             raise Unavailable("notifications are not configured")
         return service
+
+    @staticmethod
+    def notification_id(raw: str) -> int:
+        """The id in the path: an integer, else no notification (404)."""
+        if not raw.isdigit() or len(raw) > 15:
+            raise NotFound(f"no notification {raw}")
+        return int(raw)
 
 
 class NotificationsHandler(_NotificationsHandler):
@@ -37,14 +44,14 @@ class NotificationHandler(_NotificationsHandler):
     @web.authenticated
     @authorized
     async def get(self, notification_id: str) -> None:
-        self.reply(nm.NotificationOut, await self.notifications.get(self.user, int(notification_id)))
+        self.reply(nm.NotificationOut, await self.notifications.get(self.user, self.notification_id(notification_id)))
 
 
 class NotificationReadHandler(_NotificationsHandler):
     @web.authenticated
     @authorized
     async def post(self, notification_id: str) -> None:
-        self.reply(nm.NotificationOut, await self.notifications.read(self.user, int(notification_id)))
+        self.reply(nm.NotificationOut, await self.notifications.read(self.user, self.notification_id(notification_id)))
 
 
 class NotificationsReadAllHandler(_NotificationsHandler):
@@ -53,8 +60,6 @@ class NotificationsReadAllHandler(_NotificationsHandler):
     async def post(self) -> None:
         self.reply(nm.ReadAll, await self.notifications.read_all(self.user))
 
-
-_ID = (("notification_id", "[0-9]{1,15}"),)
 
 ROUTES: tuple[Route, ...] = (
     Route("/notifications", NotificationsHandler, (
@@ -68,9 +73,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/notifications/{notification_id}", NotificationHandler, (
         Op("get", "One of the current user's notifications (another user's: 404)", response=nm.NotificationOut,
            errors=(503,)),
-    ), path_patterns=_ID),
+    )),
     Route("/notifications/{notification_id}/read", NotificationReadHandler, (
         Op("post", "Mark one of the current user's notifications read (another user's: 404)",
            response=nm.NotificationOut, errors=(503,)),
-    ), path_patterns=_ID),
+    )),
 )
