@@ -12,7 +12,7 @@ from traitlets import Float
 from traitlets.config import LoggingConfigurable
 
 from ..errors import NotFound
-from ..storage import Database, Project
+from ..storage import Database
 from ..storage.orm import utcnow
 from .models import KINDS
 from .orm import Notification
@@ -34,7 +34,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _duration(seconds: float) -> str:
     """``42 s``, ``3 min 5 s``, ``2 h 4 min``."""
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s} s"
     if s < 3600:
