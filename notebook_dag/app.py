@@ -25,6 +25,7 @@ from .ai import handlers as ai_handlers
 from .base_handler import APINotFoundHandler
 from .datasets import handlers as dataset_handlers
 from .notebooks import NotebookStore
+from .notifications import handlers as notification_handlers
 from .openapi import openapi_document
 from .projects import ProjectService
 from .routes import Route, tornado_rules
@@ -77,8 +78,10 @@ def _collaboration(serverapp: Any) -> Any:
 
 
 def api_routes() -> tuple[Route, ...]:
-    """The whole route table: the core routes, then those of the AI, datasets and templates features."""
-    return handlers.ROUTES + ai_handlers.ROUTES + dataset_handlers.ROUTES + template_handlers.ROUTES
+    """The whole route table: the core routes, then those of the AI, datasets, templates and
+    notifications features."""
+    return (handlers.ROUTES + ai_handlers.ROUTES + dataset_handlers.ROUTES + template_handlers.ROUTES
+            + notification_handlers.ROUTES)
 
 
 def url_rules() -> list[tuple[str, type, dict[str, Any]]]:
@@ -199,6 +202,9 @@ class NotebookDagApp(ExtensionApp):
 
         self.services.datasets = create_datasets_service(self, self.services, event_logger)
         self.services.templates = self.template_service_class(parent=self, log=self.log)
+        from .notifications.app import create_notification_service
+
+        self.services.notifications = create_notification_service(self, self.services, event_logger)
         tokens = self._install_kernel_credentials()
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user,
                              notebook_dag_kernel_tokens=tokens, notebook_dag_openapi=openapi_document(api_routes()))
@@ -245,4 +251,6 @@ class NotebookDagApp(ExtensionApp):
                 await services.ai.chain.aclose()
             if getattr(services, "datasets", None) is not None:
                 await services.datasets.jobs.shutdown()
+            if getattr(services, "notifications", None) is not None:
+                await services.notifications.drain()  # those of the runs just stopped
             await services.db.dispose()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import posixpath
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -112,6 +113,8 @@ class _Job:
     max_parallel: int = 1
     mode: str = "all"
     user: str | None = None
+    #: ``time.monotonic()`` when it was queued (how long the user waited for its end)
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 class RunService(RunSettings):
@@ -173,6 +176,12 @@ class RunService(RunSettings):
         #: the views SQL blocks need: async ``(project, dag, user) -> {view name: dataset
         #: id}`` (the datasets feature adds the datasets SQL blocks read)
         self.sql_view_sources: list[Callable[..., Awaitable[dict[str, str]]]] = []
+        #: called with ``{"run_id", "project_id", "project_name", "user", "status", "reason",
+        #: "seconds"}`` once a run of this process has ended and its end is stored and
+        #: emitted (notifications): synchronous, they must not wait; an error is logged
+        self.run_end_hooks: list[Callable[[dict[str, Any]], None]] = []
+        #: the final ``(status, reason)`` of each run being ended, for :attr:`run_end_hooks`
+        self._ended: dict[str, tuple[str, str | None]] = {}
         #: executions by other clients (the notebook's user) in kernels runs go to
         self.foreign = ForeignExecutions(kernel_manager, self.states, self._foreign_versions,
                                          self.kernels.sessions, log, getattr(events, "kernel_changed", None))
@@ -444,6 +453,21 @@ class RunService(RunSettings):
             if pause is not None:
                 pause.resume()
             self._cancelled.discard(run_id)
+            self._announce_end(job)
+
+    def _announce_end(self, job: _Job) -> None:
+        """Tell :attr:`run_end_hooks` that ``job``'s run ended (if it did: stored by :meth:`_finish`)."""
+        ended = self._ended.pop(job.run_id, None)
+        if ended is None:
+            return
+        end = {"run_id": job.run_id, "project_id": job.project.id, "project_name": job.project.name,
+               "user": job.user or job.project.owner, "status": ended[0], "reason": ended[1],
+               "seconds": time.monotonic() - job.queued_at}
+        for hook in self.run_end_hooks:
+            try:
+                hook(end)
+            except Exception:  # noqa: BLE001 - never fail (or slow) the run for a listener
+                self.log.exception("notebook_dag: a run end hook failed for run %s", job.run_id)
 
     def _engine(self, job: _Job, own: bool, kid: str, nb: Any, graph: Any, blocks: int) -> Engine | ParallelEngine:
         """The engine of a run: parallel on the project's worker pool when the run allows
@@ -529,6 +553,8 @@ class RunService(RunSettings):
         else:
             async with self.db.session() as s:
                 await finish(s)
+        if run_id in self._tasks:  # a run of this process: _execute announces it
+            self._ended[run_id] = (status, reason)
         self.events.emit(run_id, project_id, status, message=reason)
 
     async def _load(self, run_id: str, user: str, need: str = "view", outputs: bool = True) -> Run:

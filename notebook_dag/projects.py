@@ -3,8 +3,9 @@ user and shared with others as viewer, editor or owner; favourites are per user.
 
 from __future__ import annotations
 
+import logging
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -100,6 +101,10 @@ class ProjectService:
     def __init__(self, db: Database, store: NotebookStore) -> None:
         self.db = db
         self.store = store
+        #: called with ``{"project_id", "project_name", "by", "username", "role"}`` when
+        #: :meth:`share` adds a new member (not when it changes a role): synchronous, they
+        #: must not wait; an error is logged (notifications)
+        self.share_hooks: list[Callable[[dict[str, Any]], None]] = []
 
     async def get(self, project_id: str, user: str, need: str = "view") -> Project:
         """The project ``project_id`` if ``user`` has at least the role ``need`` needs
@@ -300,12 +305,20 @@ class ProjectService:
         if username == p.owner:
             raise BadRequest(f"{username} created this project and is always its owner")
         async with self.db.session() as s:
+            known = await s.get(ProjectMember, (p.id, username))
             stmt = self.db.insert(ProjectMember).values(project_id=p.id, username=username, role=role, added_by=user)
             await s.execute(stmt.on_conflict_do_update(
                 index_elements=[ProjectMember.project_id, ProjectMember.username],
                 set_={"role": stmt.excluded.role, "added_by": stmt.excluded.added_by},
             ))
         self.db.changes.touch()  # members read the project's datasets: DAG views' inputs may change
+        if known is None:
+            share = {"project_id": p.id, "project_name": p.name, "by": user, "username": username, "role": role}
+            for hook in self.share_hooks:
+                try:
+                    hook(share)
+                except Exception:  # noqa: BLE001 - the share is done whatever a listener does
+                    logging.getLogger(__name__).exception("notebook_dag: a share hook failed")
         return await self.members(project_id, user)
 
     async def unshare(self, project_id: str, user: str, username: str) -> None:

@@ -29,6 +29,7 @@ class Services:
     ai: Any = None  # notebook_dag.ai.service.AIService, set by the app after the others
     datasets: Any = None  # notebook_dag.datasets.service.DatasetService, set by the app
     templates: Any = None  # notebook_dag.templates.service.TemplateService, set by the app
+    notifications: Any = None  # notebook_dag.notifications.service.NotificationService, set by the app
     #: ``GET /projects/{id}/dag`` bodies (see :mod:`notebook_dag.dag_cache`)
     dag_cache: DagCache = field(default_factory=DagCache)
     #: notebooks open in JupyterLab (:class:`notebook_dag.documents.LiveDocuments`),

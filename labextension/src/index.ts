@@ -41,6 +41,7 @@ import { NotebookSync } from './notebook/sync';
 import { ProjectsModel } from './projects/model';
 import { ProjectsPanel } from './projects/panel';
 import { notebookPlugin } from './notebook/plugin';
+import { notificationsPlugin } from './notifications/plugin';
 import { IDagViewServices } from './services';
 import { IDagViews } from './tokens';
 import { IProject } from './types';
@@ -446,4 +447,4 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
   }
 };
 
-export default [plugin, notebookPlugin];
+export default [plugin, notebookPlugin, notificationsPlugin];

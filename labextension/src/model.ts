@@ -391,6 +391,29 @@ export class DagModel implements IDisposable {
     }
   }
 
+  /**
+   * Ask the view to show the run history with `runId`'s block results
+   * expanded (e.g. from a notification); `historyRequest` changes.
+   */
+  showRun(runId: string): void {
+    if (!this.history.expanded.has(runId)) {
+      this.history.toggle(runId);
+    }
+    void this.history.load();
+    this._historyRequest = {
+      runId,
+      serial: (this._historyRequest?.serial ?? 0) + 1
+    };
+    this._changed.emit();
+  }
+
+  /**
+   * The last `showRun` request (its serial grows with each one).
+   */
+  get historyRequest(): { runId: string; serial: number } | null {
+    return this._historyRequest;
+  }
+
   // ---- layout ----------------------------------------------------------------
 
   /**
@@ -603,6 +626,7 @@ export class DagModel implements IDisposable {
   private _loading = false;
   private _error: string | null = null;
   private _notice: INotice | null = null;
+  private _historyRequest: { runId: string; serial: number } | null = null;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _editRequested = new Signal<this, string>(this);

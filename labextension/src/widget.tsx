@@ -153,6 +153,14 @@ export function DagView(props: {
     };
   }, [model]);
 
+  // A run shown from elsewhere (a notification) opens the history.
+  const historySerial = model.historyRequest?.serial ?? 0;
+  React.useEffect(() => {
+    if (historySerial) {
+      setTab('history');
+    }
+  }, [historySerial]);
+
   const actions = React.useMemo<INodeActions>(
     () => ({
       run: (mode, cellId) => void model.runner.run(mode, cellId),

@@ -95,6 +95,19 @@ class AIService(AISettings):
         self.chain = chain
         self.builder = builder
         self.limiter = limiter
+        #: called with ``{"user", "kind" (generate or fix), "project_id", "block_id",
+        #: "generation_id", "seconds"}`` after a generation or fix succeeded (notifications):
+        #: synchronous, they must not wait; an error is logged
+        self.done_hooks: list[Callable[[dict[str, Any]], None]] = []
+
+    def _done(self, record: dict[str, Any], p: Produced, gid: str, block_id: str | None) -> None:
+        done = {"user": record["user"], "kind": record["kind"], "project_id": record["project_id"],
+                "block_id": block_id, "generation_id": gid, "seconds": (p.latency_ms or 0) / 1000}
+        for hook in self.done_hooks:
+            try:
+                hook(done)
+            except Exception:  # noqa: BLE001 - the answer goes out whatever a listener does
+                self.log.exception("notebook_dag: an AI done hook failed")
 
     def admit(self, user: str, provider: str | None) -> None:
         """Checks made before anything else: a provider (503/400), the rate limit (429)."""
@@ -231,6 +244,7 @@ class AIService(AISettings):
             block = await self.services.blocks.insert(project, BlockCreate(source=p.code, after=after))
             block_id = block["id"]
             await self.audit.set_block(gid, block_id)
+        self._done(record, p, gid, block_id)
         return {**self._answer(p, gid, ctx, edges, block_id), "after_block_id": after,
                 "inserted": block_id is not None, "block_id": block_id}
 
@@ -274,6 +288,7 @@ class AIService(AISettings):
         if body.replace:
             await self.services.blocks.update(project, body.block_id, BlockUpdate(source=p.code))
             await self.audit.set_block(gid, body.block_id)
+        self._done(record, p, gid, body.block_id)
         return {**self._answer(p, gid, ctx, edges, body.block_id), "block_id": body.block_id, "run_id": body.run_id,
                 "original_code": original, "error": error, "changed": p.code.strip() != original.strip(),
                 "replaced": body.replace}

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -85,6 +86,12 @@ class DatasetJobs:
         self._pool: ProcessPoolExecutor | None = None
         self.profiles: dict[Key, asyncio.Task[None]] = {}
         self.reports: dict[Key, asyncio.Task[None]] = {}
+        #: who asked for each report under way: user -> (dataset id, dataset name, version)
+        self.report_requests: dict[Key, dict[str, tuple[str, str, int]]] = {}
+        #: called with ``{"users", "dataset_id", "dataset_name", "version", "status",
+        #: "message"}`` for each user who asked (:meth:`ask_report`) once a report is built
+        #: (status ``succeeded``) or failed (``failed``); synchronous, they must not wait
+        self.report_end_hooks: list[Callable[[dict[str, Any]], None]] = []
 
     # ---- profiles -----------------------------------------------------------------
 
@@ -196,6 +203,22 @@ class DatasetJobs:
         self.events.emit(dataset_id, "report", "queued", version, key[0], 0.0, "queued")
         return True
 
+    def ask_report(self, key: Key, user: str, dataset_id: str, dataset_name: str, version: int) -> None:
+        """Remember that ``user`` waits for the report of ``key`` under way (if one is): the
+        :attr:`report_end_hooks` are told of its end."""
+        if key in self.reports:
+            self.report_requests.setdefault(key, {})[user] = (dataset_id, dataset_name, version)
+
+    def _report_ended(self, key: Key, status: str, message: str) -> None:
+        for user, (dataset_id, name, version) in self.report_requests.pop(key, {}).items():
+            end = {"users": [user], "dataset_id": dataset_id, "dataset_name": name, "version": version,
+                   "status": status, "message": message}
+            for hook in self.report_end_hooks:
+                try:
+                    hook(end)
+                except Exception:  # noqa: BLE001 - the report is stored whatever a listener does
+                    self.log.exception("notebook_dag: a report end hook failed")
+
     async def _update_report(self, key: Key, **values: Any) -> None:
         async with self.db.session() as s:
             await s.execute(update(DatasetReport).where(
@@ -225,6 +248,7 @@ class DatasetJobs:
                                       html_path=location, finished_at=utcnow(), **result)
             self.events.emit(dataset_id, "report", "succeeded", version, sha, 1.0,
                              f"profiled {result['sample_rows']} of {result['rows']} rows")
+            self._report_ended(key, "succeeded", f"profiled {result['sample_rows']} of {result['rows']} rows")
         except asyncio.CancelledError:
             await asyncio.shield(self._update_report(key, status="failed", error=INTERRUPTED, finished_at=utcnow()))
             raise
@@ -233,8 +257,10 @@ class DatasetJobs:
             self.log.warning("notebook_dag: report of %s failed: %s", sha[:12], text)
             await self._update_report(key, status="failed", error=text, finished_at=utcnow())
             self.events.emit(dataset_id, "report", "failed", version, sha, 1.0, text)
+            self._report_ended(key, "failed", text)
         finally:
             self.reports.pop(key, None)
+            self.report_requests.pop(key, None)
 
     # ---- life cycle ---------------------------------------------------------------
 

@@ -520,6 +520,7 @@ class DatasetService(DatasetLinks, DatasetAnalyses, DatasetSettings):
         if start:
             title = f"{d.name} (version {v.version})"
             started = await self.jobs.start_report(key, v.file_path, title, d.id, v.version, force=force)
+            self.jobs.ask_report(key, user, d.id, d.name, v.version)  # told when it is ready
         row = await self.jobs.report_row(key)
         base = {"dataset_id": d.id, "version": v.version, "sha256": v.sha256}
         if row is None:
