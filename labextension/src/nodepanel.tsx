@@ -4,6 +4,7 @@
  */
 import * as React from 'react';
 
+import { BlockArtifacts } from './artifacts';
 import { SourceEditor } from './editorview';
 import { displayStatus, nodeTitle } from './graph';
 import { IMountContext } from './mounts';
@@ -336,6 +337,14 @@ export function NodePanel(props: {
             />
           )}
         </Section>
+      )}
+      {code && (
+        <BlockArtifacts
+          model={model}
+          blockId={node.id}
+          lastRunId={node.last_run_id}
+          services={services}
+        />
       )}
     </>
   );
