@@ -6,15 +6,16 @@ kernels, real SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from conftest import blocks_by_id, stdout_of, write_notebook
 from identity import As, named_users_config
+
 from notebook_dag.artifacts.scan import Snapshot, attribute, changed, snapshot
 
 
@@ -35,8 +36,8 @@ def bob(jp_fetch):
 
 CELLS = [
     "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nimport pandas as pd",
-    "df = pd.DataFrame({'a': [1, 2, 3]})\nfig, ax = plt.subplots()\nax.plot(df['a'])\n"
-    "fig.savefig('fig.png')\ndf.to_csv('out.csv', index=False)",
+    ("df = pd.DataFrame({'a': [1, 2, 3]})\nfig, ax = plt.subplots()\nax.plot(df['a'])\n"
+     "fig.savefig('fig.png')\ndf.to_csv('out.csv', index=False)"),
     "back = pd.read_csv('out.csv')\nprint('sum', back['a'].sum())",
 ]
 
@@ -49,8 +50,6 @@ async def run(user: As, pid: str, timeout: float = 120, **body) -> dict:
         if r["status"] not in ("queued", "running"):
             return r
         assert time.monotonic() < deadline, r
-        import asyncio
-
         await asyncio.sleep(0.1)
 
 

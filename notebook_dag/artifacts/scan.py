@@ -108,7 +108,7 @@ def changed(before: Snapshot, after: Snapshot, since_ns: int = 0) -> list[tuple[
 
 
 def _ns(t: datetime) -> int:
-    return int(round(t.timestamp() * 1_000_000)) * 1000
+    return round(t.timestamp() * 1_000_000) * 1000
 
 
 def attribute(mtime_ns: int, intervals: Mapping[str, tuple[datetime, datetime]],

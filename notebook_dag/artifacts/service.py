@@ -28,8 +28,9 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import NotFound
 from ..inputs import file_hash
-from ..staleness import R, W, Versions, versions, writes_of
+from ..staleness import R, Versions, W, versions, writes_of
 from ..storage import Database, Run, RunArtifact
+from ..storage.orm import utcnow
 from .scan import Snapshot, changed, describe, snapshot
 
 #: the version-name prefix of a file whose content is not what the run writing it left
@@ -117,7 +118,7 @@ class ArtifactService(LoggingConfigurable):
                 await s.execute(insert(RunArtifact.__table__), [
                     {"run_id": run_id, "project_id": project.id, "block_id": c.block_id,
                      "path": posixpath.join(base, c.path) if base else c.path, "size": c.size, "sha256": c.sha256,
-                     "mime": c.mime, "change": c.change, "note": c.note, "created_at": datetime.now().astimezone()}
+                     "mime": c.mime, "change": c.change, "note": c.note, "created_at": utcnow()}
                     for c in found
                 ])
             self.db.changes.touch(project.id)
