@@ -22,6 +22,7 @@ from .events import RunEvents, on_kernel_reset, register_schemas
 from .execution import RunService, mark_interrupted_runs
 from . import handlers
 from .ai import handlers as ai_handlers
+from .artifacts import handlers as artifact_handlers
 from .base_handler import APINotFoundHandler
 from .datasets import handlers as dataset_handlers
 from .notebooks import NotebookStore
@@ -78,10 +79,10 @@ def _collaboration(serverapp: Any) -> Any:
 
 
 def api_routes() -> tuple[Route, ...]:
-    """The whole route table: the core routes, then those of the AI, datasets, templates and
-    notifications features."""
+    """The whole route table: the core routes, then those of the AI, datasets, templates,
+    notifications and artifacts features."""
     return (handlers.ROUTES + ai_handlers.ROUTES + dataset_handlers.ROUTES + template_handlers.ROUTES
-            + notification_handlers.ROUTES)
+            + notification_handlers.ROUTES + artifact_handlers.ROUTES)
 
 
 def url_rules() -> list[tuple[str, type, dict[str, Any]]]:
@@ -205,10 +206,24 @@ class NotebookDagApp(ExtensionApp):
         from .notifications.app import create_notification_service
 
         self.services.notifications = create_notification_service(self, self.services, event_logger)
+        self._install_artifacts()
         tokens = self._install_kernel_credentials()
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user,
                              notebook_dag_kernel_tokens=tokens, notebook_dag_openapi=openapi_document(api_routes()))
         self.log.info("notebook_dag: database %s", db.engine.url.render_as_string(hide_password=True))
+
+    def _install_artifacts(self) -> None:
+        """Record the files runs write beside notebooks (``c.ArtifactService``); their
+        changes outside runs make their readers stale (an input source of the runs)."""
+        from .artifacts import ArtifactService
+
+        s = self.services
+        artifacts = ArtifactService(s.db, s.projects, s.runs.notebook_dir, parent=self, log=self.log)
+        files = getattr(s.datasets, "files", None)  # the datasets' storage and cache: never artifacts
+        if files is not None:
+            artifacts.skip_paths = [*artifacts.skip_paths, str(files.root)]
+        s.artifacts = s.runs.artifacts = artifacts
+        s.runs.input_sources.append(artifacts.block_inputs)
 
     def kernel_owner(self) -> str | None:
         """The user of kernels started outside a run (by JupyterLab): the server's owner,

@@ -182,6 +182,9 @@ class RunService(RunSettings):
         self.run_end_hooks: list[Callable[[dict[str, Any]], None]] = []
         #: the final ``(status, reason)`` of each run being ended, for :attr:`run_end_hooks`
         self._ended: dict[str, tuple[str, str | None]] = {}
+        #: records the files runs write beside the notebook
+        #: (:class:`notebook_dag.artifacts.ArtifactService`, set by the app; None: not recorded)
+        self.artifacts: Any = None
         #: executions by other clients (the notebook's user) in kernels runs go to
         self.foreign = ForeignExecutions(kernel_manager, self.states, self._foreign_versions,
                                          self.kernels.sessions, log, getattr(events, "kernel_changed", None))
@@ -390,7 +393,16 @@ class RunService(RunSettings):
                 if job.kernel_id is not None:
                     self.kernels.watch(kid)
                 pause = ActivityPause(self.kernel_manager, kid)
-                plan, v, notes, prepared = await self._plan(job, kid, own)
+                # the notebook directory's files before the first block, walked while the run is planned
+                files = asyncio.ensure_future(self.artifacts.begin(project)) if self.artifacts is not None else None
+                try:
+                    plan, v, notes, prepared = await self._plan(job, kid, own)
+                except BaseException:
+                    if files is not None:
+                        files.cancel()
+                    raise
+                if self.artifacts is not None:  # files the run writes anew no longer differ from the run's
+                    v = await asyncio.to_thread(self.artifacts.settle, v, plan, job.dag)
                 try:  # one transaction for the run's rows
                     async with self.db.session() as s:
                         fresh = await sync_rows(s, run_id, job.plan, plan, v.order, job.dag.cells)
@@ -416,6 +428,7 @@ class RunService(RunSettings):
                         engine.stop_reason = SERVER_STOPPED
                     engine.cancel_requested.set()
                 recorder = RunRecorder(self, run_id, project.id, kid, v, notes, on_block=pause.touch)
+                before = await files if files is not None else None
                 try:
                     outcome = await engine.run(plan, recorder, dead, await self.kernels.client(kid))
                 except BaseException:
@@ -437,6 +450,8 @@ class RunService(RunSettings):
                     self.states.forget(kid)
                     if job.kernel_id is None:
                         await self.kernels.discard(project.id)
+                if self.artifacts is not None:  # stored before the run's end is announced
+                    await self.artifacts.record(run_id, project, before, recorder.intervals)
                 status, reason = outcome.status, outcome.reason
                 if self._stopping and status == "cancelled":
                     status, reason = "interrupted", SERVER_STOPPED

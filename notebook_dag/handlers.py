@@ -15,6 +15,7 @@ from tornado import web
 from . import etags, export
 from . import models as m
 from .base_handler import API, DagAPIHandler
+from .artifacts.models import DagWithArtifactsOut
 from .datasets.models import DagWithDatasetsOut
 from .errors import BadRequest
 from .routes import (BOOLEAN, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION, PAGE, STRING, TAGS, Op, Param, Q, Route, one_of)
@@ -260,7 +261,7 @@ class DagHandler(DagAPIHandler):
     async def get(self, project_id: str) -> None:
         p = await self.services.projects.get(project_id, self.user)
         entry = await self.services.dag_view(p, self.get_query_argument("kernel_id", None) or None, self.user,
-                                             bool(self.query_bool("datasets")))
+                                             bool(self.query_bool("datasets")), bool(self.query_bool("artifacts")))
         self.set_header("Etag", entry.etag)
         if etag_matches(self.request.headers.get("If-None-Match"), entry.etag):
             self.set_status(304)
@@ -465,11 +466,13 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route(f"{_P}/dag", DagHandler, (
         Op("get", "Nodes, edges and a topological order (datasets=true: with dataset nodes and edges)",
-           response=(m.DagOut, DagWithDatasetsOut), errors=(409, 503), headers=(IF_NONE_MATCH,),
+           response=(m.DagOut, DagWithDatasetsOut, DagWithArtifactsOut), errors=(409, 503), headers=(IF_NONE_MATCH,),
            response_headers=(ETAG,), query=(
                Param("kernel_id", STRING, "the kernel whose variables decide the blocks' state (default: the "
                                           "project's)"),
-               Param("datasets", BOOLEAN, "add the datasets the blocks read and write as nodes"))),
+               Param("datasets", BOOLEAN, "add the datasets the blocks read and write as nodes"),
+               Param("artifacts", BOOLEAN, "add the files runs wrote as nodes, with writes (block to file) and "
+                                           "reads (file to block) edges"))),
     )),
     Route(f"{_P}/document", DocumentHandler, (
         Op("put", "The notebook as the user's open JupyterLab editor has it (unsaved edits included)",

@@ -46,6 +46,8 @@ class RunRecorder:
         #: called at every block end (the kernel's activity, see ActivityPause)
         self.on_block = on_block
         self._pending: dict[str, dict[str, Any]] = {}
+        #: block id -> (started, finished) of each block executed (artifacts are given to them)
+        self.intervals: dict[str, tuple[Any, Any]] = {}
         self._writer: asyncio.Task[None] | None = None
         self._now = asyncio.Event()
         self._closing = False
@@ -103,6 +105,7 @@ class RunRecorder:
             self.on_block()
         note = "; ".join(n for n in (self.notes.get(block_id), result.note) if n) or None
         if result.started_at is not None:  # it was executed (not skipped) in the kernel
+            self.intervals[block_id] = (result.started_at, result.finished_at or utcnow())
             state = self.service.states.of(self.kernel_id)
             faithful = state.executed(block_id, self.v, result.status == "succeeded")
             if result.status == "succeeded" and not faithful:

@@ -30,6 +30,7 @@ class Services:
     datasets: Any = None  # notebook_dag.datasets.service.DatasetService, set by the app
     templates: Any = None  # notebook_dag.templates.service.TemplateService, set by the app
     notifications: Any = None  # notebook_dag.notifications.service.NotificationService, set by the app
+    artifacts: Any = None  # notebook_dag.artifacts.ArtifactService, set by the app
     #: ``GET /projects/{id}/dag`` bodies (see :mod:`notebook_dag.dag_cache`)
     dag_cache: DagCache = field(default_factory=DagCache)
     #: notebooks open in JupyterLab (:class:`notebook_dag.documents.LiveDocuments`),
@@ -48,9 +49,11 @@ class Services:
         top-to-bottom run gives the block (running it alone now may differ)."""
         return (await self._describe_dag(project, kernel_id, user))[0]
 
-    async def _describe_dag(self, project: Any, kernel_id: str | None, user: str | None) -> tuple[dict[str, Any], Any]:
+    async def _describe_dag(self, project: Any, kernel_id: str | None, user: str | None,
+                            artifacts: bool = False) -> tuple[dict[str, Any], Any]:
         """:meth:`describe_dag` and the files beside the notebook it depends on
-        (:func:`notebook_dag.inputs.watched_inputs`, taken before they are hashed)."""
+        (:func:`notebook_dag.inputs.watched_inputs`, taken before they are hashed);
+        ``artifacts``: with the files runs wrote (:meth:`ArtifactService.dag_overlay`)."""
         built, doc = await self.dag.describe(project)
         watched = await asyncio.to_thread(watched_inputs, self.runs.notebook_dir(project.notebook_path),
                                           built.effects, built.imports)
@@ -61,11 +64,14 @@ class Services:
             node["state"] = states.get(node["id"], "never_run")
             if node.get("cell_type") == "code":
                 node["later_changes"] = later.get(node["id"], [])
+        if artifacts and self.artifacts is not None:
+            doc = await self.artifacts.dag_overlay(project, doc, built.effects)
         return doc, watched
 
     async def dag_view(self, project: Any, kernel_id: str | None = None, user: str | None = None,
-                       datasets: bool = False) -> Entry:
-        """The body of ``GET /projects/{id}/dag`` (``?datasets=true``: with dataset nodes)
+                       datasets: bool = False, artifacts: bool = False) -> Entry:
+        """The body of ``GET /projects/{id}/dag`` (``?datasets=true``: with dataset nodes,
+        ``?artifacts=true``: with the files runs wrote)
         as JSON bytes with its ETag, from :attr:`dag_cache` while nothing it shows changed
         (the key is described in :mod:`notebook_dag.dag_cache`); else computed once, off
         the event loop, however many requests wait for it.
@@ -84,14 +90,20 @@ class Services:
         kid = kernel_id or self.runs.kernels.current(project.id)
         revision = self.runs.states.of(kid).revision if kid else 0
         key = (project.notebook_path, stamp, live, self.db.changes.generation(project.id), kid, revision)
-        slot = (project.id, user, kernel_id, datasets)
-        return await self.dag_cache.get(slot, key, lambda: self._dag_body(project, kernel_id, user, datasets))
+        slot = (project.id, user, kernel_id, datasets, artifacts)
+        return await self.dag_cache.get(slot, key,
+                                        lambda: self._dag_body(project, kernel_id, user, datasets, artifacts))
 
-    async def _dag_body(self, project: Any, kernel_id: str | None, user: str, datasets: bool) -> tuple[bytes, Any]:
-        doc, watched = await self._describe_dag(project, kernel_id, user)
+    async def _dag_body(self, project: Any, kernel_id: str | None, user: str, datasets: bool,
+                        artifacts: bool = False) -> tuple[bytes, Any]:
+        doc, watched = await self._describe_dag(project, kernel_id, user, artifacts)
         model: Any = DagOut
         if datasets:
             from .datasets.models import DagWithDatasetsOut
 
             doc, model = await self.datasets.dag_overlay(project, user, doc), DagWithDatasetsOut
+        if artifacts:
+            from .artifacts.models import DagWithArtifactsOut
+
+            model = DagWithArtifactsOut
         return await asyncio.to_thread(lambda: model.model_validate(doc).model_dump_json().encode()), watched

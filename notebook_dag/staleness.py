@@ -130,7 +130,10 @@ def versions(
     ``sources``: id → source; ``flags``: id → {name: R/M/W/TAG/RESET bits} (the
     inference's effects, plus ``<module:m>``, ``<dataset:d>`` reads and one
     ``<edge:id>`` name per manual edge); ``world``: name → content hash of the files,
-    modules and datasets read (names absent are unversioned). O(V + reads·log V).
+    modules and datasets read (names absent are unversioned), and ``<drift:path>`` →
+    the content hash of a file a block writes when it is no longer what the run that
+    wrote it left (see :mod:`notebook_dag.artifacts`): its readers then read another
+    version. O(V + reads·log V).
     """
     world = dict(world or {})
     order = list(order)
@@ -149,6 +152,10 @@ def versions(
             h.update(n.encode())
             h.update(b"=")
             h.update(latest.get(n, world.get(n, INITIAL)).encode())
+            if n in latest and n.startswith("<file:"):  # written by a block, then changed outside the run
+                drift = world.get("<drift:" + n[len("<file:"):])
+                if drift:
+                    h.update(b"@" + drift.encode())
         fp = out.fp[b] = h.hexdigest()
         for n in writes_of(fl[b]):
             latest[n] = out.constant.get(n) or fp

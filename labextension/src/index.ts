@@ -193,6 +193,7 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
           await showErrorMessage('Open in notebook', describeError(error));
         }
       },
+      openFile: async path => openNotebook(path),
       kernelChoices: path => notebookKernels(app.serviceManager.sessions, path),
       mounts: dagMounts({
         serverSettings: settings,

@@ -5,6 +5,7 @@
 import * as React from 'react';
 
 import { addBlockFromView } from './addblock';
+import { BlockArtifacts } from './artifacts';
 import { SourceEditor } from './editorview';
 import { displayStatus, nodeTitle } from './graph';
 import { IMountContext } from './mounts';
@@ -350,6 +351,14 @@ export function NodePanel(props: {
             />
           )}
         </Section>
+      )}
+      {code && (
+        <BlockArtifacts
+          model={model}
+          blockId={node.id}
+          lastRunId={node.last_run_id}
+          services={services}
+        />
       )}
     </>
   );

@@ -40,6 +40,10 @@ export interface IDagViewServices {
    */
   kernelChoices?: (notebookPath: string) => Promise<IKernelChoice[]>;
   /**
+   * Open a file of the contents manager in JupyterLab (a block's artifact).
+   */
+  openFile?: (path: string) => Promise<unknown>;
+  /**
    * Save a file to the user's disk.
    */
   download?: (filename: string, blob: Blob) => void;

@@ -8,6 +8,8 @@ Tables (all owned by a project and removed with it through ``ON DELETE CASCADE``
   layout position in the DAG view).
 - ``runs`` and ``run_blocks``: run history, one row per executed block with its
   nbformat outputs.
+- ``run_artifacts``: files a run created or changed beside the notebook (see
+  :mod:`notebook_dag.artifacts`), never read with the run history.
 
 The schema is created and upgraded only by the Alembic migrations in
 ``notebook_dag/storage/migrations``; keep both in step.
@@ -19,7 +21,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -198,3 +200,29 @@ class RunBlock(Base):
     note: Mapped[str | None] = mapped_column(Text, default=None)
 
     run: Mapped[Run] = relationship(back_populates="blocks")
+
+
+class RunArtifact(Base):
+    """A file under the notebook's directory that a run created or changed: its contents
+    path, size, SHA-256 and MIME type when the run ended, and the block that wrote it
+    (None when it cannot be told: ``note`` says why). ``project_id`` is the run's, so the
+    latest artifact of a path is one indexed query."""
+
+    __tablename__ = "run_artifacts"
+    __table_args__ = (
+        UniqueConstraint("run_id", "path", name="uq_run_artifact"),
+        Index("ix_run_artifacts_project_path", "project_id", "path"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    block_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    path: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    mime: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: ``created`` or ``modified``
+    change: Mapped[str] = mapped_column(String(10), default="created")
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
