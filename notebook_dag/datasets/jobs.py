@@ -85,6 +85,8 @@ class DatasetJobs:
         self._pool: ProcessPoolExecutor | None = None
         self.profiles: dict[Key, asyncio.Task[None]] = {}
         self.reports: dict[Key, asyncio.Task[None]] = {}
+        #: coroutines called first by :meth:`shutdown` (dataset imports)
+        self.shutdown_hooks: list[Any] = []
 
     # ---- profiles -----------------------------------------------------------------
 
@@ -240,6 +242,8 @@ class DatasetJobs:
 
     async def shutdown(self) -> None:
         """Cancel running jobs (their records become failed) and stop the worker process."""
+        for hook in self.shutdown_hooks:
+            await hook()
         tasks = [*self.profiles.values(), *self.reports.values()]
         for t in tasks:
             t.cancel()
