@@ -333,3 +333,21 @@ async def test_kaggle_missing_and_unauthorised(api, jp_serverapp, kaggle, monkey
     # credentials are never stored by us: nothing Kaggle-related in the database or the store
     assert KAGGLE_KEY not in json.dumps(await api.ok("GET", "datasets/imports"))
     assert not os.path.exists(os.environ["KAGGLE_CONFIG_DIR"])
+
+
+async def test_every_connection_is_checked_not_only_the_url(jp_serverapp, source):
+    """The address check is made when connecting too (redirects, DNS answers that change
+    after the request was accepted): a download whose host turns out to be private stops."""
+    from notebook_dag.datasets.imports import ImportJob, RefusedURL
+
+    svc = _svc(jp_serverapp)
+    svc.import_allow_private_addresses = False
+    sink = svc.files.new_upload(svc.max_upload_bytes)
+    job = ImportJob("x", "me", {"url": "u"}, "iris.csv", None, "", [], None)
+    try:
+        for url in (f"http://localhost:{source.port}/iris.csv", f"{source.url}/iris.csv"):
+            with pytest.raises(RefusedURL):
+                await svc.imports._fetch_http(job, url, sink)
+    finally:
+        sink.abort()
+    assert source.requests == [] and sink.size == 0
