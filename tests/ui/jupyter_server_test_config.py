@@ -31,3 +31,7 @@ c.BaseFileIdManager.db_path = str(_state / "file_id.db")  # noqa: F821
 
 # Keep the test output readable; set NOTEBOOK_DAG_UI_LOG=DEBUG to see more.
 c.ServerApp.log_level = os.environ.get("NOTEBOOK_DAG_UI_LOG", "WARN")  # noqa: F821
+
+# The dataset import spec imports from an HTTP server it starts on 127.0.0.1: a private
+# address, refused by default (server-side request forgery, see docs/dataset-imports.md).
+c.DatasetService.import_allow_private_addresses = True  # noqa: F821
