@@ -45,6 +45,10 @@ def jp_server_config(db_url, ai_settings, monkeypatch):  # noqa: F811 - the fixt
         monkeypatch.delenv(var, raising=False)
     for name, secret in SECRETS.items():
         monkeypatch.setenv(key_env(name), secret)
+    # the Kaggle client (GET /datasets/kaggle, imports) at its local TEST endpoint, where nothing
+    # listens: a quick 502 instead of calls to kaggle.com
+    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", os.devnull)
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
         "NotebookDagApp": {"db_url": db_url},

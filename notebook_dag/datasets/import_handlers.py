@@ -104,7 +104,7 @@ IMPORT_ROUTES: tuple[Route, ...] = (
     )),
     Route("/datasets/kaggle", KaggleSearchHandler, (
         Op("get", "Search Kaggle datasets through the official Kaggle client", response=dm.KaggleSearchOut,
-           errors=(502, 503, 504), query=(
+           errors=(403, 502, 503, 504), query=(
                Param("search", STRING, "words to search for (empty: Kaggle's hottest datasets)"),
                Param("page", integer(1, 1000), "page of 20 results (default 1)")),
            description="403: Kaggle refused the server user's credentials; 503: no Kaggle client installed"),

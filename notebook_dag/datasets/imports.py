@@ -75,6 +75,8 @@ CHUNK = 1 << 20
 MAX_REDIRECTS = 5
 MAX_RESUMES = 3
 KEEP_FINISHED = 200
+#: seconds a Kaggle search may take
+SEARCH_TIMEOUT = 60.0
 #: seconds between two progress events of one import
 PROGRESS_EVERY = 0.25
 #: fsspec protocols that read the server's own disk or memory, or wrap another URL
@@ -134,12 +136,12 @@ def _check_addresses(host: str, addresses: list[str]) -> None:
 
 
 async def resolve_public(host: str, port: int | None) -> None:
-    """Raise :class:`RefusedURL` unless every address of ``host`` is public; :class:`BadGateway`
-    when it does not resolve."""
+    """Raise :class:`RefusedURL` unless every address of ``host`` is public. A name that
+    does not resolve passes: the import then fails with 502 when it connects."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        raise BadGateway(f"cannot resolve {host}: {e.strerror or e}") from None
+    except (socket.gaierror, UnicodeError):
+        return
     _check_addresses(host, [str(i[4][0]) for i in infos])
 
 
@@ -593,8 +595,8 @@ class DatasetImports:
 
     async def search_kaggle(self, search: str, page: int) -> dict[str, Any]:
         """Kaggle datasets matching ``search`` (:class:`~notebook_dag.datasets.models.KaggleSearchOut`),
-        20 a page. Errors as for imports: 403 refused credentials, 502/504 Kaggle failing,
-        503 no client installed."""
+        20 a page. Errors as for imports: 403 refused credentials, 502/504 Kaggle failing
+        or slower than :data:`SEARCH_TIMEOUT`, 503 no client installed."""
         mods = _kaggle_modules()
 
         def run() -> dict[str, Any]:
@@ -616,7 +618,7 @@ class DatasetImports:
             return {"datasets": out, "page": page}
 
         try:
-            return await asyncio.wait_for(asyncio.to_thread(run), self.service.import_timeout or None)
+            return await asyncio.wait_for(asyncio.to_thread(run), SEARCH_TIMEOUT)
         except asyncio.TimeoutError:
             raise GatewayTimeout("Kaggle did not answer the search in time") from None
 
