@@ -217,6 +217,11 @@ async def test_bad_requests(api, source, private_ok):
                        ({"url": f"{source.url}/iris.csv", "extra": 1}, 422)]:
         got, err = await api.call("POST", "datasets/import", body)
         assert got == code, (body, got, err)
+    import importlib.util
+
+    if importlib.util.find_spec("gcsfs") is None:  # gs:// needs its fsspec package: said at once
+        code, err = await api.call("POST", "datasets/import", {"url": "gs://bucket/x.csv"})
+        assert code == 400 and "gcsfs" in err["message"], err
     code, _ = await api.call("GET", "datasets/imports/nope")
     assert code == 404
     code, _ = await api.call("DELETE", "datasets/imports/nope")
