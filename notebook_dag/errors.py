@@ -94,6 +94,18 @@ class Unavailable(NotebookDagError):
     reason = "unavailable"
 
 
+class BadGateway(NotebookDagError):
+    """A remote source the server fetches from failed or could not be reached."""
+
+    reason = "bad_gateway"
+
+
+class GatewayTimeout(NotebookDagError):
+    """A remote source the server fetches from did not answer in time."""
+
+    reason = "gateway_timeout"
+
+
 #: The only place where error kinds meet HTTP status codes.
 HTTP_STATUS: dict[type[NotebookDagError], int] = {
     BadRequest: 400,
@@ -106,6 +118,8 @@ HTTP_STATUS: dict[type[NotebookDagError], int] = {
     Unprocessable: 422,
     TooManyRequests: 429,
     Unavailable: 503,
+    BadGateway: 502,
+    GatewayTimeout: 504,
 }
 
 

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                response_schema_conformance, status_code_conformance)
 
 from conftest import write_notebook
+from import_servers import KAGGLE_KEY, KAGGLE_USER, KaggleStub
 from stub_llm import SECRETS, ai_settings, key_env, stub, stub_server  # noqa: F401
 
 #: examples per operation (NOTEBOOK_DAG_SCHEMATHESIS_EXAMPLES overrides it)
@@ -38,13 +39,26 @@ HEAVY = {"POST /projects/{project_id}/runs", "POST /runs/{run_id}/retry", "POST 
 
 
 @pytest.fixture
-def jp_server_config(db_url, ai_settings, monkeypatch):  # noqa: F811 - the fixture of stub_llm
+def kaggle_stub():
+    stub = KaggleStub({"uciml/iris": {"Iris.csv": b"a,b\n1,2\n"}})
+    yield stub
+    stub.close()
+
+
+@pytest.fixture
+def jp_server_config(db_url, ai_settings, monkeypatch, kaggle_stub):  # noqa: F811 - the fixture of stub_llm
     """AI providers on the stub of stub_llm.py (so that the AI routes answer, not 503)."""
     for var in ("OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY", "OLLAMA_API_KEY", "NOTEBOOK_DAG_AI_PROVIDERS",
                 "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     for name, secret in SECRETS.items():
         monkeypatch.setenv(key_env(name), secret)
+    # the Kaggle client (GET /datasets/kaggle, imports) at its local TEST endpoint: the stub of
+    # import_servers.py, not kaggle.com
+    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", os.devnull)
+    monkeypatch.setenv("KAGGLE_USERNAME", KAGGLE_USER)
+    monkeypatch.setenv("KAGGLE_KEY", KAGGLE_KEY)
     return {
         "ServerApp": {"jpserver_extensions": {"notebook_dag": True}, "allow_unauthenticated_access": False},
         "NotebookDagApp": {"db_url": db_url},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .imports import DatasetImports
 from .jobs import DatasetEvents, DatasetJobs, recover_interrupted
 from .service import DatasetService
 from .store import DatasetFiles
@@ -66,6 +67,8 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
         profile_in_subprocess=service.profile_in_subprocess, report_max_rows=service.report_max_rows,
         report_timeout=service.report_timeout or None, server_id=server_id,
     )
+    service.imports = DatasetImports(service, services, event_logger, log)  # POST /datasets/import
+    service.jobs.shutdown_hooks.append(service.imports.shutdown)
     services.runs.input_sources.append(service.block_inputs)  # a new dataset version makes its readers stale
     services.runs.sql_view_sources.append(service.sql_views)  # SQL blocks query datasets as views
     return service

@@ -26,6 +26,7 @@ from . import analysis_models as am
 from . import models as dm
 from .analysis import KINDS, MAX_CATEGORIES, NORMALITY_SAMPLE, SAMPLE_ROWS
 from .charts import DEFAULT_LIMIT, MAX_LIMIT
+from .import_handlers import IMPORT_ROUTES
 from .service import DatasetService
 from .store import UploadSink, check_size
 
@@ -299,6 +300,7 @@ _UPLOAD = RawBody("application/octet-stream", "the file itself, streamed (any co
 
 #: the datasets routes
 ROUTES: tuple[Route, ...] = (
+    *IMPORT_ROUTES,  # before /datasets/{dataset_id}, whose id pattern matches "import" and "kaggle"
     Route("/datasets", DatasetsHandler, (
         Op("get", "List and search datasets", response=dm.DatasetList, errors=(503,), query=(
             Q, TAGS, Param("project_id", STRING, "only the datasets of this project"),

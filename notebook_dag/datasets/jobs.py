@@ -92,6 +92,8 @@ class DatasetJobs:
         #: "message"}`` for each user who asked (:meth:`ask_report`) once a report is built
         #: (status ``succeeded``) or failed (``failed``); synchronous, they must not wait
         self.report_end_hooks: list[Callable[[dict[str, Any]], None]] = []
+        #: coroutines called first by :meth:`shutdown` (dataset imports)
+        self.shutdown_hooks: list[Any] = []
 
     # ---- profiles -----------------------------------------------------------------
 
@@ -266,6 +268,8 @@ class DatasetJobs:
 
     async def shutdown(self) -> None:
         """Cancel running jobs (their records become failed) and stop the worker process."""
+        for hook in self.shutdown_hooks:
+            await hook()
         tasks = [*self.profiles.values(), *self.reports.values()]
         for t in tasks:
             t.cancel()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ..models import DagNode, DagOut, EdgeOut, _clean_tags, _Input, _not_blank
 
@@ -171,3 +171,75 @@ class DagWithDatasetsOut(DagOut):
 
     nodes: list[DagNode | DatasetNode]  # type: ignore[assignment]  # blocks, then datasets
     edges: list[EdgeOut | DatasetEdge]  # type: ignore[assignment]
+
+
+# ---- imports (POST /datasets/import) ------------------------------------------------
+
+ImportStatus = Literal["queued", "downloading", "storing", "succeeded", "failed", "cancelled"]
+
+
+class DatasetImport(_Input):
+    """Import a file from a URL or from Kaggle (exactly one of ``url`` and ``kaggle``)."""
+
+    url: str = Field(default=None, min_length=1, max_length=8192,  # type: ignore[assignment]
+                     description="https://, http://, s3://, gs:// or another fsspec URL whose package is installed "
+                                 "(file:// and local paths are refused)")
+    kaggle: str = Field(default=None, min_length=3, max_length=1024,  # type: ignore[assignment]
+                        description="owner/dataset (a dataset of one file) or owner/dataset/file")
+    name: str = Field(default=None, min_length=1, max_length=255,  # type: ignore[assignment]
+                      description="the dataset's name (default: the file's name)")
+    project_id: str | None = None
+    description: str = Field(default="", max_length=10_000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    format: DatasetFormat = Field(default=None,  # type: ignore[assignment]
+                                  description="detected from the content when absent")
+
+    _tags = field_validator("tags")(_clean_tags)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetImport:
+        if (self.url is None) == (self.kaggle is None):
+            raise ValueError("give exactly one of url and kaggle")
+        return self
+
+
+class ImportFailure(BaseModel):
+    status: int = Field(description="the HTTP status this failure maps to: 403, 404, 413, 422, 502, 504 ...")
+    reason: str = Field(description="source_not_found, source_unauthorized, payload_too_large, unprocessable, "
+                                    "bad_gateway, gateway_timeout, refused_url ...")
+    message: str
+
+
+class ImportOut(BaseModel):
+    id: str
+    status: ImportStatus
+    source: dict[str, str] = Field(description='{"url": URL without credentials} or {"kaggle": "owner/dataset[/file]"}')
+    name: str | None
+    project_id: str | None
+    bytes_done: int
+    bytes_total: int | None = Field(description="the source's size when it said so")
+    error: ImportFailure | None = None
+    dataset: UploadOut | None = Field(default=None, description="the dataset once the import succeeded")
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class ImportList(BaseModel):
+    imports: list[ImportOut]
+
+
+class KaggleDatasetOut(BaseModel):
+    ref: str = Field(description="owner/dataset: import it as {\"kaggle\": ref} (or ref/file)")
+    title: str
+    subtitle: str = ""
+    size_bytes: int | None = None
+    url: str
+    last_updated: str | None = None
+    downloads: int = 0
+    votes: int = 0
+    license: str = ""
+
+
+class KaggleSearchOut(BaseModel):
+    datasets: list[KaggleDatasetOut]
+    page: int

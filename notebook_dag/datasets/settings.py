@@ -44,3 +44,17 @@ class DatasetSettings(LoggingConfigurable):
         100_000, help="Datasets with more rows are sampled to this many rows for the full report."
     ).tag(config=True)
     report_timeout = Float(900.0, help="Seconds a full dataset report may take; 0 means no limit.").tag(config=True)
+    import_timeout = Float(
+        3600.0, help="Seconds a dataset import (POST /datasets/import) may take before it fails with 504; "
+        "0 means no limit.",
+    ).tag(config=True)
+    import_allow_private_addresses = Bool(
+        False, help="Let dataset imports fetch URLs whose host is or resolves to a loopback, private, link-local "
+        "or otherwise non-global address. Off by default: a user could otherwise make the server read "
+        "internal services (server-side request forgery). file:// and local paths are refused regardless.",
+    ).tag(config=True)
+    import_storage_options = Dict(
+        help="fsspec options by protocol for dataset imports from object storage, e.g. "
+        "{'s3': {'endpoint_url': 'https://minio.example.org'}}. Credentials default to each library's own "
+        "configuration (for S3: the AWS environment variables, ~/.aws or an instance role).",
+    ).tag(config=True)

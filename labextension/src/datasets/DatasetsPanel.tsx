@@ -25,6 +25,8 @@ import {
   qualityColor,
   uploadFraction
 } from './format';
+import { ImportsApi } from './importapi';
+import { ImportSection } from './ImportSection';
 import { DatasetInsights } from './insights';
 import { AnalysisSection, ChartsGallery } from './InsightsSections';
 import {
@@ -54,6 +56,8 @@ export interface IDatasetsPanelProps {
   inserter?: IBlockInserter | null;
   /** Called after "Add to project" added a block. */
   onBlockAdded?: (result: IInsertedBlock, title: string) => void;
+  /** The dataset imports client (tests pass a fake). */
+  importsApi?: ImportsApi;
 }
 
 type Tab = 'preview' | 'profile' | 'analysis' | 'charts' | 'versions';
@@ -67,6 +71,10 @@ function useRefresh(): [number, () => void] {
 
 export function DatasetsPanel(props: IDatasetsPanelProps): JSX.Element {
   const api = React.useMemo(() => props.api ?? new DatasetsApi(), [props.api]);
+  const importsApi = React.useMemo(
+    () => props.importsApi ?? new ImportsApi(api.settings),
+    [api, props.importsApi]
+  );
   const [query, setQuery] = React.useState('');
   const [tag, setTag] = React.useState('');
   const [datasets, setDatasets] = React.useState<IDataset[]>([]);
@@ -187,6 +195,15 @@ export function DatasetsPanel(props: IDatasetsPanelProps): JSX.Element {
           }}
         />
       </div>
+      <ImportSection
+        projectId={props.projectId}
+        api={importsApi}
+        events={props.events}
+        onImported={id => {
+          setSelectedId(id);
+          refresh();
+        }}
+      />
       <UploadProgress
         uploads={uploads}
         onDismiss={key => setUploads(list => list.filter(u => u.key !== key))}
