@@ -410,7 +410,8 @@ class DatasetImports:
             message = (job.error or {}).get("message", "")
             target = {"url": job.source["url"]} if "url" in job.source else {"import_id": job.id}
         try:
-            await notifications.notify(job.owner, "import", title, message, target)
+            level = "success" if job.status == "succeeded" else "error"
+            await notifications.notify(job.owner, "import", title, message, target, level=level)
         except Exception as e:  # noqa: BLE001 - notify() never raises by contract; be safe anyway
             self.log.warning("notebook_dag: import notification failed: %s", e)
 
