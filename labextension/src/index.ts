@@ -45,6 +45,7 @@ import { notificationsPlugin } from './notifications/plugin';
 import { IDagViewServices } from './services';
 import { IDagViews } from './tokens';
 import { IProject } from './types';
+import { PALETTE_COMMANDS, registerViewCommands } from './viewcommands';
 import { setViewOptionsStore } from './viewoptions';
 import { createViewOptionsStore } from './viewsettings';
 import { DagWidget } from './widget';
@@ -414,7 +415,17 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
           .model ?? null,
       datasets: projectDatasets
     });
+    registerViewCommands(app.commands, {
+      findModel: projectId =>
+        (projectId ? findPanel(projectId) : tracker.currentWidget)?.content
+          .model ?? null,
+      contextNode: () =>
+        app
+          .contextMenuHitTest(node => node.hasAttribute('data-cell-id'))
+          ?.getAttribute('data-cell-id') ?? null
+    });
     for (const command of [
+      ...PALETTE_COMMANDS,
       AddBlockCommandIDs.addCode,
       AddBlockCommandIDs.addSql
     ]) {

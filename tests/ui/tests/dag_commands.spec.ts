@@ -1,0 +1,61 @@
+/**
+ * The DAG view's actions as JupyterLab commands: a node's context menu, the
+ * command palette and the keyboard shortcuts of the settings schema.
+ */
+import { expect, test } from '@jupyterlab/galata';
+import * as path from 'path';
+
+import {
+  FIXTURES,
+  focusDagView,
+  node,
+  openDagView,
+  openNotebook,
+  watchConsole
+} from './helpers';
+
+test('node context menu, palette and shortcuts run the DAG', async ({
+  page,
+  tmpPath
+}) => {
+  const problems = watchConsole(page);
+  await openNotebook(page, tmpPath, path.join(FIXTURES, 'five_cells.ipynb'));
+  const view = await openDagView(page);
+  await focusDagView(page);
+  await expect(node(page, 'total')).toBeVisible();
+
+  // Right-click a node: "Run Node with Upstream" runs it and what it needs.
+  await node(page, 'total').click({ button: 'right' });
+  const menu = page.locator('.lm-Menu');
+  await menu.getByText('Run Node with Upstream', { exact: true }).click();
+  for (const id of ['load', 'square', 'total']) {
+    await expect(node(page, id)).toHaveAttribute('data-status', 'succeeded', {
+      timeout: 120 * 1000
+    });
+  }
+  await expect(node(page, 'mean')).not.toHaveAttribute(
+    'data-status',
+    'succeeded'
+  );
+
+  // The layout direction from the palette.
+  await page.keyboard.press('Control+Shift+C');
+  const palette = page.locator('#modal-command-palette');
+  await expect(palette).toBeVisible();
+  await palette.locator('input').fill('Lay Out Left to Right');
+  await palette
+    .locator('.lm-CommandPalette-item', { hasText: 'Lay Out Left to Right' })
+    .first()
+    .click();
+  await expect(view).toHaveAttribute('data-direction', 'LR');
+
+  // Accel+Shift+Enter in the view runs everything.
+  const before = (await view.getAttribute('data-run-id')) ?? '';
+  await node(page, 'load').click(); // focus inside the view (its shortcuts' selector)
+  await page.keyboard.press('Control+Shift+Enter');
+  await expect(view).not.toHaveAttribute('data-run-id', before);
+  await expect(node(page, 'mean')).toHaveAttribute('data-status', 'succeeded', {
+    timeout: 120 * 1000
+  });
+  expect(problems()).toEqual([]);
+});
