@@ -19,21 +19,17 @@ Sources:
   ``DatasetService.import_storage_options[protocol]`` (for S3: ``endpoint_url`` ...);
   credentials come from the usual places of that library (for S3 the AWS environment
   variables, ``~/.aws`` or an instance role).
-- Kaggle is read with the official client (``kagglehub``, over ``kagglesdk``): its
-  credentials are the user's own Kaggle configuration (``~/.kaggle/kaggle.json``,
-  ``KAGGLE_CONFIG_DIR``, ``KAGGLE_USERNAME``/``KAGGLE_KEY`` or ``KAGGLE_API_TOKEN`` in
-  the server's environment); notebook_dag never stores them, and kernels never see them.
-  A dataset of several files needs the file named (``owner/dataset/file.csv``). A zip
-  holding a single table (as Kaggle sends large files) is unpacked.
+- Kaggle is read with the official client (:mod:`~notebook_dag.datasets.kaggle`), with
+  the user's own Kaggle credentials: notebook_dag never stores them, kernels never see
+  them. A dataset of several files needs the file named (``owner/dataset/file.csv``).
+  A zip holding a single table (as Kaggle sends large files) is unpacked.
 
-Safety (server-side request forgery): ``file://``, plain paths and fsspec's local,
-in-memory, caching and archive protocols (and chained URLs, ``a::b``) are refused: a
-file already on the server is registered with ``POST /datasets`` ``{"path": ...}``
-instead. Unless ``DatasetService.import_allow_private_addresses`` is true, a URL whose
-host is or resolves to a loopback, private, link-local or otherwise non-global address
-is refused (400, reason ``refused_url``); for ``http``/``https`` the check is made on
-every connection the import opens (redirects, DNS answers that change), not only on
-the URL given. Environment proxies are not used for HTTP imports.
+Safety (server-side request forgery, :mod:`~notebook_dag.datasets.import_urls`): local
+files, local protocols and chained URLs are refused (a file on the server is registered
+with ``POST /datasets`` ``{"path": ...}``), and so, unless
+``DatasetService.import_allow_private_addresses``, is a host that is or resolves to a
+non-public address (400, ``refused_url``), on every connection of an HTTP import
+(redirects, changing DNS answers). Environment proxies are not used for HTTP imports.
 
 Errors of a job are recorded on it as ``{"status", "reason", "message"}``: 404
 (``source_not_found``), 403 (``source_unauthorized``: the source refused the
@@ -49,11 +45,9 @@ the memory of the server that runs them (a finished one is kept for
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import posixpath
 import re
-import socket
 import threading
 import time
 import uuid
@@ -64,9 +58,15 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from ..errors import (BadGateway, BadRequest, Forbidden, GatewayTimeout, NotebookDagError, NotFound,
-                      PayloadTooLarge, Conflict, Unavailable, Unprocessable, status_for)
+from ..errors import (BadGateway, BadRequest, GatewayTimeout, NotebookDagError, NotFound,
+                      PayloadTooLarge, Conflict, Unprocessable, status_for)
 from .formats import SUFFIX
+# the URL checks and the Kaggle client (their public names stay importable from here)
+from .import_urls import (LOCAL_PROTOCOLS, OBJECT_STORES, RefusedURL, SourceDenied,  # noqa: F401 - re-exported
+                          SourceNotFound, _GuardedResolver, check_request_url, check_url, is_public_address,
+                          resolve_public)
+from .kaggle import (TABLE_SUFFIXES, _kaggle_api, _kaggle_error, _kaggle_modules, _single_file, parse_kaggle_ref,
+                     search_datasets)
 from .objectstore import open_fs, protocol, redact, short_error, storage_errors
 from .store import UploadSink, check_name
 
@@ -79,70 +79,12 @@ KEEP_FINISHED = 200
 SEARCH_TIMEOUT = 60.0
 #: seconds between two progress events of one import
 PROGRESS_EVERY = 0.25
-#: fsspec protocols that read the server's own disk or memory, or wrap another URL
-LOCAL_PROTOCOLS = frozenset({
-    "file", "local", "memory", "dir", "reference", "cached", "blockcache", "filecache", "simplecache",
-    "zip", "tar", "libarchive", "jlab", "jupyter", "git", "data", "tmp",
-})
-#: protocols whose "host" is a bucket or account resolved by their own client, not an address
-OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oss", "r2", "b2", "hf", "gdrive",
-                           "dropbox", "box", "github", "dbfs", "oci", "ocilake", "lakefs", "wandb"})
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".jsonl", ".ndjson", ".xlsx", ".xls")
-_CHAINED = re.compile(r"::[A-Za-z][A-Za-z0-9+.\-]*://")  # fsspec's "simplecache::s3://...", "a::file://..."
-_KAGGLE_REF = re.compile(r"^([A-Za-z0-9_.\-]+)/([A-Za-z0-9_.\-]+)(?:/(.+))?$")
 #: statuses of a job that is over
 DONE = ("succeeded", "failed", "cancelled")
 
 
-class SourceNotFound(NotFound):
-    """The source has nothing at that URL or reference."""
-
-    reason = "source_not_found"
-
-
-class SourceDenied(Forbidden):
-    """The source refused the request (HTTP 401/403 there, missing or wrong credentials)."""
-
-    reason = "source_unauthorized"
-
-
-class RefusedURL(BadRequest):
-    """A URL this server does not fetch (local file, local protocol, private address)."""
-
-    reason = "refused_url"
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def is_public_address(ip: str) -> bool:
-    """Whether ``ip`` is a global unicast address (not loopback, private, link-local,
-    shared, reserved, multicast or unspecified); IPv4-mapped IPv6 counts as its IPv4."""
-    try:
-        a = ipaddress.ip_address(ip.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
-        a = a.ipv4_mapped
-    return a.is_global and not a.is_multicast
-
-
-def _check_addresses(host: str, addresses: list[str]) -> None:
-    bad = [a for a in addresses if not is_public_address(a)]
-    if bad or not addresses:
-        raise RefusedURL(f"{host} resolves to a private or local address ({', '.join(bad) or 'none'}); this server "
-                         "imports only from public addresses (DatasetService.import_allow_private_addresses)")
-
-
-async def resolve_public(host: str, port: int | None) -> None:
-    """Raise :class:`RefusedURL` unless every address of ``host`` is public. A name that
-    does not resolve passes: the import then fails with 502 when it connects."""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        return
-    _check_addresses(host, [str(i[4][0]) for i in infos])
 
 
 @dataclass
@@ -209,7 +151,7 @@ class DatasetImports:
         await svc.check_project(body.project_id, user)
         if body.url is not None:
             url = body.url.strip()
-            await self.check_url(url)
+            await check_url(url, bool(svc.import_allow_private_addresses))
             source = {"url": redact(url)}
             fetch = self._fetch_http if protocol(url) in ("http", "https") else self._fetch_fsspec
             default_name = posixpath.basename(unquote(urlsplit(url).path).rstrip("/")) or "import"
@@ -230,36 +172,6 @@ class DatasetImports:
         job.task = asyncio.create_task(self._run(job, fetch, target))
         self._emit(job, "queued")
         return job.as_dict()
-
-    async def check_url(self, url: str) -> None:
-        """Raise :class:`RefusedURL` or :class:`BadRequest` unless ``url`` may be imported
-        (see the module's docstring)."""
-        proto = protocol(url)
-        if not proto:
-            raise RefusedURL("only URLs are imported (https://, s3://, gs://, ...); register a file on this server "
-                             "with POST /datasets {\"path\": ...} instead")
-        if proto in LOCAL_PROTOCOLS or _CHAINED.search(url):
-            raise RefusedURL(f"{proto}:// URLs (and chained URLs) read this server's own files and are not imported; "
-                             "register a file under the server root with POST /datasets {\"path\": ...} instead")
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as e:
-            raise BadRequest(f"not a valid URL: {e}") from None
-        if proto in ("http", "https"):
-            if not parts.hostname:
-                raise BadRequest("the URL has no host")
-        else:
-            import fsspec
-
-            try:
-                fsspec.get_filesystem_class(proto)
-            except ValueError:
-                raise BadRequest(f"{proto}:// is not a protocol this server knows") from None
-            except ImportError as e:
-                raise BadRequest(f"{proto}:// needs a package this server does not have installed: {e}") from None
-        if parts.hostname and proto not in OBJECT_STORES and not self.service.import_allow_private_addresses:
-            await resolve_public(parts.hostname, port)
 
     def _forget_old(self) -> None:
         done = [j for j in self.jobs.values() if j.status in DONE]
@@ -474,12 +386,7 @@ class DatasetImports:
                          allow_private: bool) -> None:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise RefusedURL(f"a redirect to {redact(current)} is not followed")
-            if not allow_private and _is_ip_literal(parts.hostname) and not is_public_address(parts.hostname):
-                raise RefusedURL(f"{parts.hostname} is a private or local address; this server imports only from "
-                                 "public addresses (DatasetService.import_allow_private_addresses)")
+            check_request_url(current, allow_private)
             headers = {"Accept-Encoding": "identity"}
             if sink.size:
                 headers["Range"] = f"bytes={sink.size}-"
@@ -598,28 +505,9 @@ class DatasetImports:
         """Kaggle datasets matching ``search`` (:class:`~notebook_dag.datasets.models.KaggleSearchOut`),
         20 a page. Errors as for imports: 403 refused credentials, 502/504 Kaggle failing
         or slower than :data:`SEARCH_TIMEOUT`, 503 no client installed."""
-        mods = _kaggle_modules()
-
-        def run() -> dict[str, Any]:
-            try:
-                req = mods["ApiListDatasetsRequest"]()
-                req.search = search
-                req.page = page
-                resp = _kaggle_api().list_datasets(req)
-            except Exception as e:  # noqa: BLE001
-                raise _kaggle_error(e, "the dataset search") from None
-            out = []
-            for d in resp.datasets or []:
-                updated = d.last_updated
-                out.append({"ref": d.ref, "title": d.title or d.ref, "subtitle": d.subtitle or "",
-                            "size_bytes": d.total_bytes, "url": d.url or f"https://www.kaggle.com/datasets/{d.ref}",
-                            "last_updated": updated.isoformat() if hasattr(updated, "isoformat") else updated,
-                            "downloads": d.download_count or 0, "votes": d.vote_count or 0,
-                            "license": d.license_name or ""})
-            return {"datasets": out, "page": page}
-
+        _kaggle_modules()  # 503 now when the client is missing
         try:
-            return await asyncio.wait_for(asyncio.to_thread(run), SEARCH_TIMEOUT)
+            return await asyncio.wait_for(asyncio.to_thread(search_datasets, search, page), SEARCH_TIMEOUT)
         except asyncio.TimeoutError:
             raise GatewayTimeout("Kaggle did not answer the search in time") from None
 
@@ -633,14 +521,6 @@ def _default_name(name: str) -> str:
 
 class _Truncated(Exception):
     """The body ended before its Content-Length."""
-
-
-def _is_ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-        return True
-    except ValueError:
-        return False
 
 
 def _content_range_start(value: str) -> int | None:
@@ -660,37 +540,6 @@ def _raise_for_http(status: int, url: str) -> None:
     raise BadGateway(f"{url} answered HTTP {status}", source_status=status)
 
 
-def _GuardedResolver(allow_private: bool) -> Any:  # noqa: N802 - a class made on first use (aiohttp is optional)
-    """An aiohttp resolver that refuses names resolving to non-public addresses (unless
-    allowed): every connection of an HTTP import, redirects included, goes through it."""
-    global _RESOLVER_CLASS
-    if _RESOLVER_CLASS is None:
-        from aiohttp.abc import AbstractResolver
-
-        _RESOLVER_CLASS = type("GuardedResolver", (_GuardedResolverBase, AbstractResolver), {})
-    return _RESOLVER_CLASS(allow_private)
-
-
-_RESOLVER_CLASS: Any = None
-
-
-class _GuardedResolverBase:
-    def __init__(self, allow_private: bool) -> None:
-        import aiohttp
-
-        self._inner = aiohttp.ThreadedResolver()
-        self._allow = allow_private
-
-    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[dict[str, Any]]:
-        infos = await self._inner.resolve(host, port, family)
-        if not self._allow:
-            _check_addresses(host, [str(i["host"]) for i in infos])
-        return infos
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
 def _storage_error(e: BaseException, url: str) -> NotebookDagError:
     from .objectstore import no_such_bucket
 
@@ -706,72 +555,6 @@ def _storage_error(e: BaseException, url: str) -> NotebookDagError:
     if isinstance(e, storage_errors()):
         return BadGateway(f"reading {where} failed: {text}")
     return BadGateway(f"reading {where} failed: {text}")
-
-
-# ---- Kaggle helpers -----------------------------------------------------------------
-
-def parse_kaggle_ref(ref: str | None) -> tuple[str, str, str | None]:
-    """``owner/dataset[/file]`` → ``(owner, dataset, file or None)``; :class:`BadRequest` otherwise."""
-    m = _KAGGLE_REF.match((ref or "").strip())
-    if not m or ".." in m.group(0).split("/"):
-        raise BadRequest(f"kaggle must be owner/dataset or owner/dataset/file, got {ref!r}")
-    return m.group(1), m.group(2), m.group(3)
-
-
-def _kaggle_modules() -> dict[str, Any]:
-    try:
-        from kagglehub.clients import build_kaggle_client
-        from kagglesdk.datasets.types.dataset_api_service import (ApiDownloadDatasetRequest,
-                                                                   ApiListDatasetFilesRequest, ApiListDatasetsRequest)
-    except ImportError as e:
-        raise Unavailable(f"the Kaggle client is not installed on this server (pip install kagglehub): {e}") from None
-    return {"build": build_kaggle_client, "ApiDownloadDatasetRequest": ApiDownloadDatasetRequest,
-            "ApiListDatasetFilesRequest": ApiListDatasetFilesRequest, "ApiListDatasetsRequest": ApiListDatasetsRequest}
-
-
-def _kaggle_api() -> Any:
-    """The dataset API of the official client, with the user's own Kaggle credentials
-    (read by kagglehub from ``~/.kaggle/kaggle.json``, ``KAGGLE_CONFIG_DIR`` or the
-    environment) and endpoint (``KAGGLE_API_ENVIRONMENT``)."""
-    return _kaggle_modules()["build"]().datasets.dataset_api_client
-
-
-def _single_file(api: Any, owner: str, slug: str) -> str:
-    req = _kaggle_modules()["ApiListDatasetFilesRequest"]()
-    req.owner_slug, req.dataset_slug = owner, slug
-    files = [f.name for f in (api.list_dataset_files(req).dataset_files or [])]
-    if len(files) == 1:
-        return files[0]
-    tables = [f for f in files if f.lower().endswith(TABLE_SUFFIXES)]
-    if len(tables) == 1:
-        return tables[0]
-    if not files:
-        raise Unprocessable(f"the Kaggle dataset {owner}/{slug} has no files")
-    shown = ", ".join(files[:20]) + (" ..." if len(files) > 20 else "")
-    raise Unprocessable(f"the Kaggle dataset {owner}/{slug} has {len(files)} files ({shown}); import one of them "
-                        f"as {owner}/{slug}/<file>", files=files[:200])
-
-
-def _kaggle_error(e: BaseException, what: str) -> NotebookDagError:
-    import requests
-
-    if isinstance(e, requests.HTTPError) and e.response is not None:
-        status = e.response.status_code
-        if status in (401, 403):
-            return SourceDenied(f"Kaggle refused {what} (HTTP {status}): set up your Kaggle credentials "
-                                "(~/.kaggle/kaggle.json, or KAGGLE_USERNAME and KAGGLE_KEY, or KAGGLE_API_TOKEN in "
-                                "the server's environment) and accept the dataset's rules on kaggle.com",
-                                source_status=status)
-        if status == 404:
-            return SourceNotFound(f"Kaggle has no {what} (HTTP 404)", source_status=status)
-        if status in (408, 504):
-            return GatewayTimeout(f"Kaggle timed out on {what} (HTTP {status})", source_status=status)
-        return BadGateway(f"Kaggle answered HTTP {status} for {what}", source_status=status)
-    if isinstance(e, requests.Timeout):
-        return GatewayTimeout(f"Kaggle did not answer in time for {what}")
-    if isinstance(e, requests.RequestException):
-        return BadGateway(f"cannot reach Kaggle for {what}: {short_error(e)}")
-    return BadGateway(f"the Kaggle client failed on {what}: {short_error(e)}")
 
 
 # ---- archives -----------------------------------------------------------------------
