@@ -30,9 +30,10 @@ def row_index(path: str, fmt: str, stride: int = ROW_INDEX_STRIDE, chunk: int = 
     other formats and for files with blank lines (which readers skip, so line numbers
     and row numbers would disagree).
 
-    Vectorised with numpy over ``chunk``-byte blocks (bounded memory). Newlines inside
-    quoted CSV fields are not record ends: a newline ends a record only where the number
-    of ``"`` characters before it is even (RFC 4180 quoting, ``""`` escapes).
+    Vectorised with numpy over ``chunk``-byte blocks (bounded memory: one block buffer
+    and one mask, reused, so that a large file costs no fresh pages per block). Newlines
+    inside quoted CSV fields are not record ends: a newline ends a record only where the
+    number of ``"`` characters before it is even (RFC 4180 quoting, ``""`` escapes).
     """
     import numpy as np
 
@@ -42,22 +43,24 @@ def row_index(path: str, fmt: str, stride: int = ROW_INDEX_STRIDE, chunk: int = 
     offsets: list[int] = [0] if header == 0 else []
     seps = parity = pos = 0
     last_sep, last_byte, done = -1, b"", False
+    size = os.path.getsize(path)
+    block = bytearray(max(min(chunk, size), 1))
+    whole, mask = np.frombuffer(block, dtype=np.uint8), np.empty(len(block), dtype=bool)
     with open(path, "rb") as f:
-        while not done and (buf := f.read(chunk)):
-            arr = np.frombuffer(buf, dtype=np.uint8)
-            nl = np.flatnonzero(arr == 10)
-            if header:
-                quotes = np.flatnonzero(arr == 34)
-                if quotes.size:
-                    nl = nl[((parity + np.searchsorted(quotes, nl)) & 1) == 0]
-                    parity = (parity + quotes.size) & 1
+        while not done and (got := f.readinto(block)):
+            arr, eq = whole[:got], mask[:got]
+            nl = np.flatnonzero(np.equal(arr, 10, out=eq))
+            if header and (parity or block.find(b'"', 0, got) >= 0):
+                quotes = np.flatnonzero(np.equal(arr, 34, out=eq))
+                nl = nl[((parity + np.searchsorted(quotes, nl)) & 1) == 0]
+                parity = (parity + quotes.size) & 1
             if nl.size:
                 ends = nl + pos
                 gap = ends - np.concatenate(([last_sep], ends[:-1]))
                 blank = (gap == 1) | ((gap == 2) & (arr[np.maximum(nl - 1, 0)] == 13))
                 if blank.any():  # allowed only at the very end of the file
                     first = int(np.flatnonzero(blank)[0])
-                    if buf[int(nl[first]) + 1:].strip() or not _only_whitespace(f):
+                    if block[int(nl[first]) + 1 : got].strip() or not _only_whitespace(f):
                         return None
                     nl, ends, done = nl[:first], ends[:first], True
                 rows_after = seps + np.arange(1, nl.size + 1) - header  # data row starting after each end
@@ -66,8 +69,8 @@ def row_index(path: str, fmt: str, stride: int = ROW_INDEX_STRIDE, chunk: int = 
                 seps += int(nl.size)
                 if nl.size:
                     last_sep = int(ends[-1])
-            pos += len(buf)
-            last_byte = buf[-1:]
+            pos += got
+            last_byte = bytes(block[got - 1 : got])
     records = seps + (1 if not done and pos and last_byte != b"\n" else 0)
     rows = max(records - header, 0)
     return {"stride": stride, "offsets": [o for i, o in enumerate(offsets) if i * stride < rows], "rows": rows}
