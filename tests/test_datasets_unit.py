@@ -327,3 +327,11 @@ def test_row_index_previews_equal_full_scans(tmp_path, fmt):
     # inside a quoted field (no quote in the block, yet its newlines end no record)
     for chunk in (1, 2, 5, 64):
         assert previews.row_index(path, fmt, stride=7, chunk=chunk) == index, chunk
+    # a blank line is found wherever the blocks split it ("\r" | "\n", "\n" | "\n")
+    plain = b"".join(b"%d,x\n" % i for i in range(40))
+    crlf = _write(tmp_path, "crlf.csv", b"a,b\r\n1,2\r\n\r\n3,4\r\n")
+    whole = previews.row_index(_write(tmp_path, "plain.csv", b"a,b\n" + plain), "csv", stride=5)
+    assert whole["rows"] == 40 and len(whole["offsets"]) == 8
+    for chunk in range(1, 12):
+        assert previews.row_index(crlf, "csv", chunk=chunk) is None, chunk
+        assert previews.row_index(tmp_path / "plain.csv", "csv", stride=5, chunk=chunk) == whole, chunk
