@@ -193,6 +193,8 @@ def test_profile_figures_are_numpys_and_pandas_exactly():
     prof = profile_table(repeated)
     assert prof["duplicate_rows"] == frame.duplicated().sum() == 5
     assert prof["duplicate_groups"] == (frame.value_counts() > 1).sum() == 3
+    keyed = profile_table(repeated.append_column("id", pa.array(range(10))))  # all rows distinct by id
+    assert (keyed["duplicate_rows"], keyed["duplicate_groups"]) == (0, 0)
 
 
 def test_profile_edge_cases():

@@ -328,7 +328,10 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
     results = [done[i] for i in range(len(names))]
     profiles = [r[0] for r in results]
     duplicates, groups, skipped = 0, 0, [p["name"] for p, c in results if c is None]
-    if n > 1 and len(results) > len(skipped):
+    # a column without missing values whose values are all distinct (an id, a time
+    # stamp) makes every row distinct: no need to hash and sort the rows
+    unique_key = any(c is not None and p["missing"] == 0 and p.get("distinct") == n for p, c in results)
+    if n > 1 and len(results) > len(skipped) and not unique_key:
         h, tmp = np.zeros(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
         for _, codes in results:  # h = xorshift(h ^ codes) * M, in place
             if codes is not None:
