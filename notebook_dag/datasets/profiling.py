@@ -139,11 +139,12 @@ def _numeric(col: Any, n: int, bins: int) -> tuple[dict[str, Any], np.ndarray]:
         finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     out: dict[str, Any] = {"kind": "numeric", "missing": int(missing)}
     out["distinct"] = distinct
+    histogram = _histogram(finite, bins, integer, ordered)  # before the partition below reorders ``ordered``
     if finite.size:
         if ordered is None:
             qs = np.percentile(finite, QUANTILES)
-        else:  # same multiset, already in order: the partition inside is one pass
-            qs = np.percentile(ordered, QUANTILES)  # on a copy: ``ordered`` stays sorted
+        else:  # same multiset, already in order: the partition is one pass, in place (no copy)
+            qs = np.percentile(ordered, QUANTILES, overwrite_input=True)
         out.update(
             min=_num(finite.min()), max=_num(finite.max()), mean=_num(finite.mean()),
             std=_num(finite.std(ddof=1)) if finite.size > 1 else 0.0,
@@ -152,7 +153,7 @@ def _numeric(col: Any, n: int, bins: int) -> tuple[dict[str, Any], np.ndarray]:
             zeros=int((finite == 0).sum()), negatives=int((finite < 0).sum()),
         )
     out["infinite"] = int(values.size - finite.size)
-    out["histogram"] = _histogram(finite, bins, integer, ordered)
+    out["histogram"] = histogram
     return out, codes
 
 
