@@ -23,11 +23,12 @@ with 5 % missing, 4 int, 4 text of low to full cardinality, 2 bool, 2 timestamp)
 
 Usage: python benchmarks/bench_datasets.py [--rows 1000000] [--repeat 3] [--csv-gb 1] [--baseline REV]
 
-Measured on the 2-CPU machine shared with other jobs (load average 5-6, so walls spread
-widely; the CPU times are steadier), ``--skip preview,reprofile --baseline 8977f8a
---repeat 7``: end to end from the 232 MiB CSV 3.54 s wall median (walls 1.88-5.05 s),
-2.36 s CPU, against 4.95 s wall (3.66-8.17 s), 3.16 s CPU for the code before issue
-#15's work, identical profiles; ydata-profiling minimal on the same 1M rows 46.6 s.
+Measured on the 2-CPU machine shared with other jobs, ``--skip preview,reprofile
+--baseline 8977f8a --repeat 9`` (load average 2.5-3.5): end to end from the 232 MiB CSV
+1.19 s wall median (walls 1.16-2.49 s), 2.21 s CPU, against 1.96 s (1.58-2.54 s),
+2.89 s CPU for the code before issue #15's work, identical profiles; ydata-profiling
+minimal on the same 1M rows 19.1 s. Under load average 5-6 the walls spread to
+1.9-5 s (median 3.54 s against 4.95 s; CPU 2.36 s against 3.16 s).
 """
 
 from __future__ import annotations
