@@ -149,6 +149,54 @@ def test_profile_statistics_and_quality_rules():
     json.dumps(p, allow_nan=False)
 
 
+def test_profile_figures_are_numpys_and_pandas_exactly():
+    """Distinct counts and quantiles come from sorted copies or counts per value (not
+    ``pd.unique`` and ``np.percentile`` over the column): the figures must still be those,
+    bit for bit, for every integer width, ranges near the type's limits, ±inf, NaN,
+    nulls, sorted time series, and the row-duplicate counts pandas gives."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    cols = {
+        "i8": pa.array(rng.integers(-128, 128, n), pa.int8()),
+        "u8": pa.array(rng.integers(0, 256, n), pa.uint8()),
+        "u64_top": pa.array(np.uint64(2**64 - 70_000) + rng.integers(0, 60_000, n).astype(np.uint64), pa.uint64()),
+        "i64_low": pa.array(-(2**63) + rng.integers(0, 60_000, n)),
+        "i64_wide": pa.array(rng.integers(-(10**15), 10**15, n)),
+        "i64_big_floats": pa.array(2**54 + rng.integers(0, 60_000, n)),  # rounded to float64
+        "i_nulls": pa.array([None if v < 5 else int(v) for v in rng.integers(0, 50, n)], pa.int64()),
+        "f_special": pa.array(np.where(rng.random(n) < 0.05, np.inf, np.round(rng.normal(0, 1, n), 1))
+                              * np.where(rng.random(n) < 0.02, -1, 1)),
+        "f_nan": pa.array(np.where(rng.random(n) < 0.3, np.nan, rng.normal(5, 2, n))),
+        "t_sorted": pa.array(np.sort(rng.integers(0, 10**6, n)).astype("datetime64[s]")),
+        "t_random": pa.array(rng.integers(0, 10**12, n).astype("datetime64[ms]")),
+    }
+    table = pa.table(cols)
+    p = profile_table(table)
+    got = {c["name"]: c for c in p["column_profiles"]}
+    for name in cols:
+        values = table.column(name).to_pandas()
+        c = got[name]
+        assert c["distinct"] == values.nunique(), name
+        if c["kind"] != "numeric":
+            continue
+        floats = values.dropna().to_numpy(dtype=np.float64)
+        finite = floats[np.isfinite(floats)]
+        want = np.percentile(finite, (5, 25, 50, 75, 95))
+        assert [c["quantiles"][f"p{q}"] for q in (5, 25, 50, 75, 95)] == [float(v) for v in want], name
+        assert (c["min"], c["max"], c["mean"]) == (finite.min(), finite.max(), finite.mean()), name
+        assert c["infinite"] == floats.size - finite.size and c["missing"] == values.isna().sum(), name
+        if len(c["histogram"]["counts"]) == 20:
+            counts, edges = np.histogram(finite, 20, range=(finite.min(), finite.max()))
+            assert (c["histogram"]["counts"], c["histogram"]["edges"]) == (counts.tolist(), edges.tolist()), name
+    repeated = pa.table({"a": [3, 1, 1, 2, 1, 2, 5, 3, 3, 3], "b": ["x", "y", "y", "z", "y", "z", "w", "x", "x", "v"]})
+    frame = repeated.to_pandas()
+    prof = profile_table(repeated)
+    assert prof["duplicate_rows"] == frame.duplicated().sum() == 5
+    assert prof["duplicate_groups"] == (frame.value_counts() > 1).sum() == 3
+    keyed = profile_table(repeated.append_column("id", pa.array(range(10))))  # all rows distinct by id
+    assert (keyed["duplicate_rows"], keyed["duplicate_groups"]) == (0, 0)
+
+
 def test_profile_edge_cases():
     empty = profile_table(pa.table({"a": pa.array([], pa.int64())}))
     assert empty["rows"] == 0 and empty["quality"]["score"] == 0
@@ -277,3 +325,15 @@ def test_row_index_previews_equal_full_scans(tmp_path, fmt):
     assert previews.row_index(_write(tmp_path, "blank.csv", b"a\n1\n\n2\n"), "csv") is None
     assert previews.row_index(_write(tmp_path, "tail.csv", b"a\n1\n2\n\n\n"), "csv")["rows"] == 2
     assert previews.row_index(path, "parquet") is None
+    # the index is the same whatever the block size, even with blocks that fall wholly
+    # inside a quoted field (no quote in the block, yet its newlines end no record)
+    for chunk in (1, 2, 5, 64):
+        assert previews.row_index(path, fmt, stride=7, chunk=chunk) == index, chunk
+    # a blank line is found wherever the blocks split it ("\r" | "\n", "\n" | "\n")
+    plain = b"".join(b"%d,x\n" % i for i in range(40))
+    crlf = _write(tmp_path, "crlf.csv", b"a,b\r\n1,2\r\n\r\n3,4\r\n")
+    whole = previews.row_index(_write(tmp_path, "plain.csv", b"a,b\n" + plain), "csv", stride=5)
+    assert whole["rows"] == 40 and len(whole["offsets"]) == 8
+    for chunk in range(1, 12):
+        assert previews.row_index(crlf, "csv", chunk=chunk) is None, chunk
+        assert previews.row_index(tmp_path / "plain.csv", "csv", stride=5, chunk=chunk) == whole, chunk

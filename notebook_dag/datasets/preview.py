@@ -30,9 +30,13 @@ def row_index(path: str, fmt: str, stride: int = ROW_INDEX_STRIDE, chunk: int = 
     other formats and for files with blank lines (which readers skip, so line numbers
     and row numbers would disagree).
 
-    Vectorised with numpy over ``chunk``-byte blocks (bounded memory). Newlines inside
-    quoted CSV fields are not record ends: a newline ends a record only where the number
-    of ``"`` characters before it is even (RFC 4180 quoting, ``""`` escapes).
+    Vectorised with numpy over ``chunk``-byte blocks (bounded memory: one block buffer
+    and two masks, reused, so that a large file costs no fresh pages per block). Newlines
+    inside quoted CSV fields are not record ends: a newline ends a record only where the
+    number of ``"`` characters before it is even (RFC 4180 quoting, ``""`` escapes). A
+    block without quotes, carriage returns or blank lines (most of them) only counts its
+    newlines and locates the indexed ones (1/65536 of them); the others list every
+    newline's position.
     """
     import numpy as np
 
@@ -42,22 +46,52 @@ def row_index(path: str, fmt: str, stride: int = ROW_INDEX_STRIDE, chunk: int = 
     offsets: list[int] = [0] if header == 0 else []
     seps = parity = pos = 0
     last_sep, last_byte, done = -1, b"", False
+    size = os.path.getsize(path)
+    block = bytearray(max(min(chunk, size), 1))
+    whole, mask = np.frombuffer(block, dtype=np.uint8), np.empty(len(block), dtype=bool)
+    pair = np.empty(len(block), dtype=bool)
     with open(path, "rb") as f:
-        while not done and (buf := f.read(chunk)):
-            arr = np.frombuffer(buf, dtype=np.uint8)
-            nl = np.flatnonzero(arr == 10)
-            if header:
-                quotes = np.flatnonzero(arr == 34)
-                if quotes.size:
-                    nl = nl[((parity + np.searchsorted(quotes, nl)) & 1) == 0]
-                    parity = (parity + quotes.size) & 1
+        while not done and (got := f.readinto(block)):
+            arr, eq = whole[:got], mask[:got]
+            np.equal(arr, 10, out=eq)
+            plain = (not header or (not parity and block.find(b'"', 0, got) < 0)) and block.find(b"\r", 0, got) < 0
+            if plain and eq[0] and (last_sep == pos - 1 or (last_sep == pos - 2 and last_byte == b"\r")):
+                plain = False  # a blank line across the blocks' boundary
+            if plain and got > 1 and np.logical_and(eq[1:], eq[:-1], out=pair[: got - 1]).any():
+                plain = False  # a blank line
+            if plain:  # the usual block: every newline ends a record; count, locate only the indexed ones
+                starts = range(0, got, 1 << 20)
+                counts = np.cumsum([np.count_nonzero(eq[a : a + (1 << 20)]) for a in starts])
+                count = int(counts[-1])
+                first = max(1, header - seps)  # k-th newline of the block: data row seps + k - header follows
+                first += (header - seps - first) % stride
+                wanted = range(first, count + 1, stride)
+                if len(wanted) <= 64:
+                    for k in wanted:
+                        i = int(np.searchsorted(counts, k))  # the piece holding the k-th newline
+                        before = int(counts[i - 1]) if i else 0
+                        offsets.append(pos + starts[i] + int(np.flatnonzero(eq[starts[i] : starts[i] + (1 << 20)])[k - before - 1]) + 1)
+                    if count:
+                        seps += count
+                        last_sep = pos + block.rfind(b"\n", 0, got)
+                    pos += got
+                    last_byte = bytes(block[got - 1 : got])
+                    continue
+            nl = np.flatnonzero(eq)
+            if header and (parity or block.find(b'"', 0, got) >= 0):
+                quotes = np.flatnonzero(np.equal(arr, 34, out=eq))
+                nl = nl[((parity + np.searchsorted(quotes, nl)) & 1) == 0]
+                parity = (parity + quotes.size) & 1
             if nl.size:
                 ends = nl + pos
                 gap = ends - np.concatenate(([last_sep], ends[:-1]))
-                blank = (gap == 1) | ((gap == 2) & (arr[np.maximum(nl - 1, 0)] == 13))
+                before = arr[np.maximum(nl - 1, 0)] == 13  # a carriage return before the newline
+                if nl[0] == 0:  # ... in the previous block
+                    before[0] = last_byte == b"\r"
+                blank = (gap == 1) | ((gap == 2) & before)
                 if blank.any():  # allowed only at the very end of the file
                     first = int(np.flatnonzero(blank)[0])
-                    if buf[int(nl[first]) + 1:].strip() or not _only_whitespace(f):
+                    if block[int(nl[first]) + 1 : got].strip() or not _only_whitespace(f):
                         return None
                     nl, ends, done = nl[:first], ends[:first], True
                 rows_after = seps + np.arange(1, nl.size + 1) - header  # data row starting after each end
@@ -66,8 +100,8 @@ def row_index(path: str, fmt: str, stride: int = ROW_INDEX_STRIDE, chunk: int = 
                 seps += int(nl.size)
                 if nl.size:
                     last_sep = int(ends[-1])
-            pos += len(buf)
-            last_byte = buf[-1:]
+            pos += got
+            last_byte = bytes(block[got - 1 : got])
     records = seps + (1 if not done and pos and last_byte != b"\n" else 0)
     rows = max(records - header, 0)
     return {"stride": stride, "offsets": [o for i, o in enumerate(offsets) if i * stride < rows], "rows": rows}

@@ -2,10 +2,13 @@
 statistics, small histograms and a data-quality score.
 
 Vectorised with pyarrow compute and numpy, one column per thread (both release the GIL);
-on the 2-core reference machine 1M rows × 20 mixed columns take about a second (see
-``benchmarks/bench_datasets.py``). :func:`profile_file` is the entry point the server
-runs in its worker process; :func:`profile_table` profiles an in-memory ``pyarrow.Table``
-(a ``pandas.DataFrame`` is converted first).
+on the 2-core reference machine 1M rows × 20 mixed columns take about 1 s of CPU
+(0.5 s wall when the machine is idle), reading the 232 MiB CSV about 0.8 s of CPU
+(``benchmarks/bench_datasets.py``). Per column, one sort (floats) or one count per value
+(integers of a small range) gives both the distinct count and the quantiles.
+:func:`profile_file` is the entry point the server runs in its worker process;
+:func:`profile_table` profiles an in-memory ``pyarrow.Table`` (a ``pandas.DataFrame`` is
+converted first).
 
 Duplicate rows are counted on a 64-bit hash per row built from exact per-column codes
 (value bits for numbers and dates, dictionary indices for text), so two different rows
@@ -26,18 +29,7 @@ import numpy as np
 PROFILE_SCHEMA_VERSION = 3
 QUANTILES = (5, 25, 50, 75, 95)
 _NUMERIC_TEXT = r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$"
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, vectorised (uint64 in, uint64 out)."""
-    x = x.astype(np.uint64, copy=True)
-    x ^= x >> np.uint64(30)
-    x *= _M1
-    x ^= x >> np.uint64(27)
-    x *= _M2
-    x ^= x >> np.uint64(31)
-    return x
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
 
 
 def _num(v: Any) -> float | None:
@@ -47,7 +39,13 @@ def _num(v: Any) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def _histogram(values: np.ndarray, bins: int, integer: bool = False) -> dict[str, list[float]]:
+def _histogram(values: np.ndarray, bins: int, integer: bool = False,
+               ordered: np.ndarray | None = None) -> dict[str, list[float]]:
+    """``np.histogram`` of ``values`` over their range (one bin per integer when there
+    are at most ``bins`` of them). ``ordered``, the same values sorted, gives the same
+    counts by bisecting at the edges: ``x`` is in bin ``i`` when ``edges[i] <= x <
+    edges[i+1]`` (the last bin closed), which is how ``np.histogram`` settles values
+    near an edge."""
     if values.size == 0:
         return {"edges": [], "counts": []}
     lo, hi = float(values.min()), float(values.max())
@@ -55,23 +53,72 @@ def _histogram(values: np.ndarray, bins: int, integer: bool = False) -> dict[str
         bins, lo, hi = int(hi - lo + 1), lo - 0.5, hi + 0.5
     elif hi <= lo:
         hi = lo + 1
-    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))  # uniform bins: the fast path
+    if ordered is None:
+        counts, edges = np.histogram(values, bins=bins, range=(lo, hi))  # uniform bins: the fast path
+    else:
+        edges = np.histogram_bin_edges(ordered[:1], bins=bins, range=(lo, hi))
+        cuts = np.searchsorted(ordered, edges[1:-1], side="left")
+        counts = np.diff(np.concatenate(([0], cuts, [ordered.size])))
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
 
 
+def _int_counts(raw: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """``(lowest value, occurrences of each value from it)`` of an integer array whose
+    range is small enough for a count per value (a few times its length at most), else None."""
+    if raw.size == 0:
+        return None
+    lo, hi = int(raw.min()), int(raw.max())
+    if hi - lo >= max(4 * raw.size, 1 << 16):
+        return None
+    return lo, np.bincount(_shift(raw, lo).astype(np.intp, copy=False), minlength=hi - lo + 1)
+
+
+def _shift(raw: np.ndarray, by: int) -> np.ndarray:
+    """``raw - by`` without overflow for values within a small range above ``by``
+    (uint64 in its own type, every other integer type as int64)."""
+    if raw.dtype == np.uint64:
+        return raw - np.uint64(by)
+    return raw.astype(np.int64, copy=False) - by
+
+
+def _distinct_ints(raw: np.ndarray) -> int:
+    """Distinct values of an integer array: by differences when it is sorted (time
+    series), by counts when its range is small, else by hashing."""
+    if raw.size < 2:
+        return int(raw.size)
+    if bool((raw[1:] >= raw[:-1]).all()):
+        return int(np.count_nonzero(raw[1:] != raw[:-1])) + 1
+    counts = _int_counts(raw)
+    if counts is not None:
+        return int(np.count_nonzero(counts[1]))
+    return _nunique(raw)
+
+
 def _numeric(col: Any, n: int, bins: int) -> tuple[dict[str, Any], np.ndarray]:
+    """Statistics of a numeric column and its row codes. Distinct values and quantiles
+    come from one sorted copy (floats) or from counts per value (integers of a small
+    range) instead of a hash table plus a partition; mean, std and histogram are taken
+    over the values in row order, so that every figure is bit for bit what numpy gives
+    for the column (``np.percentile``, ``mean``, ``std``, ``pd.unique``)."""
     import pyarrow as pa
 
     if pa.types.is_decimal(col.type):
         col = col.cast(pa.float64())
     integer = pa.types.is_integer(col.type)
     missing = col.null_count
-    distinct_of: np.ndarray | None = None
+    ordered: np.ndarray | None = None  # the finite values, sorted
     if integer and missing == 0:
         raw = col.to_numpy()
         codes = raw.astype(np.int64).view(np.uint64)
         values = raw.astype(np.float64)
-        distinct_of = raw
+        counts = _int_counts(raw)
+        if counts is None:
+            distinct = _nunique(raw)
+        else:
+            present = np.flatnonzero(counts[1])
+            distinct = int(present.size)
+            base = present.astype(np.uint64) + np.uint64(counts[0]) if raw.dtype == np.uint64 else present + counts[0]
+            ordered = np.repeat(base, counts[1][present]).astype(np.float64)
     else:
         values = col.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
         nan = np.isnan(values)
@@ -81,19 +128,32 @@ def _numeric(col: Any, n: int, bins: int) -> tuple[dict[str, Any], np.ndarray]:
             values = values[~nan]
         codes = bits.view(np.uint64)
         missing = int(nan.sum())
-    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+        ordered = np.sort(values)
+        distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if ordered.size else 0
+        lo = int(np.searchsorted(ordered, -np.inf, side="right"))
+        hi = int(np.searchsorted(ordered, np.inf, side="left"))
+        ordered = ordered[lo:hi]
+    if ordered is not None and ordered.size == values.size:
+        finite = values  # nothing infinite (integers always)
+    else:
+        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     out: dict[str, Any] = {"kind": "numeric", "missing": int(missing)}
-    out["distinct"] = _nunique(values if distinct_of is None else distinct_of)
+    out["distinct"] = distinct
+    histogram = _histogram(finite, bins, integer, ordered)  # before the partition below reorders ``ordered``
     if finite.size:
-        qs = np.percentile(finite, QUANTILES)
+        if ordered is None:
+            qs = np.percentile(finite, QUANTILES)
+        else:  # same multiset, already in order: the partition is one pass, in place (no copy)
+            qs = np.percentile(ordered, QUANTILES, overwrite_input=True)
         out.update(
             min=_num(finite.min()), max=_num(finite.max()), mean=_num(finite.mean()),
             std=_num(finite.std(ddof=1)) if finite.size > 1 else 0.0,
-            quantiles={f"p{q}": _num(v) for q, v in zip(QUANTILES, qs)},
+            # + 0.0: a zero quantile is 0.0, whichever of -0.0 and 0.0 the order put there
+            quantiles={f"p{q}": _num(v + 0.0) for q, v in zip(QUANTILES, qs)},
             zeros=int((finite == 0).sum()), negatives=int((finite < 0).sum()),
         )
     out["infinite"] = int(values.size - finite.size)
-    out["histogram"] = _histogram(finite, bins, integer)
+    out["histogram"] = histogram
     return out, codes
 
 
@@ -106,12 +166,15 @@ def _nunique(values: np.ndarray) -> int:
 def _duplicate_counts(row_hashes: np.ndarray) -> tuple[int, int]:
     """``(rows that repeat an earlier row, distinct rows that occur more than once)``
     for one 64-bit hash per row: pandas' ``df.duplicated().sum()`` and ydata-profiling's
-    "Duplicate rows" (the size of its duplicates table), respectively."""
-    import pandas as pd
-
-    counts = pd.Series(row_hashes).value_counts(sort=False).to_numpy()
-    repeated = counts[counts > 1]
-    return int(repeated.sum() - repeated.size), int(repeated.size)
+    "Duplicate rows" (the size of its duplicates table), respectively. Sorts the hashes
+    (a third of the time of counting them in a hash table)."""
+    if row_hashes.size < 2:
+        return 0, 0
+    ordered = np.sort(row_hashes)
+    same = ordered[1:] == ordered[:-1]  # row i+1 repeats row i
+    repeats = int(np.count_nonzero(same))
+    groups = int(same[0]) + int(np.count_nonzero(same[1:] & ~same[:-1]))  # runs of equal hashes
+    return repeats, groups
 
 
 def _temporal(col: Any, bins: int) -> tuple[dict[str, Any], np.ndarray]:
@@ -141,7 +204,7 @@ def _temporal(col: Any, bins: int) -> tuple[dict[str, Any], np.ndarray]:
     return {
         "kind": "datetime",
         "missing": int(col.null_count),
-        "distinct": _nunique(valid),
+        "distinct": _distinct_ints(valid),
         "min": iso(mm["min"].as_py()),
         "max": iso(mm["max"].as_py()),
         "histogram": hist,
@@ -223,6 +286,18 @@ def _column(name: str, col: Any, n: int, bins: int, top: int) -> tuple[dict[str,
     return prof, codes
 
 
+def _cost_rank(t: Any) -> int:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return 0
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return 1
+    return 2
+
+
 def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None = None) -> dict[str, Any]:
     """Quick profile of ``table`` (a ``pyarrow.Table`` or a ``pandas.DataFrame``).
 
@@ -247,11 +322,17 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
     n = table.num_rows
     names = [str(c) for c in table.column_names]
     workers = threads or min(4, os.cpu_count() or 1)
+    # costliest first (text is hashed, floats sorted), so that no long column starts last
+    order = sorted(range(len(names)), key=lambda i: _cost_rank(table.schema.types[i]))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda i: _column(names[i], table.column(i), n, bins, top), range(len(names))))
+        done = dict(zip(order, pool.map(lambda i: _column(names[i], table.column(i), n, bins, top), order)))
+    results = [done[i] for i in range(len(names))]
     profiles = [r[0] for r in results]
     duplicates, groups, skipped = 0, 0, [p["name"] for p, c in results if c is None]
-    if n > 1 and len(results) > len(skipped):
+    # a column without missing values whose values are all distinct (an id, a time
+    # stamp) makes every row distinct: no need to hash and sort the rows
+    unique_key = any(c is not None and p["missing"] == 0 and p.get("distinct") == n for p, c in results)
+    if n > 1 and len(results) > len(skipped) and not unique_key:
         h, tmp = np.zeros(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
         for _, codes in results:  # h = xorshift(h ^ codes) * M, in place
             if codes is not None:
@@ -259,7 +340,7 @@ def profile_table(table: Any, bins: int = 20, top: int = 5, threads: int | None 
                 np.multiply(h, _M1, out=h)
                 np.right_shift(h, np.uint64(29), out=tmp)
                 np.bitwise_xor(h, tmp, out=h)
-        duplicates, groups = _duplicate_counts(_mix(h))
+        duplicates, groups = _duplicate_counts(h)  # a sort needs no final mix
     missing = sum(p["missing"] for p in profiles)
     cells = n * len(names)
     kinds: dict[str, int] = {}
@@ -350,30 +431,37 @@ def profile_file(path: str, fmt: str) -> dict[str, Any]:
     reads it, :func:`~notebook_dag.datasets.formats.table_dtypes`; previews report them),
     ``file_bytes``, ``read_seconds``, ``index_seconds`` and ``row_index`` (the
     preview index of :func:`~notebook_dag.datasets.preview.row_index`, which the caller
-    stores apart from the profile) to :func:`profile_table`'s result. Raises
+    stores apart from the profile; built in a second thread while the statistics are
+    computed, ``index_seconds`` being its own duration) to :func:`profile_table`'s result. Raises
     :class:`~notebook_dag.errors.Unprocessable` (or the reader's own error) for a file that
     cannot be read. Safe to run in a worker process (only picklable values in and out).
     """
     from .formats import read_table, table_dtypes
     from .preview import row_index
 
+    def index() -> tuple[dict[str, Any] | None, float]:
+        t = time.perf_counter()
+        return row_index(path, fmt), time.perf_counter() - t
+
     t0 = time.perf_counter()
     table = read_table(path, fmt)
     read_seconds = time.perf_counter() - t0
-    out = profile_table(table)
-    out["pandas_dtypes"] = [list(pair) for pair in table_dtypes(table, fmt)]
-    # one vocabulary for types: pandas' (what previews and notebook_dag.load() show)
-    pandas = {str(name): str(dtype) for name, dtype in out["pandas_dtypes"]}
-    for col in out["column_profiles"]:
-        col["arrow_type"] = col["dtype"]
-        col["dtype"] = pandas.get(col["name"], col["dtype"])
-    del table
-    import pyarrow as pa
+    # the row index scans the file bytes (numpy, GIL released) while the statistics run:
+    # it fills the gaps the column threads leave (their tail, the duplicate count)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        indexing = side.submit(index)
+        out = profile_table(table)
+        out["pandas_dtypes"] = [list(pair) for pair in table_dtypes(table, fmt)]
+        # one vocabulary for types: pandas' (what previews and notebook_dag.load() show)
+        pandas = {str(name): str(dtype) for name, dtype in out["pandas_dtypes"]}
+        for col in out["column_profiles"]:
+            col["arrow_type"] = col["dtype"]
+            col["dtype"] = pandas.get(col["name"], col["dtype"])
+        del table
+        import pyarrow as pa
 
-    pa.default_memory_pool().release_unused()  # the worker process lives on: give memory back
-    out["file_bytes"] = os.path.getsize(path)
-    out["read_seconds"] = read_seconds
-    t1 = time.perf_counter()
-    out["row_index"] = row_index(path, fmt)
-    out["index_seconds"] = time.perf_counter() - t1
+        pa.default_memory_pool().release_unused()  # the worker process lives on: give memory back
+        out["file_bytes"] = os.path.getsize(path)
+        out["read_seconds"] = read_seconds
+        out["row_index"], out["index_seconds"] = indexing.result()
     return out
