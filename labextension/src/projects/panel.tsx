@@ -9,7 +9,7 @@ import * as React from 'react';
 import { formatWhen } from '../history';
 import { IProject, ProjectSort } from '../types';
 import { parseTags, ProjectsModel, SORT_LABELS } from './model';
-import { ITemplateSources, TemplateForm } from './templateform';
+import { FormButtons, ITemplateSources, TemplateForm } from './templateform';
 
 export interface IProjectsPanelCallbacks {
   openDag(project: IProject): void;
@@ -118,22 +118,10 @@ function CreateForm(props: {
           onChange={event => setDescription(event.target.value)}
         />
       </label>
-      <div className="jp-NotebookDagProjects-formButtons">
-        <button
-          type="submit"
-          className="jp-Button jp-mod-styled jp-mod-accept"
-          disabled={busy || !name.trim() || !path.trim()}
-        >
-          Create
-        </button>
-        <button
-          type="button"
-          className="jp-Button jp-mod-styled jp-mod-reject"
-          onClick={() => props.onDone(null)}
-        >
-          Cancel
-        </button>
-      </div>
+      <FormButtons
+        disabled={busy || !name.trim() || !path.trim()}
+        onCancel={() => props.onDone(null)}
+      />
     </form>
   );
 }

@@ -89,6 +89,33 @@ function ParameterField(props: {
   );
 }
 
+/**
+ * Create and Cancel at the foot of the Projects panel's forms.
+ */
+export function FormButtons(props: {
+  disabled: boolean;
+  onCancel: () => void;
+}): JSX.Element {
+  return (
+    <div className="jp-NotebookDagProjects-formButtons">
+      <button
+        type="submit"
+        className="jp-Button jp-mod-styled jp-mod-accept"
+        disabled={props.disabled}
+      >
+        Create
+      </button>
+      <button
+        type="button"
+        className="jp-Button jp-mod-styled jp-mod-reject"
+        onClick={props.onCancel}
+      >
+        Cancel
+      </button>
+    </div>
+  );
+}
+
 export function TemplateForm(props: {
   model: ProjectsModel;
   sources: ITemplateSources;
@@ -209,22 +236,10 @@ export function TemplateForm(props: {
           {problem}
         </p>
       )}
-      <div className="jp-NotebookDagProjects-formButtons">
-        <button
-          type="submit"
-          className="jp-Button jp-mod-styled jp-mod-accept"
-          disabled={busy || !template || !name.trim() || !path.trim()}
-        >
-          Create
-        </button>
-        <button
-          type="button"
-          className="jp-Button jp-mod-styled jp-mod-reject"
-          onClick={() => props.onDone(null)}
-        >
-          Cancel
-        </button>
-      </div>
+      <FormButtons
+        disabled={busy || !template || !name.trim() || !path.trim()}
+        onCancel={() => props.onDone(null)}
+      />
     </form>
   );
 }
