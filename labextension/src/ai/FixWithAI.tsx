@@ -10,6 +10,7 @@ import { acceptGeneration, ILocalBlockEdits } from './local';
 import { AIErrorBox, AnswerSummary } from './shared';
 import { stripFences } from './text';
 import { IFixResult } from './types';
+import { useStreamedAnswer } from './useStreamedAnswer';
 
 export interface IFixWithAIProps {
   projectId: string;
@@ -30,30 +31,63 @@ export interface IFixWithAIProps {
   local?: ILocalBlockEdits | null;
 }
 
-type Phase = 'idle' | 'fixing' | 'preview' | 'replacing' | 'done';
+type Step = 'answer' | 'replacing' | 'done';
+
+/**
+ * The proposed fix: old → new, the answer's summary, Accept / Reject.
+ */
+function FixPreview(props: {
+  result: IFixResult;
+  blockId: string;
+  step: Step;
+  onAccept: () => void;
+  onReject: () => void;
+}): JSX.Element {
+  const { result, step } = props;
+  return (
+    <div className="jp-NotebookDag-ai-preview">
+      {!result.changed && (
+        <div className="jp-NotebookDag-ai-note">
+          The AI proposes no change to the code.
+        </div>
+      )}
+      <DiffView before={result.original_code} after={result.code} />
+      <AnswerSummary answer={result} newLabel={props.blockId} />
+      {step === 'done' ? (
+        <div className="jp-NotebookDag-ai-note">
+          The block was replaced. Run it again to check.
+        </div>
+      ) : (
+        <div className="jp-NotebookDag-ai-actions">
+          <button
+            className="jp-mod-styled jp-mod-accept"
+            disabled={step === 'replacing' || !result.changed}
+            onClick={props.onAccept}
+          >
+            Accept
+          </button>
+          <button
+            className="jp-mod-styled jp-mod-reject"
+            disabled={step === 'replacing'}
+            onClick={props.onReject}
+          >
+            Reject
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
 
 export function FixWithAI(props: IFixWithAIProps): JSX.Element {
   const api = React.useMemo(() => props.api ?? new AIApi(), [props.api]);
-  const [phase, setPhase] = React.useState<Phase>('idle');
+  const answer = useStreamedAnswer<IFixResult>();
   const [hint, setHint] = React.useState('');
-  const [partial, setPartial] = React.useState('');
-  const [result, setResult] = React.useState<IFixResult | null>(null);
-  const [error, setError] = React.useState<unknown>(null);
-  const mounted = React.useRef(true);
-  const abort = React.useRef<AbortController | null>(null);
-  React.useEffect(
-    () => () => {
-      mounted.current = false;
-      abort.current?.abort();
-    },
-    []
-  );
+  const [step, setStep] = React.useState<Step>('answer');
+  const { result, busy } = answer;
 
-  const run = async (): Promise<void> => {
-    setPhase('fixing');
-    setError(null);
-    setResult(null);
-    setPartial('');
+  const run = (): Promise<IFixResult | null> => {
+    setStep('answer');
     const body = {
       project_id: props.projectId,
       block_id: props.blockId,
@@ -61,35 +95,9 @@ export function FixWithAI(props: IFixWithAIProps): JSX.Element {
       hint: hint.trim() || null,
       provider: props.provider ?? null
     };
-    const controller = new AbortController();
-    abort.current = controller;
-    try {
-      let text = '';
-      const out =
-        props.stream === false
-          ? await api.fix(body)
-          : await api.fixStream(body, {
-              signal: controller.signal,
-              onChunk: chunk => {
-                text += chunk;
-                if (mounted.current) {
-                  setPartial(text);
-                }
-              },
-              onRepair: () => {
-                text = '';
-              }
-            });
-      if (mounted.current) {
-        setResult(out);
-        setPhase('preview');
-      }
-    } catch (e) {
-      if (mounted.current) {
-        setError(e);
-        setPhase('idle');
-      }
-    }
+    return answer.ask(callbacks =>
+      props.stream === false ? api.fix(body) : api.fixStream(body, callbacks)
+    );
   };
 
   React.useEffect(() => {
@@ -102,7 +110,7 @@ export function FixWithAI(props: IFixWithAIProps): JSX.Element {
     if (!result) {
       return;
     }
-    setPhase('replacing');
+    setStep('replacing');
     try {
       const blockId = props.blockId;
       await acceptGeneration(
@@ -112,85 +120,58 @@ export function FixWithAI(props: IFixWithAIProps): JSX.Element {
         async local =>
           (await local.replace(blockId, result.code)) ? blockId : null
       );
-      if (mounted.current) {
-        setPhase('done');
+      if (answer.isMounted()) {
+        setStep('done');
       }
       props.onReplaced?.(result.code, result);
     } catch (e) {
-      if (mounted.current) {
-        setError(e);
-        setPhase('preview');
+      answer.fail(e);
+      if (answer.isMounted()) {
+        setStep('answer');
       }
     }
   };
 
   return (
     <div className="jp-NotebookDag-ai-fix">
-      {(phase === 'idle' || phase === 'fixing') && (
+      {!result && (
         <div>
           <input
             className="jp-mod-styled"
             placeholder="Optional hint for the AI"
             aria-label="Hint for the AI"
             value={hint}
-            disabled={phase === 'fixing'}
+            disabled={busy}
             onChange={e => setHint(e.target.value)}
           />
           <button
             className="jp-mod-styled jp-mod-accept"
-            disabled={phase === 'fixing'}
+            disabled={busy}
             onClick={() => void run()}
           >
-            {phase === 'fixing' ? 'Fixing…' : 'Fix with AI'}
+            {busy ? 'Fixing…' : 'Fix with AI'}
           </button>
-          {phase === 'fixing' && (
-            <button
-              className="jp-mod-styled"
-              onClick={() => abort.current?.abort()}
-            >
+          {busy && (
+            <button className="jp-mod-styled" onClick={answer.stop}>
               Stop
             </button>
           )}
         </div>
       )}
-      {error !== null && <AIErrorBox error={error} />}
-      {phase === 'fixing' && partial && (
+      {answer.error !== null && <AIErrorBox error={answer.error} />}
+      {busy && answer.partial && (
         <pre className="jp-NotebookDag-ai-partial" aria-live="polite">
-          {stripFences(partial)}
+          {stripFences(answer.partial)}
         </pre>
       )}
-      {result && phase !== 'idle' && phase !== 'fixing' && (
-        <div className="jp-NotebookDag-ai-preview">
-          {!result.changed && (
-            <div className="jp-NotebookDag-ai-note">
-              The AI proposes no change to the code.
-            </div>
-          )}
-          <DiffView before={result.original_code} after={result.code} />
-          <AnswerSummary answer={result} newLabel={props.blockId} />
-          {phase === 'done' ? (
-            <div className="jp-NotebookDag-ai-note">
-              The block was replaced. Run it again to check.
-            </div>
-          ) : (
-            <div className="jp-NotebookDag-ai-actions">
-              <button
-                className="jp-mod-styled jp-mod-accept"
-                disabled={phase === 'replacing' || !result.changed}
-                onClick={() => void accept()}
-              >
-                Accept
-              </button>
-              <button
-                className="jp-mod-styled jp-mod-reject"
-                disabled={phase === 'replacing'}
-                onClick={() => props.onClose?.()}
-              >
-                Reject
-              </button>
-            </div>
-          )}
-        </div>
+      {result && (
+        <FixPreview
+          result={result}
+          blockId={props.blockId}
+          step={step}
+          onAccept={() => void accept()}
+          onReject={() => props.onClose?.()}
+        />
       )}
     </div>
   );

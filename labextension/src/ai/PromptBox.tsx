@@ -10,6 +10,7 @@ import { acceptGeneration, ILocalBlockEdits } from './local';
 import { AIErrorBox, AnswerSummary } from './shared';
 import { stripFences } from './text';
 import { IGenerateRequest, IGenerateResult } from './types';
+import { useStreamedAnswer } from './useStreamedAnswer';
 
 export interface IPromptBoxProps {
   projectId: string;
@@ -31,34 +32,51 @@ export interface IPromptBoxProps {
   local?: ILocalBlockEdits | null;
 }
 
-type Phase = 'idle' | 'generating' | 'preview' | 'inserting';
+/**
+ * The proposed block, its summary, Accept / Reject.
+ */
+function GeneratedPreview(props: {
+  result: IGenerateResult;
+  inserting: boolean;
+  onAccept: () => void;
+  onReject: () => void;
+}): JSX.Element {
+  return (
+    <div className="jp-NotebookDag-ai-preview">
+      <DiffView before="" after={props.result.code} />
+      <AnswerSummary answer={props.result} />
+      <div className="jp-NotebookDag-ai-actions">
+        <button
+          className="jp-mod-styled jp-mod-accept"
+          disabled={props.inserting}
+          onClick={props.onAccept}
+        >
+          Accept
+        </button>
+        <button
+          className="jp-mod-styled jp-mod-reject"
+          disabled={props.inserting}
+          onClick={props.onReject}
+        >
+          Reject
+        </button>
+      </div>
+    </div>
+  );
+}
 
 export function PromptBox(props: IPromptBoxProps): JSX.Element {
   const api = React.useMemo(() => props.api ?? new AIApi(), [props.api]);
+  const answer = useStreamedAnswer<IGenerateResult>();
   const [prompt, setPrompt] = React.useState('');
-  const [phase, setPhase] = React.useState<Phase>('idle');
-  const [partial, setPartial] = React.useState('');
-  const [result, setResult] = React.useState<IGenerateResult | null>(null);
-  const [error, setError] = React.useState<unknown>(null);
+  const [inserting, setInserting] = React.useState(false);
   const [asSql, setAsSql] = React.useState(props.language === 'sql');
-  const abort = React.useRef<AbortController | null>(null);
-  const mounted = React.useRef(true);
-  React.useEffect(
-    () => () => {
-      mounted.current = false;
-      abort.current?.abort();
-    },
-    []
-  );
+  const { result, busy } = answer;
 
   const generate = async (): Promise<void> => {
-    if (!prompt.trim() || phase === 'generating') {
+    if (!prompt.trim() || busy) {
       return;
     }
-    setPhase('generating');
-    setError(null);
-    setResult(null);
-    setPartial('');
     const body: IGenerateRequest = {
       project_id: props.projectId,
       prompt,
@@ -68,44 +86,18 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
     if (asSql) {
       body.language = 'sql';
     }
-    const controller = new AbortController();
-    abort.current = controller;
-    try {
-      let text = '';
-      const out =
-        props.stream === false
-          ? await api.generate(body)
-          : await api.generateStream(body, {
-              signal: controller.signal,
-              onChunk: chunk => {
-                text += chunk;
-                if (mounted.current) {
-                  setPartial(text);
-                }
-              },
-              onRepair: () => {
-                text = '';
-              }
-            });
-      if (mounted.current) {
-        setResult(out);
-        setPhase('preview');
-      }
-    } catch (e) {
-      if (mounted.current) {
-        setError(e);
-        setPhase('idle');
-      }
-    } finally {
-      abort.current = null;
-    }
+    await answer.ask(callbacks =>
+      props.stream === false
+        ? api.generate(body)
+        : api.generateStream(body, callbacks)
+    );
   };
 
   const accept = async (): Promise<void> => {
     if (!result) {
       return;
     }
-    setPhase('inserting');
+    setInserting(true);
     try {
       const afterId = props.afterBlockId ?? null;
       const blockId = await acceptGeneration(
@@ -114,36 +106,36 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
         props.local,
         local => local.insert(afterId, result.code)
       );
-      if (mounted.current) {
-        setPhase('idle');
-        setResult(null);
+      if (answer.isMounted()) {
+        answer.clear();
         setPrompt('');
       }
       props.onInserted?.(blockId, result);
     } catch (e) {
-      if (mounted.current) {
-        setError(e);
-        setPhase('preview');
+      answer.fail(e);
+    } finally {
+      if (answer.isMounted()) {
+        setInserting(false);
       }
     }
   };
 
   const reject = (): void => {
-    setResult(null);
-    setPhase('idle');
+    answer.clear();
     if (props.closeOnReject) {
       props.onCancel?.();
     }
   };
 
   const cancel = (): void => {
-    if (phase === 'generating') {
-      abort.current?.abort();
+    if (busy) {
+      answer.stop();
       return;
     }
     props.onCancel?.();
   };
 
+  const locked = busy || inserting;
   const where = props.afterBlockId
     ? 'after this node'
     : 'at the end of the notebook';
@@ -160,7 +152,7 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
               ? 'e.g. Average price per region'
               : 'e.g. Plot the distribution of price'
           }
-          disabled={phase === 'generating' || phase === 'inserting'}
+          disabled={locked}
           onChange={e => setPrompt(e.target.value)}
           onKeyDown={e => {
             if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) {
@@ -178,49 +170,35 @@ export function PromptBox(props: IPromptBoxProps): JSX.Element {
           <input
             type="checkbox"
             checked={asSql}
-            disabled={phase === 'generating' || phase === 'inserting'}
+            disabled={locked}
             onChange={e => setAsSql(e.target.checked)}
           />{' '}
           as SQL
         </label>
         <button
           className="jp-mod-styled jp-mod-accept"
-          disabled={!prompt.trim() || phase !== 'idle'}
+          disabled={!prompt.trim() || locked || !!result}
           onClick={() => void generate()}
         >
-          {phase === 'generating' ? 'Generating…' : 'Generate'}
+          {busy ? 'Generating…' : 'Generate'}
         </button>
         <button className="jp-mod-styled" onClick={cancel}>
-          {phase === 'generating' ? 'Stop' : 'Cancel'}
+          {busy ? 'Stop' : 'Cancel'}
         </button>
       </div>
-      {error !== null && <AIErrorBox error={error} />}
-      {phase === 'generating' && partial && (
+      {answer.error !== null && <AIErrorBox error={answer.error} />}
+      {busy && answer.partial && (
         <pre className="jp-NotebookDag-ai-partial" aria-live="polite">
-          {stripFences(partial)}
+          {stripFences(answer.partial)}
         </pre>
       )}
-      {result && (phase === 'preview' || phase === 'inserting') && (
-        <div className="jp-NotebookDag-ai-preview">
-          <DiffView before="" after={result.code} />
-          <AnswerSummary answer={result} />
-          <div className="jp-NotebookDag-ai-actions">
-            <button
-              className="jp-mod-styled jp-mod-accept"
-              disabled={phase === 'inserting'}
-              onClick={() => void accept()}
-            >
-              Accept
-            </button>
-            <button
-              className="jp-mod-styled jp-mod-reject"
-              disabled={phase === 'inserting'}
-              onClick={reject}
-            >
-              Reject
-            </button>
-          </div>
-        </div>
+      {result && (
+        <GeneratedPreview
+          result={result}
+          inserting={inserting}
+          onAccept={() => void accept()}
+          onReject={reject}
+        />
       )}
     </div>
   );
