@@ -176,17 +176,191 @@ function KernelSelect(props: {
   );
 }
 
-export function DagToolbar(props: {
+interface IGroupProps {
   model: DagModel;
   services: IDagViewServices;
-  sideTab: string | null;
-  onSideTab: (tab: string | null) => void;
-}): JSX.Element {
-  const { model, services, sideTab, onSideTab } = props;
-  const { dag, statuses, loading } = model;
+}
+
+function RunsGroup(props: IGroupProps): JSX.Element {
+  const { model, services } = props;
+  const { dag } = model;
   const running = model.isRunning;
+  return (
+    <div className="jp-NotebookDag-group" role="group" aria-label="Runs">
+      <button
+        className="jp-Button jp-mod-styled jp-mod-accept jp-NotebookDag-runAll"
+        onClick={() => void model.runner.run('all')}
+        disabled={!dag || running}
+        title="Run every code cell of the DAG in order (up-to-date ones are skipped unless forced)"
+      >
+        Run all
+      </button>
+      <button
+        className="jp-Button jp-mod-styled jp-NotebookDag-runStale"
+        onClick={() => void model.runner.run('stale')}
+        disabled={!dag || running}
+        title="Run only the cells that are not up to date in the kernel"
+      >
+        Run stale
+      </button>
+      <button
+        className="jp-Button jp-mod-styled jp-NotebookDag-cancel"
+        onClick={() => void model.runner.cancel()}
+        disabled={!running}
+        title="Cancel the run under way"
+      >
+        Cancel
+      </button>
+      <KernelSelect model={model} services={services} />
+      <label
+        className="jp-NotebookDag-field"
+        title="Execute blocks even when they are up to date in the kernel"
+      >
+        <input
+          type="checkbox"
+          checked={model.runner.force}
+          onChange={event => (model.runner.force = event.target.checked)}
+        />
+        <span className="jp-NotebookDag-fieldLabel">Force</span>
+      </label>
+      <label
+        className="jp-NotebookDag-field"
+        title="Blocks run at once: independent branches go to warm worker kernels and their results come back to the project kernel (runs on a chosen kernel are sequential)"
+      >
+        <span className="jp-NotebookDag-fieldLabel">Parallel</span>
+        <select
+          className="jp-NotebookDag-parallel"
+          aria-label="Blocks at once"
+          value={model.runner.parallel ?? ''}
+          disabled={!!model.runner.kernelId}
+          onChange={event =>
+            (model.runner.parallel = Number(event.target.value) || null)
+          }
+        >
+          <option value="">Server default</option>
+          {[1, 2, 4].map(n => (
+            <option key={n} value={n}>
+              {n === 1 ? '1 (sequential)' : `${n} blocks`}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
+  );
+}
+
+function BlocksGroup(props: IGroupProps): JSX.Element {
+  const { model, services } = props;
+  const { dag } = model;
+  return (
+    <div className="jp-NotebookDag-group" role="group" aria-label="Blocks">
+      <button
+        className="jp-Button jp-mod-styled jp-NotebookDag-addCode"
+        onClick={() => void addBlockFromView(model, services, 'code')}
+        disabled={!dag}
+        title="Add a code cell after the selected node (at the end when none is) and edit it"
+      >
+        + Code
+      </button>
+      <button
+        className="jp-Button jp-mod-styled jp-NotebookDag-addSql"
+        onClick={() => void addBlockFromView(model, services, 'sql')}
+        disabled={!dag}
+        title="Add a SQL cell (%%sql, JupySQL on DuckDB) querying the project's datasets after the selected node (at the end when none is) and edit it"
+      >
+        + SQL
+      </button>
+    </div>
+  );
+}
+
+function LayoutGroup(props: { model: DagModel }): JSX.Element {
+  const { model } = props;
+  const { dag } = model;
   const options = model.viewState.options;
   const sections = model.viewState.view?.sections.size ?? 0;
+  return (
+    <div className="jp-NotebookDag-group" role="group" aria-label="Layout">
+      <button
+        className="jp-Button jp-mod-styled jp-NotebookDag-direction"
+        aria-pressed={options.direction === 'LR'}
+        onClick={() =>
+          model.viewState.setDirection(options.direction === 'TB' ? 'LR' : 'TB')
+        }
+        title="Lay the DAG out top-down or left to right"
+      >
+        {options.direction === 'TB' ? 'Top-down ⇣' : 'Left-right ⇢'}
+      </button>
+      <button
+        className="jp-Button jp-mod-styled jp-NotebookDag-autoLayout"
+        onClick={() => void model.resetLayout()}
+        disabled={!dag}
+        title="Forget the moved positions and lay everything out again"
+      >
+        Auto layout
+      </button>
+      {sections > 0 && (
+        <button
+          className="jp-Button jp-mod-styled jp-NotebookDag-collapseAll"
+          onClick={() =>
+            model.viewState.setAllCollapsed(options.collapsed.length === 0)
+          }
+          title="Collapse every markdown section into its heading, or expand them"
+        >
+          {options.collapsed.length === 0
+            ? 'Collapse sections'
+            : 'Expand sections'}
+        </button>
+      )}
+      <label
+        className="jp-NotebookDag-field"
+        title="Show a minimap of the whole DAG"
+      >
+        <input
+          type="checkbox"
+          checked={model.viewState.minimapShown}
+          onChange={event =>
+            model.viewState.setShowMinimap(event.target.checked)
+          }
+        />
+        <span className="jp-NotebookDag-fieldLabel">Minimap</span>
+      </label>
+      <label
+        className="jp-NotebookDag-field"
+        title="Also draw the edges a longer path already implies (hidden by default; their names show on the path)"
+      >
+        <input
+          type="checkbox"
+          checked={options.showAllEdges}
+          onChange={event =>
+            model.viewState.setShowAllEdges(event.target.checked)
+          }
+        />
+        <span className="jp-NotebookDag-fieldLabel">All edges</span>
+      </label>
+      <label
+        className="jp-NotebookDag-field"
+        title="Show the datasets the cells read and write"
+      >
+        <input
+          type="checkbox"
+          checked={options.showDatasets}
+          onChange={event => model.setShowDatasets(event.target.checked)}
+        />
+        <span className="jp-NotebookDag-fieldLabel">Datasets</span>
+      </label>
+    </div>
+  );
+}
+
+function ProjectGroup(
+  props: IGroupProps & {
+    sideTab: string | null;
+    onSideTab: (tab: string | null) => void;
+  }
+): JSX.Element {
+  const { model, services, sideTab, onSideTab } = props;
+  const { dag, loading } = model;
   const hidden = dag?.hidden?.length ?? 0;
   const exportAs = async (format: ExportFormat) => {
     try {
@@ -211,173 +385,38 @@ export function DagToolbar(props: {
     </button>
   );
   return (
+    <div className="jp-NotebookDag-group" role="group" aria-label="Project">
+      <button
+        className="jp-Button jp-mod-styled jp-NotebookDag-refresh"
+        onClick={() => void model.refresh()}
+        disabled={loading}
+        title="Reload the DAG from the notebook"
+      >
+        Refresh
+      </button>
+      <ExportMenu onExport={format => void exportAs(format)} />
+      {tab('history', 'Show the past runs', 'History')}
+      {hidden > 0 &&
+        tab('hidden', 'Inferred edges you hid', `Hidden edges (${hidden})`)}
+      {services.mounts?.datasetsTab && tab('datasets', 'Datasets', 'Datasets')}
+    </div>
+  );
+}
+
+export function DagToolbar(props: {
+  model: DagModel;
+  services: IDagViewServices;
+  sideTab: string | null;
+  onSideTab: (tab: string | null) => void;
+}): JSX.Element {
+  const { model, services } = props;
+  const { statuses } = model;
+  return (
     <div className="jp-NotebookDag-toolbar" role="toolbar" aria-label="DAG">
-      <div className="jp-NotebookDag-group" role="group" aria-label="Runs">
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept jp-NotebookDag-runAll"
-          onClick={() => void model.runner.run('all')}
-          disabled={!dag || running}
-          title="Run every code cell of the DAG in order (up-to-date ones are skipped unless forced)"
-        >
-          Run all
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-runStale"
-          onClick={() => void model.runner.run('stale')}
-          disabled={!dag || running}
-          title="Run only the cells that are not up to date in the kernel"
-        >
-          Run stale
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-cancel"
-          onClick={() => void model.runner.cancel()}
-          disabled={!running}
-          title="Cancel the run under way"
-        >
-          Cancel
-        </button>
-        <KernelSelect model={model} services={services} />
-        <label
-          className="jp-NotebookDag-field"
-          title="Execute blocks even when they are up to date in the kernel"
-        >
-          <input
-            type="checkbox"
-            checked={model.runner.force}
-            onChange={event => (model.runner.force = event.target.checked)}
-          />
-          <span className="jp-NotebookDag-fieldLabel">Force</span>
-        </label>
-        <label
-          className="jp-NotebookDag-field"
-          title="Blocks run at once: independent branches go to warm worker kernels and their results come back to the project kernel (runs on a chosen kernel are sequential)"
-        >
-          <span className="jp-NotebookDag-fieldLabel">Parallel</span>
-          <select
-            className="jp-NotebookDag-parallel"
-            aria-label="Blocks at once"
-            value={model.runner.parallel ?? ''}
-            disabled={!!model.runner.kernelId}
-            onChange={event =>
-              (model.runner.parallel = Number(event.target.value) || null)
-            }
-          >
-            <option value="">Server default</option>
-            {[1, 2, 4].map(n => (
-              <option key={n} value={n}>
-                {n === 1 ? '1 (sequential)' : `${n} blocks`}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
-      <div className="jp-NotebookDag-group" role="group" aria-label="Blocks">
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-addCode"
-          onClick={() => void addBlockFromView(model, services, 'code')}
-          disabled={!dag}
-          title="Add a code cell after the selected node (at the end when none is) and edit it"
-        >
-          + Code
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-addSql"
-          onClick={() => void addBlockFromView(model, services, 'sql')}
-          disabled={!dag}
-          title="Add a SQL cell (%%sql, JupySQL on DuckDB) querying the project's datasets after the selected node (at the end when none is) and edit it"
-        >
-          + SQL
-        </button>
-      </div>
-      <div className="jp-NotebookDag-group" role="group" aria-label="Layout">
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-direction"
-          aria-pressed={options.direction === 'LR'}
-          onClick={() =>
-            model.viewState.setDirection(
-              options.direction === 'TB' ? 'LR' : 'TB'
-            )
-          }
-          title="Lay the DAG out top-down or left to right"
-        >
-          {options.direction === 'TB' ? 'Top-down ⇣' : 'Left-right ⇢'}
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-autoLayout"
-          onClick={() => void model.resetLayout()}
-          disabled={!dag}
-          title="Forget the moved positions and lay everything out again"
-        >
-          Auto layout
-        </button>
-        {sections > 0 && (
-          <button
-            className="jp-Button jp-mod-styled jp-NotebookDag-collapseAll"
-            onClick={() =>
-              model.viewState.setAllCollapsed(options.collapsed.length === 0)
-            }
-            title="Collapse every markdown section into its heading, or expand them"
-          >
-            {options.collapsed.length === 0
-              ? 'Collapse sections'
-              : 'Expand sections'}
-          </button>
-        )}
-        <label
-          className="jp-NotebookDag-field"
-          title="Show a minimap of the whole DAG"
-        >
-          <input
-            type="checkbox"
-            checked={model.viewState.minimapShown}
-            onChange={event =>
-              model.viewState.setShowMinimap(event.target.checked)
-            }
-          />
-          <span className="jp-NotebookDag-fieldLabel">Minimap</span>
-        </label>
-        <label
-          className="jp-NotebookDag-field"
-          title="Also draw the edges a longer path already implies (hidden by default; their names show on the path)"
-        >
-          <input
-            type="checkbox"
-            checked={options.showAllEdges}
-            onChange={event =>
-              model.viewState.setShowAllEdges(event.target.checked)
-            }
-          />
-          <span className="jp-NotebookDag-fieldLabel">All edges</span>
-        </label>
-        <label
-          className="jp-NotebookDag-field"
-          title="Show the datasets the cells read and write"
-        >
-          <input
-            type="checkbox"
-            checked={options.showDatasets}
-            onChange={event => model.setShowDatasets(event.target.checked)}
-          />
-          <span className="jp-NotebookDag-fieldLabel">Datasets</span>
-        </label>
-      </div>
-      <div className="jp-NotebookDag-group" role="group" aria-label="Project">
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-refresh"
-          onClick={() => void model.refresh()}
-          disabled={loading}
-          title="Reload the DAG from the notebook"
-        >
-          Refresh
-        </button>
-        <ExportMenu onExport={format => void exportAs(format)} />
-        {tab('history', 'Show the past runs', 'History')}
-        {hidden > 0 &&
-          tab('hidden', 'Inferred edges you hid', `Hidden edges (${hidden})`)}
-        {services.mounts?.datasetsTab &&
-          tab('datasets', 'Datasets', 'Datasets')}
-      </div>
+      <RunsGroup model={model} services={services} />
+      <BlocksGroup model={model} services={services} />
+      <LayoutGroup model={model} />
+      <ProjectGroup {...props} />
       <span
         className="jp-NotebookDag-runState"
         data-testid="dag-run-status"
