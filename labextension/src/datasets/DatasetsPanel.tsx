@@ -10,22 +10,15 @@ import * as React from 'react';
 
 import type { IBlockInserter, IInsertedBlock } from '../blockinsert';
 import { DatasetsApi } from './api';
+import { PreviewTable, ProfileSummary, S, UploadProgress } from './components';
 import {
-  IUploadState,
-  PreviewTable,
-  ProfileSummary,
-  S,
-  UploadProgress
-} from './components';
-import {
-  asDatasetEvent,
   describeDatasetError,
   formatBytes,
   formatCount,
-  qualityColor,
-  uploadFraction
+  qualityColor
 } from './format';
 import { ImportsApi } from './importapi';
+import { DatasetsModel } from './model';
 import { ImportSection } from './ImportSection';
 import { DatasetInsights } from './insights';
 import { AnalysisSection, ChartsGallery } from './InsightsSections';
@@ -64,9 +57,112 @@ type Tab = 'preview' | 'profile' | 'analysis' | 'charts' | 'versions';
 
 const TABS: Tab[] = ['preview', 'profile', 'analysis', 'charts', 'versions'];
 
-function useRefresh(): [number, () => void] {
-  const [tick, setTick] = React.useState(0);
-  return [tick, React.useCallback(() => setTick(t => t + 1), [])];
+/**
+ * The panel's model for `projectId`, loaded at once and refreshed by the
+ * server's dataset events; re-renders on each change.
+ */
+function useDatasetsModel(
+  api: DatasetsApi,
+  projectId: string | null,
+  events?: ISignal<unknown, { [key: string]: unknown }>
+): DatasetsModel {
+  const model = React.useMemo(
+    () => new DatasetsModel({ api, projectId }),
+    [api, projectId]
+  );
+  const [, setVersion] = React.useState(0);
+  React.useEffect(() => {
+    const onChange = () => setVersion(v => v + 1);
+    model.changed.connect(onChange);
+    model.refresh();
+    return () => model.dispose();
+  }, [model]);
+  React.useEffect(() => {
+    if (!events) {
+      return;
+    }
+    const onEvent = (_: unknown, emission: { [key: string]: unknown }) =>
+      model.onEvent(emission);
+    events.connect(onEvent);
+    return () => {
+      events.disconnect(onEvent);
+    };
+  }, [model, events]);
+  return model;
+}
+
+/**
+ * Drop files here or choose them: each is uploaded with its progress.
+ */
+function UploadDrop(props: { model: DatasetsModel }): JSX.Element {
+  const inputRef = React.useRef<HTMLInputElement>(null);
+  return (
+    <div
+      style={S.drop}
+      onDragOver={e => e.preventDefault()}
+      onDrop={e => {
+        e.preventDefault();
+        props.model.upload(e.dataTransfer.files);
+      }}
+    >
+      Drop CSV, TSV, Parquet, JSON or Excel files here, or{' '}
+      <button onClick={() => inputRef.current?.click()}>choose files…</button>
+      <input
+        ref={inputRef}
+        type="file"
+        multiple
+        hidden
+        accept=".csv,.tsv,.tab,.parquet,.pq,.json,.jsonl,.ndjson,.xlsx"
+        data-testid="upload-input"
+        onChange={e => {
+          if (e.target.files) {
+            props.model.upload(e.target.files);
+          }
+          e.target.value = '';
+        }}
+      />
+    </div>
+  );
+}
+
+/**
+ * Search, the tag filter and the count.
+ */
+function DatasetFilters(props: { model: DatasetsModel }): JSX.Element {
+  const { model } = props;
+  const tags = model.tags;
+  return (
+    <>
+      <div style={S.row}>
+        <input
+          style={S.input}
+          placeholder="Search datasets"
+          value={model.query}
+          onChange={e => model.setQuery(e.target.value)}
+          aria-label="search datasets"
+        />
+        {model.tag && (
+          <span
+            style={S.tag}
+            onClick={() => model.setTag('')}
+            title="Remove the tag filter"
+          >
+            #{model.tag} ✕
+          </span>
+        )}
+        <span style={S.muted}>{formatCount(model.total)}</span>
+      </div>
+      {!model.tag && tags.length > 0 && (
+        <div>
+          {tags.map(t => (
+            <span key={t} style={S.tag} onClick={() => model.setTag(t)}>
+              #{t}
+            </span>
+          ))}
+        </div>
+      )}
+    </>
+  );
 }
 
 export function DatasetsPanel(props: IDatasetsPanelProps): JSX.Element {
@@ -75,175 +171,37 @@ export function DatasetsPanel(props: IDatasetsPanelProps): JSX.Element {
     () => props.importsApi ?? new ImportsApi(api.settings),
     [api, props.importsApi]
   );
-  const [query, setQuery] = React.useState('');
-  const [tag, setTag] = React.useState('');
-  const [datasets, setDatasets] = React.useState<IDataset[]>([]);
-  const [total, setTotal] = React.useState(0);
-  const [error, setError] = React.useState('');
-  const [uploads, setUploads] = React.useState<IUploadState[]>([]);
-  const [selectedId, setSelectedId] = React.useState<string | null>(null);
-  const [tick, refresh] = useRefresh();
-
-  React.useEffect(() => {
-    let live = true;
-    const timer = setTimeout(() => {
-      api
-        .list({
-          q: query,
-          tag,
-          project_id: props.projectId,
-          sort: '-updated',
-          limit: 200
-        })
-        .then(list => {
-          if (live) {
-            setDatasets(list.datasets);
-            setTotal(list.total);
-            setError('');
-          }
-        })
-        .catch(e => live && setError(describeDatasetError(e)));
-    }, 150);
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [api, query, tag, props.projectId, tick]);
-
-  React.useEffect(() => {
-    if (!props.events) {
-      return;
-    }
-    const onEvent = (_: unknown, emission: { [key: string]: unknown }) => {
-      const event = asDatasetEvent(emission);
-      if (event && event.kind !== 'report') {
-        refresh();
-      }
-    };
-    props.events.connect(onEvent);
-    return () => {
-      props.events?.disconnect(onEvent);
-    };
-  }, [props.events, refresh]);
-
-  const startUpload = (files: FileList | File[]) => {
-    for (const file of Array.from(files)) {
-      const key = `${file.name}-${Date.now()}-${Math.random()}`;
-      const update = (patch: Partial<IUploadState>) =>
-        setUploads(list =>
-          list.map(u => (u.key === key ? { ...u, ...patch } : u))
-        );
-      const handle = api.upload(
-        file,
-        { projectId: props.projectId },
-        (loaded, size) => update({ fraction: uploadFraction(loaded, size) })
-      );
-      setUploads(list => [
-        ...list,
-        { key, name: file.name, fraction: 0, abort: handle.abort }
-      ]);
-      handle.promise
-        .then(result => {
-          setUploads(list => list.filter(u => u.key !== key));
-          setSelectedId(result.id);
-          refresh();
-        })
-        .catch(e => update({ error: describeDatasetError(e) }));
-    }
-  };
-
-  const tags: string[] = [];
-  for (const d of datasets) {
-    for (const t of d.tags) {
-      if (!tags.includes(t)) {
-        tags.push(t);
-      }
-    }
-  }
-  tags.sort();
-  const selected = datasets.find(d => d.id === selectedId) ?? null;
-  const inputRef = React.useRef<HTMLInputElement>(null);
-
+  const model = useDatasetsModel(api, props.projectId, props.events);
+  const selected = model.selected;
   return (
     <div
       style={S.panel}
       className="jp-NotebookDag-datasets"
       data-testid="datasets-panel"
     >
-      <div
-        style={S.drop}
-        onDragOver={e => e.preventDefault()}
-        onDrop={e => {
-          e.preventDefault();
-          startUpload(e.dataTransfer.files);
-        }}
-      >
-        Drop CSV, TSV, Parquet, JSON or Excel files here, or{' '}
-        <button onClick={() => inputRef.current?.click()}>choose files…</button>
-        <input
-          ref={inputRef}
-          type="file"
-          multiple
-          hidden
-          accept=".csv,.tsv,.tab,.parquet,.pq,.json,.jsonl,.ndjson,.xlsx"
-          data-testid="upload-input"
-          onChange={e => {
-            if (e.target.files) {
-              startUpload(e.target.files);
-            }
-            e.target.value = '';
-          }}
-        />
-      </div>
+      <UploadDrop model={model} />
       <ImportSection
         projectId={props.projectId}
         api={importsApi}
         events={props.events}
         onImported={id => {
-          setSelectedId(id);
-          refresh();
+          model.select(id);
+          model.refresh();
         }}
       />
       <UploadProgress
-        uploads={uploads}
-        onDismiss={key => setUploads(list => list.filter(u => u.key !== key))}
+        uploads={model.uploads}
+        onDismiss={key => model.dismissUpload(key)}
       />
-      <div style={S.row}>
-        <input
-          style={S.input}
-          placeholder="Search datasets"
-          value={query}
-          onChange={e => setQuery(e.target.value)}
-          aria-label="search datasets"
-        />
-        {tag && (
-          <span
-            style={S.tag}
-            onClick={() => setTag('')}
-            title="Remove the tag filter"
-          >
-            #{tag} ✕
-          </span>
-        )}
-        <span style={S.muted}>{formatCount(total)}</span>
-      </div>
-      {!tag && tags.length > 0 && (
-        <div>
-          {tags.map(t => (
-            <span key={t} style={S.tag} onClick={() => setTag(t)}>
-              #{t}
-            </span>
-          ))}
-        </div>
-      )}
-      {error && <div style={S.error}>{error}</div>}
+      <DatasetFilters model={model} />
+      {model.error && <div style={S.error}>{model.error}</div>}
       <div data-testid="dataset-list">
-        {datasets.map(d => (
+        {model.datasets.map(d => (
           <DatasetItem
             key={d.id}
             dataset={d}
-            selected={d.id === selectedId}
-            onSelect={() => setSelectedId(d.id)}
+            selected={d.id === model.selectedId}
+            onSelect={() => model.select(d.id)}
           />
         ))}
       </div>
@@ -256,7 +214,7 @@ export function DatasetsPanel(props: IDatasetsPanelProps): JSX.Element {
             props.onOpenReport ?? ((url: string) => window.open(url, '_blank'))
           }
           pollInterval={props.pollInterval ?? 1000}
-          onChanged={refresh}
+          onChanged={() => model.refresh()}
           makeInsights={() =>
             new DatasetInsights({
               api,
