@@ -1,14 +1,11 @@
 import {
-  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
-  Dialog,
   ICommandPalette,
   MainAreaWidget,
-  showDialog,
   showErrorMessage,
   ToolbarButton,
   WidgetTracker
@@ -31,19 +28,23 @@ import { DagApi } from './api';
 import { describeError } from './handler';
 import { dagIcon } from './icons';
 import { DagModel, EventStream } from './model';
-import { createReportWidget, DatasetsApi } from './datasets';
-import { dagMounts } from './mountregistry';
+import { DatasetsApi } from './datasets';
+import { aiPlugin, datasetsPlugin, mountsPlugin } from './features';
+import type { DagViewMounts } from './mounts';
 import { notebookKernels, openCellInNotebook } from './notebooknav';
 import { OpenNotebookEdits } from './notebook/docedits';
 import { resolveProject } from './notebook/projectchoice';
 import { askProject } from './notebook/projectdialog';
 import { NotebookSync } from './notebook/sync';
-import { ProjectsModel } from './projects/model';
-import { ProjectsPanel } from './projects/panel';
+import {
+  PROJECTS_PANEL_ID,
+  projectsPlugin,
+  SHOW_PROJECTS
+} from './projects/plugin';
 import { notebookPlugin } from './notebook/plugin';
 import { notificationsPlugin } from './notifications/plugin';
 import { IDagViewServices } from './services';
-import { IDagViews } from './tokens';
+import { IDagViewMounts, IDagViews } from './tokens';
 import { IProject } from './types';
 import { PALETTE_COMMANDS, registerViewCommands } from './viewcommands';
 import { setViewOptionsStore } from './viewoptions';
@@ -55,7 +56,7 @@ import { DagWidget } from './widget';
  */
 export namespace CommandIDs {
   export const open = 'notebook-dag:open';
-  export const showProjects = 'notebook-dag:show-projects';
+  export const showProjects = SHOW_PROJECTS;
 }
 
 /**
@@ -63,10 +64,7 @@ export namespace CommandIDs {
  */
 export const TRACKER_NAMESPACE = 'notebook-dag';
 
-/**
- * Id of the Projects panel in the left sidebar.
- */
-export const PROJECTS_PANEL_ID = 'notebook-dag-projects';
+export { PROJECTS_PANEL_ID };
 
 type DagPanel = MainAreaWidget<DagWidget>;
 
@@ -103,9 +101,10 @@ function panelLabel(project: IProject | null): string {
 const plugin: JupyterFrontEndPlugin<IDagViews> = {
   id: 'notebook_dag:plugin',
   description:
-    'A DAG view of a notebook: its cells as nodes, run on kernels with live statuses; a Projects panel.',
+    'A DAG view of a notebook: its cells as nodes, run on kernels with live statuses.',
   autoStart: true,
   provides: IDagViews,
+  requires: [IDagViewMounts],
   optional: [
     ICommandPalette,
     INotebookTracker,
@@ -113,19 +112,18 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
     IRenderMimeRegistry,
     IEditorServices,
     IDocumentManager,
-    ILabShell,
     ISettingRegistry,
     IStateDB
   ],
   activate: (
     app: JupyterFrontEnd,
+    mounts: DagViewMounts,
     palette: ICommandPalette | null,
     notebooks: INotebookTracker | null,
     restorer: ILayoutRestorer | null,
     rendermime: IRenderMimeRegistry | null,
     editorServices: IEditorServices | null,
     docManager: IDocumentManager | null,
-    labShell: ILabShell | null,
     settingRegistry: ISettingRegistry | null,
     stateDB: IStateDB | null
   ) => {
@@ -196,18 +194,7 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       },
       openFile: async path => openNotebook(path),
       kernelChoices: path => notebookKernels(app.serviceManager.sessions, path),
-      mounts: dagMounts({
-        serverSettings: settings,
-        notebooks: openNotebooks,
-        events: app.serviceManager.events.stream as never,
-        openDag: projectId =>
-          void app.commands.execute(CommandIDs.open, { projectId }),
-        openReport: (url, title) => {
-          const report = createReportWidget(url, title);
-          app.shell.add(report, 'main');
-          app.shell.activateById(report.id);
-        }
-      })
+      mounts
     };
 
     const findPanel = (projectId: string): DagPanel | undefined =>
@@ -273,43 +260,6 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       return panel;
     };
 
-    // ---- Projects panel --------------------------------------------------
-    const projects = new ProjectsModel(api);
-    const projectsPanel = new ProjectsPanel(projects, {
-      openDag: project =>
-        void app.commands.execute(CommandIDs.open, { projectId: project.id }),
-      openNotebook: path => void openNotebook(path),
-      confirmDelete: async project => {
-        const result = await showDialog({
-          title: 'Delete project',
-          body: `Delete the project "${project.name}"? Its runs and manual edges are deleted; the notebook ${project.notebook_path} is kept.`,
-          buttons: [
-            Dialog.cancelButton(),
-            Dialog.warnButton({ label: 'Delete' })
-          ]
-        });
-        if (result.button.accept) {
-          const panel = findPanel(project.id);
-          panel?.dispose();
-        }
-        return result.button.accept;
-      },
-      currentNotebookPath: () => notebooks?.currentWidget?.context.path ?? null,
-      templates: {
-        listTemplates: () => api.listTemplates(),
-        listDatasets: async () =>
-          (await new DatasetsApi(settings).list({ limit: 1000 })).datasets
-      }
-    });
-    projectsPanel.id = PROJECTS_PANEL_ID;
-    projectsPanel.title.icon = dagIcon;
-    projectsPanel.title.caption = 'DAG projects';
-    app.shell.add(projectsPanel, 'left', { rank: 600 });
-    if (restorer) {
-      restorer.add(projectsPanel, PROJECTS_PANEL_ID);
-    }
-    void projects.load();
-
     const open = async (
       args: Record<string, unknown>
     ): Promise<DagPanel | undefined> => {
@@ -339,9 +289,6 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
         const project = await resolveProject(api, notebookPath!, askProject);
         if (!project) {
           return undefined; // the user cancelled the choice
-        }
-        if (!projects.projects.some(p => p.id === project.id)) {
-          void projects.load();
         }
         return await openPanel(project.id, project, ref);
       } catch (error) {
@@ -397,18 +344,6 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       }
     });
 
-    app.commands.addCommand(CommandIDs.showProjects, {
-      label: 'Show DAG Projects',
-      caption: 'Show the Projects panel of notebook_dag',
-      execute: () => {
-        if (labShell) {
-          labShell.activateById(PROJECTS_PANEL_ID);
-        } else {
-          app.shell.activateById(PROJECTS_PANEL_ID);
-        }
-      }
-    });
-
     registerAddBlockCommands(app.commands, {
       findModel: projectId =>
         (projectId ? findPanel(projectId) : tracker.currentWidget)?.content
@@ -432,10 +367,6 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       palette?.addItem({ command, category: 'Notebook DAG' });
     }
     palette?.addItem({ command: CommandIDs.open, category: 'Notebook DAG' });
-    palette?.addItem({
-      command: CommandIDs.showProjects,
-      category: 'Notebook DAG'
-    });
 
     app.docRegistry.addWidgetExtension('Notebook', new DagButtonExtension(app));
 
@@ -450,6 +381,7 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
     return {
       api,
       tracker,
+      notebooks: openNotebooks,
       open: (projectId, notebookPath) =>
         app.commands.execute(CommandIDs.open, {
           projectId,
@@ -459,4 +391,12 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
   }
 };
 
-export default [plugin, notebookPlugin, notificationsPlugin];
+export default [
+  mountsPlugin,
+  plugin,
+  projectsPlugin,
+  datasetsPlugin,
+  aiPlugin,
+  notebookPlugin,
+  notificationsPlugin
+];

@@ -1,6 +1,7 @@
 /**
  * The components of `datasets/` and `ai/` mounted in the DAG view (see
- * `mounts.ts` for the mount points and what each receives):
+ * `mounts.ts` for the mount points and what each receives), registered by
+ * the datasets and AI plugins (`features.ts`):
  *
  * - `datasetsTab`: the `DatasetsPanel` of the project, in the "Datasets" tab
  *   of the view's side panel;
@@ -157,9 +158,10 @@ function FixFailedBlock(props: {
   );
 }
 
-export function dagMounts(options: IMountOptions): IDagMounts {
-  const aiApi = new AIApi(options.serverSettings);
-  const availability = new AIAvailability(aiApi);
+/**
+ * The "Datasets" tab of the DAG view's side panel.
+ */
+export function datasetsMounts(options: IMountOptions): IDagMounts {
   const datasetsApi = new DatasetsApi(options.serverSettings);
   // "Add to project" of dataset analyses and charts: into the open notebook
   // when it is open here, else by the REST API.
@@ -185,7 +187,17 @@ export function dagMounts(options: IMountOptions): IDagMounts {
           }}
         />
       </div>
-    ),
+    )
+  };
+}
+
+/**
+ * "Ask AI to add a block after this node" and "Fix with AI".
+ */
+export function aiMounts(options: IMountOptions): IDagMounts {
+  const aiApi = new AIApi(options.serverSettings);
+  const availability = new AIAvailability(aiApi);
+  return {
     aiAddBlock: context => (
       <AskAiToAddBlock
         context={context}

@@ -60,3 +60,45 @@ export interface IDagMounts {
    */
   aiFix?: (context: IFailedBlockMountContext) => JSX.Element | null;
 }
+
+/**
+ * The mount points as a registry the feature plugins fill (token
+ * `IDagViewMounts`): the DAG views read them when they render, so a mount
+ * added after a view opened shows at its next render.
+ */
+export class DagViewMounts implements IDagMounts {
+  get datasetsTab(): IDagMounts['datasetsTab'] {
+    return this._find('datasetsTab');
+  }
+
+  get aiAddBlock(): IDagMounts['aiAddBlock'] {
+    return this._find('aiAddBlock');
+  }
+
+  get aiFix(): IDagMounts['aiFix'] {
+    return this._find('aiFix');
+  }
+
+  /**
+   * Add mount points (a later registration of the same point wins); the
+   * returned function takes them away again.
+   */
+  add(mounts: IDagMounts): () => void {
+    this._added.push(mounts);
+    return () => {
+      this._added = this._added.filter(m => m !== mounts);
+    };
+  }
+
+  private _find<K extends keyof IDagMounts>(key: K): IDagMounts[K] {
+    for (let i = this._added.length - 1; i >= 0; i--) {
+      const found = this._added[i][key];
+      if (found) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+
+  private _added: IDagMounts[] = [];
+}
