@@ -10,26 +10,14 @@ import * as React from 'react';
 
 import type { IBlockInserter, IInsertedBlock } from '../blockinsert';
 import { DatasetsApi } from './api';
-import { PreviewTable, ProfileSummary, S, UploadProgress } from './components';
-import {
-  describeDatasetError,
-  formatBytes,
-  formatCount,
-  qualityColor
-} from './format';
+import { S, UploadProgress } from './components';
+import { formatBytes, formatCount, qualityColor } from './format';
 import { ImportsApi } from './importapi';
+import { DatasetDetail } from './detail';
 import { DatasetsModel } from './model';
 import { ImportSection } from './ImportSection';
 import { DatasetInsights } from './insights';
-import { AnalysisSection, ChartsGallery } from './InsightsSections';
-import {
-  IDataset,
-  IDatasetEvent,
-  IDatasetVersion,
-  IPreview,
-  IProfileRecord,
-  IReportRecord
-} from './types';
+import { IDataset, IDatasetEvent } from './types';
 
 export interface IDatasetsPanelProps {
   /** Datasets of this project (and uploads go to it); null: all datasets. */
@@ -52,10 +40,6 @@ export interface IDatasetsPanelProps {
   /** The dataset imports client (tests pass a fake). */
   importsApi?: ImportsApi;
 }
-
-type Tab = 'preview' | 'profile' | 'analysis' | 'charts' | 'versions';
-
-const TABS: Tab[] = ['preview', 'profile', 'analysis', 'charts', 'versions'];
 
 /**
  * The panel's model for `projectId`, loaded at once and refreshed by the
@@ -269,195 +253,6 @@ function DatasetItem(props: {
           : ` · profile ${v.profile_status}`}
         {d.tags.length ? ` · ${d.tags.map(t => `#${t}`).join(' ')}` : ''}
       </div>
-    </div>
-  );
-}
-
-function DatasetDetail(props: {
-  api: DatasetsApi;
-  dataset: IDataset;
-  onOpenReport: (url: string, title: string) => void;
-  pollInterval: number;
-  onChanged: () => void;
-  /** The analysis and charts model (one per detail view). */
-  makeInsights: () => DatasetInsights;
-}): JSX.Element {
-  const { api, dataset } = props;
-  const [insights] = React.useState(props.makeInsights);
-  const [tab, setTab] = React.useState<Tab>('preview');
-  const [offset, setOffset] = React.useState(0);
-  const [preview, setPreview] = React.useState<IPreview | null>(null);
-  const [profile, setProfile] = React.useState<IProfileRecord | null>(null);
-  const [versions, setVersions] = React.useState<IDatasetVersion[]>([]);
-  const [report, setReport] = React.useState<IReportRecord | null>(null);
-  const [wantReport, setWantReport] = React.useState(false);
-  const [error, setError] = React.useState('');
-
-  React.useEffect(() => {
-    let live = true;
-    if (tab === 'preview') {
-      api.preview(dataset.id, offset, 50).then(
-        p => live && setPreview(p),
-        e => live && setError(describeDatasetError(e))
-      );
-    } else if (tab === 'versions') {
-      api.versions(dataset.id).then(
-        v => live && setVersions(v.versions),
-        e => live && setError(describeDatasetError(e))
-      );
-    }
-    return () => {
-      live = false;
-    };
-  }, [api, dataset.id, tab, offset]);
-
-  React.useEffect(() => {
-    if (tab !== 'profile') {
-      return;
-    }
-    let live = true;
-    const poll = async () => {
-      try {
-        let record = await api.profile(dataset.id, 0);
-        while (live && record.status === 'pending') {
-          setProfile(record);
-          record = await api.profile(dataset.id, 10);
-        }
-        if (live) {
-          setProfile(record);
-        }
-      } catch (e) {
-        if (live) {
-          setError(describeDatasetError(e));
-        }
-      }
-    };
-    void poll();
-    return () => {
-      live = false;
-    };
-  }, [api, dataset.id, tab]);
-
-  React.useEffect(() => {
-    api.reportStatus(dataset.id).then(setReport, () => undefined);
-  }, [api, dataset.id]);
-
-  React.useEffect(() => {
-    if (
-      !report ||
-      (report.status !== 'queued' && report.status !== 'running')
-    ) {
-      if (report?.status === 'succeeded' && wantReport) {
-        setWantReport(false);
-        props.onOpenReport(
-          api.reportUrl(dataset.id),
-          `Report: ${dataset.name}`
-        );
-      }
-      return;
-    }
-    const timer = setTimeout(() => {
-      api.reportStatus(dataset.id).then(
-        r => setReport({ ...r }), // a new object: the next poll is scheduled even if nothing changed
-        e => setError(describeDatasetError(e))
-      );
-    }, props.pollInterval);
-    return () => clearTimeout(timer);
-  }, [api, dataset, report, wantReport]);
-
-  const buildReport = async () => {
-    setError('');
-    setWantReport(true);
-    try {
-      setReport(await api.startReport(dataset.id));
-    } catch (e) {
-      setWantReport(false);
-      setError(describeDatasetError(e));
-    }
-  };
-
-  const running = report?.status === 'queued' || report?.status === 'running';
-  return (
-    <div
-      data-testid="dataset-detail"
-      style={{ borderTop: '1px solid var(--jp-border-color1)', paddingTop: 6 }}
-    >
-      <div style={S.row}>
-        <strong>{dataset.name}</strong>
-        {TABS.map(t => (
-          <button
-            key={t}
-            disabled={t === tab}
-            onClick={() => setTab(t)}
-            data-testid={`dataset-tab-${t}`}
-          >
-            {t}
-          </button>
-        ))}
-        <button
-          onClick={buildReport}
-          disabled={running}
-          data-testid="report-button"
-        >
-          {running
-            ? `Report ${Math.round((report?.progress ?? 0) * 100)}%…`
-            : report?.status === 'succeeded'
-              ? 'Open full report'
-              : 'Build full report'}
-        </button>
-        <button
-          onClick={() => {
-            if (
-              window.confirm(
-                `Delete the dataset ${dataset.name} and all its versions?`
-              )
-            ) {
-              api
-                .remove(dataset.id)
-                .then(props.onChanged, e => setError(describeDatasetError(e)));
-            }
-          }}
-        >
-          Delete
-        </button>
-      </div>
-      {running && (
-        <progress
-          value={report?.progress ?? 0}
-          max={1}
-          style={{ width: '100%' }}
-        />
-      )}
-      {report?.status === 'failed' && (
-        <div style={S.error}>Report failed: {report.error}</div>
-      )}
-      {error && <div style={S.error}>{error}</div>}
-      {tab === 'preview' && preview && (
-        <PreviewTable preview={preview} onPage={setOffset} />
-      )}
-      {tab === 'profile' &&
-        (profile?.status === 'ready' && profile.profile ? (
-          <ProfileSummary profile={profile.profile} />
-        ) : profile?.status === 'failed' ? (
-          <div style={S.error}>Profile failed: {profile.error}</div>
-        ) : (
-          <div style={S.muted}>Profiling…</div>
-        ))}
-      {tab === 'analysis' && (
-        <AnalysisSection model={insights} datasetName={dataset.name} />
-      )}
-      {tab === 'charts' && <ChartsGallery model={insights} />}
-      {tab === 'versions' && (
-        <ul style={{ paddingLeft: 18, margin: 0 }}>
-          {versions.map(v => (
-            <li key={v.version}>
-              v{v.version} · {v.original_name} · {formatBytes(v.size_bytes)} ·{' '}
-              {new Date(v.created_at).toLocaleString()}
-              {v.version === dataset.current_version ? ' (current)' : ''}
-            </li>
-          ))}
-        </ul>
-      )}
     </div>
   );
 }
