@@ -268,6 +268,65 @@ function ProjectItem(props: {
   );
 }
 
+/**
+ * Search, tag filter, sort and "Starred only" of the projects list.
+ */
+function ProjectFilters(props: { model: ProjectsModel }): JSX.Element {
+  const { model } = props;
+  const query = model.query;
+  const [search, setSearch] = React.useState(query.q ?? '');
+  return (
+    <div className="jp-NotebookDagProjects-filters" role="search">
+      <input
+        type="search"
+        className="jp-mod-styled jp-NotebookDagProjects-search"
+        placeholder="Search projects"
+        aria-label="Search projects"
+        value={search}
+        onChange={event => {
+          setSearch(event.target.value);
+          model.setQuery({ q: event.target.value });
+        }}
+      />
+      <select
+        aria-label="Filter by tag"
+        value={query.tag ?? ''}
+        onChange={event =>
+          model.setQuery({ tag: event.target.value || undefined })
+        }
+      >
+        <option value="">All tags</option>
+        {model.tags.map(tag => (
+          <option key={tag} value={tag}>
+            {tag}
+          </option>
+        ))}
+      </select>
+      <select
+        aria-label="Sort projects"
+        value={query.sort ?? '-updated'}
+        onChange={event =>
+          model.setQuery({ sort: event.target.value as ProjectSort })
+        }
+      >
+        {Object.entries(SORT_LABELS).map(([sort, label]) => (
+          <option key={sort} value={sort}>
+            {label}
+          </option>
+        ))}
+      </select>
+      <label className="jp-NotebookDagProjects-favFilter">
+        <input
+          type="checkbox"
+          checked={!!query.favorite}
+          onChange={event => model.setQuery({ favorite: event.target.checked })}
+        />
+        Starred only
+      </label>
+    </div>
+  );
+}
+
 export function ProjectsView(props: {
   model: ProjectsModel;
   callbacks: IProjectsPanelCallbacks;
@@ -283,7 +342,6 @@ export function ProjectsView(props: {
       callbacks.openDag(project);
     }
   };
-  const [search, setSearch] = React.useState(model.query.q ?? '');
   const query = model.query;
   return (
     <div className="jp-NotebookDagProjects" data-testid="dag-projects">
@@ -329,56 +387,7 @@ export function ProjectsView(props: {
           onDone={created}
         />
       )}
-      <div className="jp-NotebookDagProjects-filters" role="search">
-        <input
-          type="search"
-          className="jp-mod-styled jp-NotebookDagProjects-search"
-          placeholder="Search projects"
-          aria-label="Search projects"
-          value={search}
-          onChange={event => {
-            setSearch(event.target.value);
-            model.setQuery({ q: event.target.value });
-          }}
-        />
-        <select
-          aria-label="Filter by tag"
-          value={query.tag ?? ''}
-          onChange={event =>
-            model.setQuery({ tag: event.target.value || undefined })
-          }
-        >
-          <option value="">All tags</option>
-          {model.tags.map(tag => (
-            <option key={tag} value={tag}>
-              {tag}
-            </option>
-          ))}
-        </select>
-        <select
-          aria-label="Sort projects"
-          value={query.sort ?? '-updated'}
-          onChange={event =>
-            model.setQuery({ sort: event.target.value as ProjectSort })
-          }
-        >
-          {Object.entries(SORT_LABELS).map(([sort, label]) => (
-            <option key={sort} value={sort}>
-              {label}
-            </option>
-          ))}
-        </select>
-        <label className="jp-NotebookDagProjects-favFilter">
-          <input
-            type="checkbox"
-            checked={!!query.favorite}
-            onChange={event =>
-              model.setQuery({ favorite: event.target.checked })
-            }
-          />
-          Starred only
-        </label>
-      </div>
+      <ProjectFilters model={model} />
       {model.error && (
         <div className="jp-NotebookDag-inlineError" role="alert">
           {model.error}{' '}
