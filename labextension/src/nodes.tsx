@@ -25,6 +25,23 @@ export const STATUS_LABELS: { [status: string]: string } = {
   interrupted: 'interrupted'
 };
 
+/**
+ * A glyph per status, shown before its label so a node's state reads at a
+ * glance (and not by colour alone).
+ */
+export const STATUS_ICONS: { [status: string]: string } = {
+  never_run: '○',
+  queued: '⧗',
+  running: '▶',
+  succeeded: '✓',
+  failed: '✕',
+  skipped: '⤼',
+  cancelled: '⊘',
+  up_to_date: '✓',
+  stale: '!',
+  interrupted: '⏸'
+};
+
 export function statusLabel(status: string | null | undefined): string {
   if (!status) {
     return '';
@@ -240,6 +257,9 @@ export const DagCellNode = React.memo(function DagCellNode(
         )}
         {showStatus && (
           <span className="jp-NotebookDag-nodeStatus">
+            <span className="jp-NotebookDag-statusIcon" aria-hidden="true">
+              {STATUS_ICONS[display] ?? ''}
+            </span>
             {statusLabel(display)}
           </span>
         )}
