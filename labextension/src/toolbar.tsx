@@ -2,6 +2,23 @@
  * The toolbar of a DAG view: runs, kernel, new blocks, layout, datasets,
  * refresh, export.
  */
+import {
+  addIcon,
+  caretDownIcon,
+  caretRightIcon,
+  collapseAllIcon,
+  expandAllIcon,
+  fastForwardIcon,
+  filterIcon,
+  historyIcon,
+  LabIcon,
+  refreshIcon,
+  runIcon,
+  stopIcon,
+  tableRowsIcon,
+  ToolbarButtonComponent,
+  treeViewIcon
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { addBlockFromView } from './addblock';
@@ -187,30 +204,30 @@ function RunsGroup(props: IGroupProps): JSX.Element {
   const running = model.isRunning;
   return (
     <div className="jp-NotebookDag-group" role="group" aria-label="Runs">
-      <button
-        className="jp-Button jp-mod-styled jp-mod-accept jp-NotebookDag-runAll"
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-runAll"
+        icon={runIcon}
+        label="Run all"
+        tooltip="Run every code cell of the DAG in order (up-to-date ones are skipped unless forced)"
         onClick={() => void model.runner.run('all')}
-        disabled={!dag || running}
-        title="Run every code cell of the DAG in order (up-to-date ones are skipped unless forced)"
-      >
-        Run all
-      </button>
-      <button
-        className="jp-Button jp-mod-styled jp-NotebookDag-runStale"
+        enabled={!!dag && !running}
+      />
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-runStale"
+        icon={fastForwardIcon}
+        label="Run stale"
+        tooltip="Run only the cells that are not up to date in the kernel"
         onClick={() => void model.runner.run('stale')}
-        disabled={!dag || running}
-        title="Run only the cells that are not up to date in the kernel"
-      >
-        Run stale
-      </button>
-      <button
-        className="jp-Button jp-mod-styled jp-NotebookDag-cancel"
+        enabled={!!dag && !running}
+      />
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-cancel"
+        icon={stopIcon}
+        label="Cancel"
+        tooltip="Cancel the run under way"
         onClick={() => void model.runner.cancel()}
-        disabled={!running}
-        title="Cancel the run under way"
-      >
-        Cancel
-      </button>
+        enabled={running}
+      />
       <KernelSelect model={model} services={services} />
       <label
         className="jp-NotebookDag-field"
@@ -254,22 +271,22 @@ function BlocksGroup(props: IGroupProps): JSX.Element {
   const { dag } = model;
   return (
     <div className="jp-NotebookDag-group" role="group" aria-label="Blocks">
-      <button
-        className="jp-Button jp-mod-styled jp-NotebookDag-addCode"
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-addCode"
+        icon={addIcon}
+        label="Code"
+        tooltip="Add a code cell after the selected node (at the end when none is) and edit it"
         onClick={() => void addBlockFromView(model, services, 'code')}
-        disabled={!dag}
-        title="Add a code cell after the selected node (at the end when none is) and edit it"
-      >
-        + Code
-      </button>
-      <button
-        className="jp-Button jp-mod-styled jp-NotebookDag-addSql"
+        enabled={!!dag}
+      />
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-addSql"
+        icon={addIcon}
+        label="SQL"
+        tooltip="Add a SQL cell (%%sql, JupySQL on DuckDB) querying the project's datasets after the selected node (at the end when none is) and edit it"
         onClick={() => void addBlockFromView(model, services, 'sql')}
-        disabled={!dag}
-        title="Add a SQL cell (%%sql, JupySQL on DuckDB) querying the project's datasets after the selected node (at the end when none is) and edit it"
-      >
-        + SQL
-      </button>
+        enabled={!!dag}
+      />
     </div>
   );
 }
@@ -281,36 +298,40 @@ function LayoutGroup(props: { model: DagModel }): JSX.Element {
   const sections = model.viewState.view?.sections.size ?? 0;
   return (
     <div className="jp-NotebookDag-group" role="group" aria-label="Layout">
-      <button
-        className="jp-Button jp-mod-styled jp-NotebookDag-direction"
-        aria-pressed={options.direction === 'LR'}
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-direction"
+        icon={options.direction === 'TB' ? caretDownIcon : caretRightIcon}
+        label={options.direction === 'TB' ? 'Top-down ⇣' : 'Left-right ⇢'}
+        pressed={options.direction === 'LR'}
+        tooltip="Lay the DAG out top-down or left to right"
         onClick={() =>
           model.viewState.setDirection(options.direction === 'TB' ? 'LR' : 'TB')
         }
-        title="Lay the DAG out top-down or left to right"
-      >
-        {options.direction === 'TB' ? 'Top-down ⇣' : 'Left-right ⇢'}
-      </button>
-      <button
-        className="jp-Button jp-mod-styled jp-NotebookDag-autoLayout"
+      />
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-autoLayout"
+        icon={treeViewIcon}
+        label="Auto layout"
+        tooltip="Forget the moved positions and lay everything out again"
         onClick={() => void model.resetLayout()}
-        disabled={!dag}
-        title="Forget the moved positions and lay everything out again"
-      >
-        Auto layout
-      </button>
+        enabled={!!dag}
+      />
       {sections > 0 && (
-        <button
-          className="jp-Button jp-mod-styled jp-NotebookDag-collapseAll"
+        <ToolbarButtonComponent
+          className="jp-NotebookDag-collapseAll"
+          icon={
+            options.collapsed.length === 0 ? collapseAllIcon : expandAllIcon
+          }
+          label={
+            options.collapsed.length === 0
+              ? 'Collapse sections'
+              : 'Expand sections'
+          }
+          tooltip="Collapse every markdown section into its heading, or expand them"
           onClick={() =>
             model.viewState.setAllCollapsed(options.collapsed.length === 0)
           }
-          title="Collapse every markdown section into its heading, or expand them"
-        >
-          {options.collapsed.length === 0
-            ? 'Collapse sections'
-            : 'Expand sections'}
-        </button>
+        />
       )}
       <label
         className="jp-NotebookDag-field"
@@ -372,33 +393,39 @@ function ProjectGroup(
       model.notify('error', `Cannot export: ${describeError(error)}`);
     }
   };
-  const tab = (name: string, label: string, text: string) => (
-    <button
-      className={`jp-Button jp-mod-styled jp-NotebookDag-tabToggle${
+  const tab = (name: string, label: string, text: string, icon: LabIcon) => (
+    <ToolbarButtonComponent
+      className={`jp-NotebookDag-tabToggle${
         sideTab === name ? ' jp-mod-active' : ''
       }`}
-      aria-pressed={sideTab === name}
+      icon={icon}
+      label={text}
+      pressed={sideTab === name}
+      tooltip={label}
       onClick={() => onSideTab(sideTab === name ? null : name)}
-      title={label}
-    >
-      {text}
-    </button>
+    />
   );
   return (
     <div className="jp-NotebookDag-group" role="group" aria-label="Project">
-      <button
-        className="jp-Button jp-mod-styled jp-NotebookDag-refresh"
+      <ToolbarButtonComponent
+        className="jp-NotebookDag-refresh"
+        icon={refreshIcon}
+        label="Refresh"
+        tooltip="Reload the DAG from the notebook"
         onClick={() => void model.refresh()}
-        disabled={loading}
-        title="Reload the DAG from the notebook"
-      >
-        Refresh
-      </button>
+        enabled={!loading}
+      />
       <ExportMenu onExport={format => void exportAs(format)} />
-      {tab('history', 'Show the past runs', 'History')}
+      {tab('history', 'Show the past runs', 'History', historyIcon)}
       {hidden > 0 &&
-        tab('hidden', 'Inferred edges you hid', `Hidden edges (${hidden})`)}
-      {services.mounts?.datasetsTab && tab('datasets', 'Datasets', 'Datasets')}
+        tab(
+          'hidden',
+          'Inferred edges you hid',
+          `Hidden edges (${hidden})`,
+          filterIcon
+        )}
+      {services.mounts?.datasetsTab &&
+        tab('datasets', 'Datasets', 'Datasets', tableRowsIcon)}
     </div>
   );
 }

@@ -69,9 +69,9 @@ test('adds a SQL block over a dataset, runs it and shows the table', async ({
   ).toHaveCount(1);
   await page.keyboard.press('Escape');
 
-  // "+ SQL" in the toolbar, with the last node selected: after it.
+  // "SQL" (+) in the toolbar, with the last node selected: after it.
   await node(page, 'mean').click();
-  await view.getByRole('button', { name: '+ SQL' }).click();
+  await view.getByRole('button', { name: 'SQL', exact: true }).click();
   const sqlNode = view.locator('.jp-NotebookDag-node.jp-NotebookDag-sql');
   await expect(sqlNode).toHaveCount(1);
   await expect(view.locator('.jp-NotebookDag-node')).toHaveCount(6);
@@ -162,7 +162,7 @@ test('without the notebook open, a block goes into the file through the REST API
   await expect(view.locator('.jp-NotebookDag-node')).toHaveCount(5);
 
   // Nothing selected: at the end of the notebook file.
-  await view.getByRole('button', { name: '+ Code' }).click();
+  await view.getByRole('button', { name: 'Code', exact: true }).click();
   await expect(view.getByTestId('dag-notice')).toHaveText(
     /Added a code block at the end\./
   );
