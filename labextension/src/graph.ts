@@ -465,6 +465,8 @@ export function mergeFlowNodes(
     return {
       ...old,
       ...node,
+      // a class the fresh node no longer has (focus cleared) must go too
+      className: node.className,
       position,
       measured: old.measured,
       data: sameData(old.data, node.data) ? old.data : node.data

@@ -213,6 +213,15 @@ describe('viewToFlowEdges', () => {
 });
 
 describe('mergeFlowNodes', () => {
+  it('drops a class the fresh node no longer has (focus mode cleared)', () => {
+    const plain = toFlowNodes(sampleDag());
+    const focused = plain.map(n =>
+      n.id === 'load' ? { ...n, className: 'jp-mod-upstream' } : n
+    );
+    const merged = mergeFlowNodes(focused, plain);
+    expect(merged.find(n => n.id === 'load')!.className).toBeUndefined();
+  });
+
   it('keeps unchanged node objects and measures', () => {
     const first = toFlowNodes(sampleDag());
     const measured = first.map(n => ({
