@@ -368,7 +368,7 @@ function LayoutGroup(props: { model: DagModel }): JSX.Element {
           checked={options.showDatasets}
           onChange={event => model.setShowDatasets(event.target.checked)}
         />
-        <span className="jp-NotebookDag-fieldLabel">Datasets</span>
+        <span className="jp-NotebookDag-fieldLabel">Dataset nodes</span>
       </label>
     </div>
   );

@@ -258,7 +258,7 @@ test('datasets: dataset nodes in the DAG and the Datasets tab', async ({
   });
   expect(registered.status()).toBe(201);
 
-  await view.getByLabel('Datasets', { exact: true }).check();
+  await view.getByLabel('Dataset nodes', { exact: true }).check();
   const dataset = view.locator(
     '.jp-NotebookDag-node[data-cell-type="dataset"]'
   );
@@ -276,7 +276,7 @@ test('datasets: dataset nodes in the DAG and the Datasets tab', async ({
   await expect(tab).toBeVisible();
   await expect(tab).toContainText('sales.csv');
 
-  await view.getByLabel('Datasets', { exact: true }).uncheck();
+  await view.getByLabel('Dataset nodes', { exact: true }).uncheck();
   await expect(dataset).toHaveCount(0);
   expect(problems()).toEqual([]);
 });
