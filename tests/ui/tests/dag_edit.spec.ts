@@ -202,28 +202,42 @@ test('layout: move and save nodes, direction, sections, dark theme', async ({
       return colour;
     };
     const nodeEl = document.querySelector('[data-testid="dag-node-total"]')!;
+    // resolved where the DAG's own variables apply
+    const resolveIn = (value: string) => {
+      const probe = document.createElement('div');
+      probe.style.color = value;
+      nodeEl.parentElement!.appendChild(probe);
+      const colour = getComputedStyle(probe).color;
+      probe.remove();
+      return colour;
+    };
     const title = nodeEl.querySelector('.jp-NotebookDag-nodeTitle')!;
     const pane = document.querySelector('.jp-NotebookDag .react-flow')!;
     return {
       nodeBackground: getComputedStyle(nodeEl).backgroundColor,
-      layout1: resolve('var(--jp-layout-color1)'),
+      // a never-run code node: a tint of its status colour on layout-color1
+      nodeTint: resolveIn(
+        'color-mix(in srgb, var(--jp-NotebookDag-never_run) 14%, var(--jp-layout-color1))'
+      ),
       titleColour: getComputedStyle(title).color,
       font1: resolve('var(--jp-ui-font-color1)'),
       paneBackground: getComputedStyle(pane).backgroundColor,
       layout0: resolve('var(--jp-layout-color0)')
     };
   });
-  expect(colours.nodeBackground).toBe(colours.layout1);
+  expect(colours.nodeBackground).toBe(colours.nodeTint);
   expect(colours.titleColour).toBe(colours.font1);
   expect(colours.paneBackground).toBe(colours.layout0);
   // Light text on a dark node: contrast of at least 4.5:1 (WCAG AA).
   const luminance = (rgb: string) => {
+    // rgb(0-255 …) or color(srgb 0-1 …), as Chromium writes a color-mix()
+    const scale = rgb.startsWith('color(') ? 1 : 255;
     const [r, g, b] = rgb
       .match(/[\d.]+/g)!
       .slice(0, 3)
       .map(Number)
       .map(c => {
-        const s = c / 255;
+        const s = c / scale;
         return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
       });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
