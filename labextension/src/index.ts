@@ -46,7 +46,13 @@ import { notificationsPlugin } from './notifications/plugin';
 import { IDagViewServices } from './services';
 import { IDagViewMounts, IDagViews } from './tokens';
 import { IProject } from './types';
-import { PALETTE_COMMANDS, registerViewCommands } from './viewcommands';
+import {
+  EXPORT_ITEMS,
+  PALETTE_COMMANDS,
+  registerViewCommands,
+  ViewCommandIDs
+} from './viewcommands';
+import { exportProjectFile } from './toolbar';
 import { setViewOptionsStore } from './viewoptions';
 import { createViewOptionsStore } from './viewsettings';
 import { DagWidget } from './widget';
@@ -357,7 +363,10 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       contextNode: () =>
         app
           .contextMenuHitTest(node => node.hasAttribute('data-cell-id'))
-          ?.getAttribute('data-cell-id') ?? null
+          ?.getAttribute('data-cell-id') ?? null,
+      exportProject: (model, format) =>
+        exportProjectFile(model, services, format),
+      hasDatasetsTab: () => !!mounts.datasetsTab
     });
     for (const command of [
       ...PALETTE_COMMANDS,
@@ -365,6 +374,13 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
       AddBlockCommandIDs.addSql
     ]) {
       palette?.addItem({ command, category: 'Notebook DAG' });
+    }
+    for (const { format } of EXPORT_ITEMS) {
+      palette?.addItem({
+        command: ViewCommandIDs.exportAs,
+        args: { format },
+        category: 'Notebook DAG'
+      });
     }
     palette?.addItem({ command: CommandIDs.open, category: 'Notebook DAG' });
 

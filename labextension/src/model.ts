@@ -11,6 +11,7 @@ import { describeError } from './handler';
 import { DagEditor } from './edits';
 import { Point } from './layout';
 import { RunCache, RunHistory } from './runhistory';
+import { ViewRequests } from './viewrequests';
 import {
   INITIAL_STATUS_STATE,
   IStatusState,
@@ -100,6 +101,8 @@ export class DagModel implements IDisposable {
 
   readonly projectId: string;
   readonly history: RunHistory;
+  /** what commands ask of the view (side panel tabs, find) */
+  readonly requests = new ViewRequests();
   /**
    * Edges and sources edited from the view.
    */
@@ -225,6 +228,7 @@ export class DagModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
+    this.requests.dispose();
     this._clearSilentCheck();
     this.viewState.dispose();
     if (this._refreshTimer !== null) {

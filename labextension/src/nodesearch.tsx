@@ -47,6 +47,18 @@ export function NodeSearch(props: { model: DagModel }): JSX.Element {
   const [query, setQuery] = React.useState('');
   const [hits, setHits] = React.useState<string[]>([]);
   const [at, setAt] = React.useState(0);
+  const input = React.useRef<HTMLInputElement>(null);
+  // "Find a Cell" (command, shortcut) focuses the box.
+  React.useEffect(() => {
+    const focus = () => {
+      input.current?.focus();
+      input.current?.select();
+    };
+    props.model.requests.findRequested.connect(focus);
+    return () => {
+      props.model.requests.findRequested.disconnect(focus);
+    };
+  }, [props.model]);
   const go = (ids: string[], i: number) => {
     const id = ids[i];
     const node = id ? flow.getInternalNode(id) : undefined;
@@ -65,6 +77,7 @@ export function NodeSearch(props: { model: DagModel }): JSX.Element {
   return (
     <Panel position="top-left" className="jp-NotebookDag-search">
       <input
+        ref={input}
         type="search"
         className="jp-mod-styled"
         placeholder="Find a cell…"

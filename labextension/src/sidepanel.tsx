@@ -10,8 +10,9 @@ import { IMountContext } from './mounts';
 import { DatasetPanel, NodePanel } from './nodepanel';
 import { IDagViewServices } from './services';
 import { IViewEdge } from './viewgraph';
+import type { SideTabName } from './viewrequests';
 
-export type SideTab = 'details' | 'history' | 'hidden' | 'datasets';
+export type SideTab = SideTabName;
 
 function EdgePanel(props: { model: DagModel; edge: IViewEdge }): JSX.Element {
   const { model, edge } = props;

@@ -49,6 +49,25 @@ export function downloadBlob(filename: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+/**
+ * Download the project as a script, a notebook in DAG order or an Airflow
+ * DAG; the view's notice says how it went.
+ */
+export async function exportProjectFile(
+  model: DagModel,
+  services: IDagViewServices,
+  format: ExportFormat
+): Promise<void> {
+  try {
+    const api = new DagApi(services.serverSettings);
+    const file = await api.exportProject(model.projectId, format);
+    (services.download ?? downloadBlob)(file.filename, file.blob);
+    model.notify('info', `Exported ${file.filename}.`);
+  } catch (error) {
+    model.notify('error', `Cannot export: ${describeError(error)}`);
+  }
+}
+
 function ExportMenu(props: {
   onExport: (format: ExportFormat) => void;
 }): JSX.Element {
@@ -383,16 +402,8 @@ function ProjectGroup(
   const { model, services, sideTab, onSideTab } = props;
   const { dag, loading } = model;
   const hidden = dag?.hidden?.length ?? 0;
-  const exportAs = async (format: ExportFormat) => {
-    try {
-      const api = new DagApi(services.serverSettings);
-      const file = await api.exportProject(model.projectId, format);
-      (services.download ?? downloadBlob)(file.filename, file.blob);
-      model.notify('info', `Exported ${file.filename}.`);
-    } catch (error) {
-      model.notify('error', `Cannot export: ${describeError(error)}`);
-    }
-  };
+  const exportAs = (format: ExportFormat) =>
+    exportProjectFile(model, services, format);
   const tab = (name: string, label: string, text: string, icon: LabIcon) => (
     <ToolbarButtonComponent
       className={`jp-NotebookDag-tabToggle${

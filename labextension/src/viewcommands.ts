@@ -9,6 +9,7 @@ import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import type { CommandRegistry } from '@lumino/commands';
 
 import type { DagModel } from './model';
+import type { ExportFormat } from './api';
 import type { IRunRequest } from './types';
 
 export namespace ViewCommandIDs {
@@ -25,7 +26,22 @@ export namespace ViewCommandIDs {
   export const allEdges = 'notebook-dag:view-toggle-implied-edges';
   export const datasets = 'notebook-dag:view-toggle-datasets';
   export const refresh = 'notebook-dag:view-refresh';
+  export const force = 'notebook-dag:view-toggle-force';
+  export const history = 'notebook-dag:view-show-history';
+  export const datasetsTab = 'notebook-dag:view-show-datasets';
+  export const hiddenEdges = 'notebook-dag:view-show-hidden-edges';
+  export const find = 'notebook-dag:view-find-cell';
+  export const exportAs = 'notebook-dag:view-export';
 }
+
+/**
+ * The export formats, as the palette lists them.
+ */
+export const EXPORT_ITEMS: Array<{ format: ExportFormat; label: string }> = [
+  { format: 'py', label: 'Export DAG as Python Script' },
+  { format: 'ipynb', label: 'Export DAG as Notebook in DAG Order' },
+  { format: 'airflow', label: 'Export DAG as Airflow DAG' }
+];
 
 /**
  * The commands shown in the palette, in order.
@@ -43,7 +59,12 @@ export const PALETTE_COMMANDS = [
   ViewCommandIDs.minimap,
   ViewCommandIDs.allEdges,
   ViewCommandIDs.datasets,
-  ViewCommandIDs.refresh
+  ViewCommandIDs.refresh,
+  ViewCommandIDs.force,
+  ViewCommandIDs.history,
+  ViewCommandIDs.datasetsTab,
+  ViewCommandIDs.hiddenEdges,
+  ViewCommandIDs.find
 ];
 
 export interface IViewCommandOptions {
@@ -51,6 +72,10 @@ export interface IViewCommandOptions {
   findModel(projectId: string | null): DagModel | null;
   /** the cell id of the node under the open context menu, if any */
   contextNode(): string | null;
+  /** download the project of `model` as `format` */
+  exportProject?(model: DagModel, format: ExportFormat): Promise<void>;
+  /** whether the views have a datasets tab (the datasets plugin is on) */
+  hasDatasetsTab?(): boolean;
 }
 
 const ARGS = {
@@ -212,5 +237,91 @@ export function registerViewCommands(
     caption: 'Reload the DAG from the notebook',
     isEnabled: args => !!modelOf(args),
     execute: args => modelOf(args)?.refresh()
+  });
+  registerPanelCommands(commands, options, modelOf);
+}
+
+/**
+ * Force, the side panel's tabs, "Find a cell" and export.
+ */
+function registerPanelCommands(
+  commands: CommandRegistry,
+  options: IViewCommandOptions,
+  modelOf: (args: ReadonlyPartialJSONObject) => DagModel | null
+): void {
+  const add = (id: string, spec: CommandRegistry.ICommandOptions) =>
+    commands.addCommand(id, { describedBy: ARGS, ...spec });
+  add(ViewCommandIDs.force, {
+    label: 'Force Runs of Up-to-Date Cells',
+    caption: 'Execute blocks even when they are up to date in the kernel',
+    isEnabled: args => !!modelOf(args),
+    isToggled: args => !!modelOf(args)?.runner.force,
+    execute: args => {
+      const runner = modelOf(args)?.runner;
+      if (runner) {
+        runner.force = !runner.force;
+      }
+    }
+  });
+  const tab = (
+    id: string,
+    name: 'history' | 'datasets' | 'hidden',
+    label: string,
+    enabled: (model: DagModel) => boolean = () => true
+  ) =>
+    add(id, {
+      label,
+      isEnabled: args => {
+        const model = modelOf(args);
+        return !!model && enabled(model);
+      },
+      isToggled: args => modelOf(args)?.requests.sideTab === name,
+      execute: args => modelOf(args)?.requests.toggleSideTab(name)
+    });
+  tab(ViewCommandIDs.history, 'history', 'Show Run History');
+  tab(
+    ViewCommandIDs.datasetsTab,
+    'datasets',
+    'Show Project Datasets',
+    () => !!options.hasDatasetsTab?.()
+  );
+  tab(
+    ViewCommandIDs.hiddenEdges,
+    'hidden',
+    'Show Hidden Edges',
+    model => (model.dag?.hidden?.length ?? 0) > 0
+  );
+  add(ViewCommandIDs.find, {
+    label: 'Find a Cell in the DAG',
+    caption: 'Find a node by its cell number, title or a name it defines',
+    isEnabled: args => !!modelOf(args)?.dag,
+    execute: args => modelOf(args)?.requests.find()
+  });
+  commands.addCommand(ViewCommandIDs.exportAs, {
+    label: args =>
+      EXPORT_ITEMS.find(item => item.format === args.format)?.label ??
+      'Export DAG',
+    isEnabled: args => !!modelOf(args)?.dag && !!options.exportProject,
+    execute: args => {
+      const model = modelOf(args);
+      const format = EXPORT_ITEMS.find(item => item.format === args.format);
+      return model && format && options.exportProject
+        ? options.exportProject(model, format.format)
+        : undefined;
+    },
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          ...ARGS.args.properties,
+          format: {
+            type: 'string',
+            enum: EXPORT_ITEMS.map(item => item.format),
+            description: 'py, ipynb or airflow'
+          }
+        },
+        required: ['format']
+      }
+    }
   });
 }

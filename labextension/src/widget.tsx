@@ -153,6 +153,16 @@ export function DagView(props: {
     };
   }, [model]);
 
+  // Commands open side tabs; the view tells them which one it shows.
+  React.useEffect(() => {
+    const onRequest = (_: unknown, next: SideTab | null) => setTab(next);
+    model.requests.sideTabRequested.connect(onRequest);
+    return () => {
+      model.requests.sideTabRequested.disconnect(onRequest);
+    };
+  }, [model]);
+  React.useEffect(() => model.requests.noteSideTab(tab), [model, tab]);
+
   // A run shown from elsewhere (a notification) opens the history.
   const historySerial = model.historyRequest?.serial ?? 0;
   React.useEffect(() => {

@@ -20,6 +20,7 @@ describe('DAG view commands', () => {
   let model: DagModel;
   let commands: CommandRegistry;
   let contextNode: string | null;
+  let exported: string[];
 
   beforeEach(async () => {
     setViewOptionsStore(new MemoryViewOptionsStore());
@@ -34,9 +35,14 @@ describe('DAG view commands', () => {
     await model.refresh();
     commands = new CommandRegistry();
     contextNode = null;
+    exported = [];
     registerViewCommands(commands, {
       findModel: projectId => (!projectId || projectId === 'p1' ? model : null),
-      contextNode: () => contextNode
+      contextNode: () => contextNode,
+      exportProject: async (m, format) => {
+        exported.push(`${m.projectId}:${format}`);
+      },
+      hasDatasetsTab: () => true
     });
   });
 
@@ -87,5 +93,32 @@ describe('DAG view commands', () => {
     await commands.execute(ViewCommandIDs.sections);
     expect(model.viewState.view!.nodes.map(n => n.id)).toEqual(['h1', 'h1b']);
     expect(commands.isToggled(ViewCommandIDs.sections)).toBe(true);
+  });
+
+  it('toggles Force, opens side tabs, focuses Find and exports', async () => {
+    await commands.execute(ViewCommandIDs.force);
+    expect(model.runner.force).toBe(true);
+    expect(commands.isToggled(ViewCommandIDs.force)).toBe(true);
+
+    const asked: (string | null)[] = [];
+    model.requests.sideTabRequested.connect((_, tab) => asked.push(tab));
+    await commands.execute(ViewCommandIDs.history);
+    model.requests.noteSideTab('history'); // what the view does
+    expect(commands.isToggled(ViewCommandIDs.history)).toBe(true);
+    await commands.execute(ViewCommandIDs.history);
+    expect(asked).toEqual(['history', null]);
+    expect(commands.isEnabled(ViewCommandIDs.hiddenEdges)).toBe(false);
+
+    let found = 0;
+    model.requests.findRequested.connect(() => found++);
+    await commands.execute(ViewCommandIDs.find);
+    expect(found).toBe(1);
+
+    expect(commands.label(ViewCommandIDs.exportAs, { format: 'airflow' })).toBe(
+      'Export DAG as Airflow DAG'
+    );
+    await commands.execute(ViewCommandIDs.exportAs, { format: 'ipynb' });
+    await commands.execute(ViewCommandIDs.exportAs, { format: 'nope' });
+    expect(exported).toEqual(['p1:ipynb']);
   });
 });

@@ -57,5 +57,33 @@ test('node context menu, palette and shortcuts run the DAG', async ({
   await expect(node(page, 'mean')).toHaveAttribute('data-status', 'succeeded', {
     timeout: 120 * 1000
   });
+
+  // The side panel's tabs and Find a cell are commands too.
+  const run = (label: string) =>
+    page.evaluate(async name => {
+      const app = window.jupyterapp;
+      const id = app.commands
+        .listCommands()
+        .find(c => app.commands.label(c) === name);
+      await app.commands.execute(id!);
+    }, label);
+  await run('Show Run History');
+  await expect(page.getByTestId('dag-history')).toBeVisible();
+  await run('Show Run History');
+  await expect(page.getByTestId('dag-history')).toHaveCount(0);
+  await node(page, 'load').click();
+  await page.keyboard.press('Control+f');
+  await expect(
+    view.getByLabel('Find a cell in the DAG by title or number')
+  ).toBeFocused();
+
+  // Export from the palette: a download.
+  const download = page.waitForEvent('download');
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('notebook-dag:view-export', {
+      format: 'py'
+    });
+  });
+  expect((await download).suggestedFilename()).toMatch(/\.py$/);
   expect(problems()).toEqual([]);
 });
