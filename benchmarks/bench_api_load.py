@@ -16,6 +16,10 @@ authenticated route) back to back; its figures under load are printed beside its
 figures measured in the same run, before any load. Printed: requests/s, p50 and p99
 latency in ms, errors (any status but 200).
 
+A first row puts the same load on ``/api/status`` itself: jupyter_server's own floor
+for any route under that many clients (Little's law: with N clients back to back, the
+mean latency is N / throughput).
+
 Targets (issue #14, item 5): p99 under 50 ms for both endpoints on a 2-core machine, and
 ``/api/status`` p99 under load within 2x its idle p99.
 
@@ -173,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             _, idle = run(None)
             print("idle (no load):")
             print(line("GET /api/status", idle))
-            results = [("GET /projects/{id}/dag", dag_path, False), ("GET /projects", "/notebook-dag/api/projects", False)]
+            # The floor: the same load on Jupyter's own cheapest route. No route of this
+            # server can answer faster than jupyter_server answers /api/status under it.
+            results = [("GET /api/status (Jupyter's own; the floor)", "/api/status", False),
+                       ("GET /projects/{id}/dag", dag_path, False), ("GET /projects", "/notebook-dag/api/projects", False)]
             if args.etag:
                 results.insert(1, ("GET /projects/{id}/dag If-None-Match", dag_path, True))
             verdicts = []
