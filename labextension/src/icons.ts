@@ -16,3 +16,18 @@ export const dagIcon = new LabIcon({
   name: 'notebook-dag:dag',
   svgstr: dagSvg
 });
+
+const clockSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16z"/>
+    <path d="M12.75 7h-1.5v5.6l4.4 2.64.75-1.23-3.65-2.17z"/>
+  </g>
+</svg>`;
+
+/**
+ * Icon of "Schedule…" (a clock).
+ */
+export const clockIcon = new LabIcon({
+  name: 'notebook-dag:clock',
+  svgstr: clockSvg
+});

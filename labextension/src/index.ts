@@ -53,6 +53,13 @@ import {
   ViewCommandIDs
 } from './viewcommands';
 import { exportProjectFile } from './toolbar';
+import { SchedulesApi } from './schedules/api';
+import { showScheduleDialog } from './schedules/dialog';
+
+/**
+ * jupyter-scheduler's command that shows its "Notebook Jobs" list.
+ */
+const SCHEDULER_JOBS_COMMAND = 'scheduling:list-jobs-from-launcher';
 import { setViewOptionsStore } from './viewoptions';
 import { createViewOptionsStore } from './viewsettings';
 import { DagWidget } from './widget';
@@ -366,7 +373,16 @@ const plugin: JupyterFrontEndPlugin<IDagViews> = {
           ?.getAttribute('data-cell-id') ?? null,
       exportProject: (model, format) =>
         exportProjectFile(model, services, format),
-      hasDatasetsTab: () => !!mounts.datasetsTab
+      hasDatasetsTab: () => !!mounts.datasetsTab,
+      schedule: model =>
+        showScheduleDialog({
+          api: new SchedulesApi(settings),
+          projectId: model.projectId,
+          projectName: model.project?.name ?? model.projectId,
+          openJobs: app.commands.hasCommand(SCHEDULER_JOBS_COMMAND)
+            ? () => void app.commands.execute(SCHEDULER_JOBS_COMMAND)
+            : undefined
+        })
     });
     for (const command of [
       ...PALETTE_COMMANDS,

@@ -26,7 +26,9 @@ import { DagApi, ExportFormat } from './api';
 import { describeError } from './handler';
 import { DagModel } from './model';
 import { statusLabel } from './nodes';
+import { clockIcon } from './icons';
 import { IDagViewServices, IKernelChoice } from './services';
+import { ViewCommandIDs } from './viewcommands';
 
 export const EXPORT_FORMATS: Array<{ format: ExportFormat; label: string }> = [
   { format: 'py', label: 'Python script (.py)' },
@@ -427,6 +429,20 @@ function ProjectGroup(
         enabled={!loading}
       />
       <ExportMenu onExport={format => void exportAs(format)} />
+      {services.commands && (
+        <ToolbarButtonComponent
+          className="jp-NotebookDag-schedule"
+          icon={clockIcon}
+          label="Schedule…"
+          tooltip="Run the DAG on a schedule (jupyter-scheduler)"
+          onClick={() =>
+            void services.commands?.execute(ViewCommandIDs.schedule, {
+              projectId: model.projectId
+            })
+          }
+          enabled={!!model.project}
+        />
+      )}
       {tab('history', 'Show the past runs', 'History', historyIcon)}
       {hidden > 0 &&
         tab(

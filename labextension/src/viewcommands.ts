@@ -32,6 +32,7 @@ export namespace ViewCommandIDs {
   export const hiddenEdges = 'notebook-dag:view-show-hidden-edges';
   export const find = 'notebook-dag:view-find-cell';
   export const exportAs = 'notebook-dag:view-export';
+  export const schedule = 'notebook-dag:view-schedule';
 }
 
 /**
@@ -64,7 +65,8 @@ export const PALETTE_COMMANDS = [
   ViewCommandIDs.history,
   ViewCommandIDs.datasetsTab,
   ViewCommandIDs.hiddenEdges,
-  ViewCommandIDs.find
+  ViewCommandIDs.find,
+  ViewCommandIDs.schedule
 ];
 
 export interface IViewCommandOptions {
@@ -76,6 +78,8 @@ export interface IViewCommandOptions {
   exportProject?(model: DagModel, format: ExportFormat): Promise<void>;
   /** whether the views have a datasets tab (the datasets plugin is on) */
   hasDatasetsTab?(): boolean;
+  /** open the "Schedule…" dialog of the project of `model` */
+  schedule?(model: DagModel): Promise<void>;
 }
 
 const ARGS = {
@@ -296,6 +300,16 @@ function registerPanelCommands(
     caption: 'Find a node by its cell number, title or a name it defines',
     isEnabled: args => !!modelOf(args)?.dag,
     execute: args => modelOf(args)?.requests.find()
+  });
+  add(ViewCommandIDs.schedule, {
+    label: 'Schedule Runs of the DAG…',
+    caption:
+      'Run the DAG on a schedule through jupyter-scheduler (stale or every cell)',
+    isEnabled: args => !!modelOf(args)?.project && !!options.schedule,
+    execute: args => {
+      const model = modelOf(args);
+      return model && options.schedule ? options.schedule(model) : undefined;
+    }
   });
   commands.addCommand(ViewCommandIDs.exportAs, {
     label: args =>
