@@ -4,10 +4,17 @@
  * view (runs, edges, positions, source edits).
  */
 import { IDisposable } from '@lumino/disposable';
-import { ISignal, IStream, Signal } from '@lumino/signaling';
+import { ISignal, Signal } from '@lumino/signaling';
 
-import { DagApi } from './api';
 import { describeError } from './handler';
+import {
+  EventStream,
+  IDagModelApi,
+  IDagModelOptions,
+  INotice,
+  SILENT_RUN_CHECK_MS
+} from './modeltypes';
+import { PendingCall } from './timers';
 import { DagEditor } from './edits';
 import { Point } from './layout';
 import { RunCache, RunHistory } from './runhistory';
@@ -32,63 +39,23 @@ import { IViewEdge } from './viewgraph';
 import { DagRunner } from './runner';
 import { DagViewState } from './viewstate';
 import { nodeTitle } from './graph';
-import type { IOpenNotebooks } from './notebook/docedits';
-
-/**
- * The subset of the DAG API the model uses (mocked in tests).
- */
-export type IDagModelApi = Pick<
-  DagApi,
-  | 'getDag'
-  | 'startRun'
-  | 'getRun'
-  | 'getProject'
-  | 'listRuns'
-  | 'queryRuns'
-  | 'cancelRun'
-  | 'retryRun'
-  | 'addEdge'
-  | 'deleteEdge'
-  | 'hideEdge'
-  | 'savePositions'
-  | 'updateBlock'
-  | 'insertBlock'
->;
-
-/**
- * An event stream emitting `{schema_id, ...data}` objects, such as
- * `app.serviceManager.events.stream`.
- */
-export type EventStream = IStream<unknown, { [key: string]: unknown }>;
-
-/**
- * How long a followed run may stay silent before the model asks the server
- * for it (a safety net for lost events; live updates come from events).
- */
-export const SILENT_RUN_CHECK_MS = 15000;
-
-/**
- * A message shown above the canvas until dismissed or replaced.
- */
-export interface INotice {
-  kind: 'error' | 'info';
-  text: string;
-  /**
-   * Grows with each notice (to tell two equal texts apart).
-   */
-  serial: number;
-}
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }
+
+export type { EventStream, IDagModelApi, INotice };
+export { SILENT_RUN_CHECK_MS };
 
 export class DagModel implements IDisposable {
   constructor(options: DagModel.IOptions) {
     this.projectId = options.projectId;
     this._api = options.api;
     this._events = options.events ?? null;
-    this._silentCheckMs = options.silentCheckMs ?? SILENT_RUN_CHECK_MS;
+    this._silentCheck = new PendingCall(
+      () => this._checkSilentRun(),
+      options.silentCheckMs ?? SILENT_RUN_CHECK_MS
+    );
     this._project = options.project ?? null;
     this.viewState = new DagViewState(this.projectId, options.layoutDelay ?? 0);
     this.viewState.changed.connect(this._emit, this);
@@ -229,11 +196,9 @@ export class DagModel implements IDisposable {
     }
     this._isDisposed = true;
     this.requests.dispose();
-    this._clearSilentCheck();
+    this._silentCheck.clear();
+    this._refreshSoon.clear();
     this.viewState.dispose();
-    if (this._refreshTimer !== null) {
-      clearTimeout(this._refreshTimer);
-    }
     this._events?.disconnect(this._onEvent, this);
     this.history.dispose();
     this.runner.dispose();
@@ -312,7 +277,7 @@ export class DagModel implements IDisposable {
   follow(runId: string, status: string, blockIds: string[] = []): void {
     this._error = null;
     this._dispatch({ type: 'run-started', runId, status, blockIds });
-    this._scheduleSilentCheck();
+    this._silentCheck.restart();
     this._reloadHistory();
   }
 
@@ -335,9 +300,9 @@ export class DagModel implements IDisposable {
         this.history.remember(run);
       }
       if (isTerminalRunStatus(run.status)) {
-        this._clearSilentCheck();
+        this._silentCheck.clear();
       } else {
-        this._scheduleSilentCheck();
+        this._silentCheck.restart();
       }
     } catch (error) {
       console.warn(`notebook_dag: cannot fetch run ${runId}`, error);
@@ -509,7 +474,7 @@ export class DagModel implements IDisposable {
       !this._isDisposed &&
       changed.kernel_id === this.runner.kernelId
     ) {
-      this._scheduleRefresh(); // code run outside the DAG changed the states
+      this._refreshSoon.schedule(); // code run outside the DAG changed the states
       return;
     }
     const event = parseRunEvent(emission);
@@ -525,23 +490,15 @@ export class DagModel implements IDisposable {
       this._reloadHistory();
     }
     if (event.kind === 'run' && isTerminalRunStatus(event.status)) {
-      this._clearSilentCheck();
+      this._silentCheck.clear();
       // Final statuses and outputs (events may have been lost on the way),
       // then the DAG for the blocks' states and durations.
-      void this.reconcile(event.run_id).then(() => this._scheduleRefresh());
+      void this.reconcile(event.run_id).then(() =>
+        this._refreshSoon.schedule()
+      );
     } else {
-      this._scheduleSilentCheck();
+      this._silentCheck.restart();
     }
-  }
-
-  private _scheduleRefresh(): void {
-    if (this._refreshTimer !== null || this._isDisposed) {
-      return;
-    }
-    this._refreshTimer = setTimeout(() => {
-      this._refreshTimer = null;
-      void this.refresh();
-    }, 200);
   }
 
   private _reloadHistory(): void {
@@ -591,32 +548,30 @@ export class DagModel implements IDisposable {
     }
   }
 
-  private _scheduleSilentCheck(): void {
-    this._clearSilentCheck();
-    if (this._silentCheckMs <= 0 || this._isDisposed) {
-      return;
-    }
-    this._silentTimer = setTimeout(() => {
-      this._silentTimer = null;
-      const runId = this._statuses.runId;
-      if (runId && isActiveStatus(this._statuses.runStatus)) {
-        void this.reconcile(runId);
-      }
-    }, this._silentCheckMs);
-  }
-
-  private _clearSilentCheck(): void {
-    if (this._silentTimer !== null) {
-      clearTimeout(this._silentTimer);
-      this._silentTimer = null;
+  /**
+   * A followed run was silent for a while: ask the server (lost events).
+   */
+  private _checkSilentRun(): void {
+    const runId = this._statuses.runId;
+    if (
+      runId &&
+      isActiveStatus(this._statuses.runStatus) &&
+      !this._isDisposed
+    ) {
+      void this.reconcile(runId);
     }
   }
 
   private _api: IDagModelApi;
   private _events: EventStream | null;
-  private _silentCheckMs: number;
-  private _silentTimer: ReturnType<typeof setTimeout> | null = null;
-  private _refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  /** a run silent for `silentCheckMs` is fetched */
+  private _silentCheck: PendingCall;
+  /** triggers within 200 ms make one refresh */
+  private _refreshSoon = new PendingCall(() => {
+    if (!this._isDisposed) {
+      void this.refresh();
+    }
+  }, 200);
   private _project: IProject | null;
   private _dag: IDag | null = null;
   private _dagAt = 0;
@@ -637,27 +592,5 @@ export class DagModel implements IDisposable {
 }
 
 export namespace DagModel {
-  export interface IOptions {
-    projectId: string;
-    api: IDagModelApi;
-    /**
-     * The server's event stream; without it statuses change only on refresh.
-     */
-    events?: EventStream | null;
-    project?: IProject | null;
-    /**
-     * The notebooks open in this JupyterLab: source edits of an open
-     * notebook go into it instead of the file.
-     */
-    notebooks?: IOpenNotebooks | null;
-    /**
-     * See `SILENT_RUN_CHECK_MS`; 0 disables the check.
-     */
-    silentCheckMs?: number;
-    /**
-     * Milliseconds before laying out after a change (default 0: the next
-     * task); negative lays out at once.
-     */
-    layoutDelay?: number;
-  }
+  export type IOptions = IDagModelOptions;
 }
