@@ -30,15 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import (
-    SAMPLE_ROWS,
-    _correlation_ratio,
-    _f,
-    _frame,
-    _pearson_matrix,
-    _sample_index,
-    column_kinds,
-)
+from .analysis import SAMPLE_ROWS, _frame, _sample_index, column_kinds
+from .coefficients import _correlation_ratio, _f, _pearson_matrix
 
 MAX_BAR_LEVELS = 30
 MAX_BOX_LEVELS = 10

@@ -10,6 +10,7 @@ from functools import lru_cache
 from . import _tables as T
 from .model import CellAnalysis
 
+_EMPTY: frozenset = frozenset()
 _COMPS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -115,3 +116,13 @@ def _coarse(tree: ast.Module) -> CellAnalysis:
         defines=frozenset(n for n in stores if not T.is_history_name(n)),
         reads=frozenset(n for n in loads if n not in T.BUILTINS and not T.is_history_name(n)),
     )
+
+
+class _Scope:
+    __slots__ = ("kind", "locals", "globals", "collector")
+
+    def __init__(self, kind: str, local_names: set | None = None, global_names: set | None = None, collector=None):
+        self.kind = kind  # module | function | class | comp
+        self.locals = local_names if local_names is not None else set()
+        self.globals = global_names or _EMPTY
+        self.collector = collector  # class scopes: where their methods' summaries go
