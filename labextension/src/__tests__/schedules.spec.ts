@@ -55,10 +55,15 @@ describe('the Schedule… form', () => {
   it('keeps the list in step with creates and deletes', () => {
     const a = {
       id: 'a',
+      project_id: 'p',
       name: 'daily',
-      schedule: '0 6 * * *',
+      schedule: '0 6 * * *' as string | null,
       timezone: 'UTC',
-      mode: 'stale' as const
+      mode: 'stale' as const,
+      max_parallel: null,
+      active: true,
+      owner: 'me',
+      created_at: '2026-12-07T00:00:00Z'
     };
     let state = scheduleReducer(initial, { type: 'loaded', schedules: [a] });
     state = scheduleReducer(state, { type: 'busy' });
@@ -78,6 +83,9 @@ describe('the Schedule… form', () => {
       'Every day at 06:00 (UTC), runs stale cells'
     );
     expect(describeSchedule(b)).toBe('cron "5 4 * * *" (UTC), runs every cell');
+    expect(describeSchedule({ ...b, schedule: null, active: false })).toBe(
+      'No schedule (UTC), runs every cell, paused'
+    );
   });
 
   it('shows why schedules are unavailable', () => {

@@ -24,10 +24,21 @@ export interface IScheduleInput {
 /**
  * A schedule: a jupyter-scheduler job definition made from a project.
  */
-export interface ISchedule extends IScheduleInput {
+export interface ISchedule {
   /** the job definition's id in jupyter-scheduler */
   id: string;
-  active?: boolean;
+  project_id: string;
+  name: string;
+  /** null: the definition has no schedule (e.g. edited in jupyter-scheduler) */
+  schedule: string | null;
+  timezone: string | null;
+  mode: 'stale' | 'all';
+  max_parallel: number | null;
+  /** false when paused in jupyter-scheduler */
+  active: boolean;
+  /** the user the scheduled runs run as */
+  owner: string;
+  created_at: string;
 }
 
 const enc = encodeURIComponent;

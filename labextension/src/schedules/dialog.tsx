@@ -31,7 +31,7 @@ export interface IScheduleDialogOptions {
  * What the server's 4xx says when jupyter-scheduler cannot take schedules.
  */
 function unavailableMessage(error: unknown): string | null {
-  return error instanceof ApiError && error.reason === 'scheduler-unavailable'
+  return error instanceof ApiError && error.reason === 'scheduler_unavailable'
     ? describeError(error)
     : null;
 }

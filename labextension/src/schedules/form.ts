@@ -162,7 +162,12 @@ export function scheduleRequest(form: IScheduleForm): IScheduleInput {
  */
 export function describeSchedule(schedule: ISchedule): string {
   const preset = CRON_PRESETS.find(p => p.cron === schedule.schedule);
-  const when = preset ? preset.label : `cron "${schedule.schedule}"`;
+  const when = preset
+    ? preset.label
+    : schedule.schedule
+      ? `cron "${schedule.schedule}"`
+      : 'No schedule';
   const what = schedule.mode === 'all' ? 'every cell' : 'stale cells';
-  return `${when} (${schedule.timezone}), runs ${what}`;
+  const paused = schedule.active === false ? ', paused' : '';
+  return `${when} (${schedule.timezone ?? 'UTC'}), runs ${what}${paused}`;
 }
