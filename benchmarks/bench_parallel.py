@@ -17,8 +17,17 @@ Everything below is measured in one run of this script, on local kernels
    project kernel (export + load, measured inside the kernels).
 3. ``--subshells``: ipykernel 7 subshells vs worker kernels for two 1-s tasks, GIL-bound
    (pure Python) and GIL-releasing (hashlib over a large buffer).
+4. ``--remote``: through jupyter_server's REST API, a wide DAG (1 source, ``--branches``
+   (6) independent blocks of 1 s (``time.sleep``) computing from it, 1 join) with
+   ``max_parallel`` 3, on (a) local kernels handing over through local files and (b)
+   kernels of a Jupyter Kernel Gateway on loopback (own working and temp directories)
+   handing over through an S3 bucket of moto's server, with run-scoped STS credentials.
+   Reported per set-up: medians of wall ÷ ideal, wall being the run's start to end in
+   its record and ideal = max(critical path, total block time ÷ 3) from the same
+   set-up's sequential run. Worker start is paid by a warm-up run, not timed.
 
 Usage: python benchmarks/bench_parallel.py [--blocks 8] [--repeat 5] [--mb 80] [--subshells]
+       python benchmarks/bench_parallel.py --remote [--branches 6] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -255,13 +264,98 @@ async def subshells() -> None:
         await km.shutdown_all()
 
 
+def remote(branches: int, repeat: int) -> None:
+    """Part 4 (see the module's docstring)."""
+    import datetime
+    import json
+    import subprocess
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from servers import Server, free_port, stop_process
+    from test_gateway_parallel import AWS_CLEAN, SERVER_KEY, SERVER_SECRET, TOKEN, s3_client, start_gateway
+
+    os.environ.update(AWS_CLEAN)
+    work = Path(tempfile.mkdtemp(prefix="bench-remote-"))
+    port = free_port()
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            s3_client(endpoint).create_bucket(Bucket="bench")
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.2)
+    mp = 3
+    cells = ["import time\nbase = list(range(100_000))\nseed = 0",
+             *[f"time.sleep(1)\nb{i} = sum(base) * {i + 1} + seed" for i in range(branches)],
+             "total = " + " + ".join(f"b{i}" for i in range(branches)) + "\nprint(total)"]
+
+    def ts(v: str) -> float:
+        return datetime.datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+
+    def measure(server: Server, name: str) -> list[float]:
+        nb = notebook(cells)
+        nbformat.write(nb, server.root / f"{name}.ipynb")
+        pid = server.call("POST", "projects", {"name": name, "notebook_path": f"{name}.ipynb"})["id"]
+
+        def run(parallel: int, k: int) -> dict:
+            server.call("PATCH", f"projects/{pid}/blocks/{nb.cells[0]['id']}", {"source": cells[0].replace("seed = 0", f"seed = {k}")})
+            r = server.wait(server.call("POST", f"projects/{pid}/runs", {"mode": "all", "max_parallel": parallel})["id"], 600)
+            assert r["status"] == "succeeded", r
+            return r
+
+        run(mp, -1)  # warm-up: starts the worker kernels
+        out = []
+        for k in range(repeat):
+            seq = run(1, 2 * k)
+            d = [ts(b["finished_at"]) - ts(b["started_at"]) for b in seq["blocks"]]
+            ideal = max(d[0] + max(d[1:-1]) + d[-1], sum(d) / mp)
+            par = run(mp, 2 * k + 1)
+            assert not any(b["note"] for b in par["blocks"]), [b["note"] for b in par["blocks"]]
+            out.append((ts(par["finished_at"]) - ts(par["started_at"])) / ideal)
+        return out
+
+    gateway = start_gateway(work / "gateway")
+    try:
+        results = {}
+        root = work / "local" / "root"
+        root.mkdir(parents=True)
+        with Server(root, work / "local.db", name="local") as server:
+            results["local kernels, local-file handover"] = measure(server, "wide")
+        root = work / "remote" / "root"
+        root.mkdir(parents=True)
+        (work / "remote" / "cfg").mkdir()
+        (work / "remote" / "cfg" / "jupyter_server_config.json").write_text(json.dumps({"RunService": {
+            "handover_storage_url": "s3://bench/nbdag",
+            "handover_storage_options": {"endpoint_url": endpoint, "key": SERVER_KEY, "secret": SERVER_SECRET}}}))
+        with Server(root, work / "remote.db", name="remote",
+                    args=[f"--gateway-url={gateway.url}", f"--GatewayClient.auth_token={TOKEN}"]) as server:
+            results["gateway kernels, S3 (moto) handover"] = measure(server, "wide")
+        print(f"\nremote: wide DAG, 1 source, {branches} branches of 1 s (sleep), 1 join; max_parallel {mp}; "
+              f"{repeat} runs, medians of wall / ideal")
+        for label, ratios in results.items():
+            print(f"  {label}: wall/ideal {statistics.median(ratios):.3f} (runs: {', '.join(f'{r:.3f}' for r in ratios)})")
+        left = s3_client(endpoint).list_objects_v2(Bucket="bench", Prefix="nbdag/handover/").get("KeyCount", 0)
+        print(f"  objects left under the handover prefix: {left}")
+    finally:
+        stop_process(gateway)
+        stop_process(moto)
+
+
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--blocks", type=int, default=8)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--mb", type=int, default=80)
     p.add_argument("--subshells", action="store_true")
+    p.add_argument("--remote", action="store_true", help="only part 4: gateway kernels + S3 handover vs local")
+    p.add_argument("--branches", type=int, default=6)
     a = p.parse_args()
+    if a.remote:
+        print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        await asyncio.to_thread(remote, a.branches, a.repeat)
+        return
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     await wide_dag(a.blocks, a.repeat)
     await handover(a.mb)

@@ -29,6 +29,7 @@ from .gateway import is_remote
 from .kernel_auth import kernel_user
 from .models import RunCreate
 from .parallel import ParallelEngine, WorkerPool
+from .parallel.handover import HandoverStore, handover_for
 from .planner import later_changes, plan_run
 from .project_kernels import ActivityPause, ProjectKernels
 from .recorder import RunRecorder
@@ -185,6 +186,9 @@ class RunService(RunSettings):
         #: records the files runs write beside the notebook
         #: (:class:`notebook_dag.artifacts.ArtifactService`, set by the app; None: not recorded)
         self.artifacts: Any = None
+        #: ``(fsspec URL, options)`` of the dataset storage when it is remote (set by the
+        #: datasets feature): the default handover store of runs on remote kernels
+        self.dataset_storage: tuple[str, dict[str, Any]] | None = None
         #: executions by other clients (the notebook's user) in kernels runs go to
         self.foreign = ForeignExecutions(kernel_manager, self.states, self._foreign_versions,
                                          self.kernels.sessions, log, getattr(events, "kernel_changed", None))
@@ -487,9 +491,11 @@ class RunService(RunSettings):
     def _engine(self, job: _Job, own: bool, kid: str, nb: Any, graph: Any, blocks: int) -> Engine | ParallelEngine:
         """The engine of a run: parallel on the project's worker pool when the run allows
         more than one block at once, has more than one block, and runs on the project's own
-        local kernel (handovers go through files, so remote kernels run sequentially)."""
+        kernel, local or remote; a remote kernel needs an object store for handovers
+        (:meth:`handover_store`), else it runs sequentially."""
         handle = self.kernel_manager.get_kernel(kid)
-        if job.max_parallel <= 1 or blocks <= 1 or not own or is_remote(handle):
+        store = self.handover_store(job.run_id) if is_remote(handle) else None
+        if job.max_parallel <= 1 or blocks <= 1 or not own or (is_remote(handle) and store is None):
             return Engine(handle, nb, graph, self.block_timeout or None, max_output_bytes=self.max_output_bytes, log=self.log)
         idle = self._idle_timers.pop(job.project.id, None)
         if idle is not None:
@@ -503,7 +509,17 @@ class RunService(RunSettings):
         pool.size = max(pool.size, job.max_parallel - 1)  # grows on demand; a run uses at most max_parallel - 1
         return ParallelEngine(self.kernel_manager, kid, nb, graph, pool=pool, max_parallel=job.max_parallel,
                               timeout=self.block_timeout or None, kernel_name=handle.kernel_name,
-                              max_output_bytes=self.max_output_bytes)
+                              max_output_bytes=self.max_output_bytes, handover=store)
+
+    def handover_store(self, run_id: str) -> HandoverStore | None:
+        """The object store a parallel run on remote kernels hands values over through
+        (``handover_storage_url``, else the remote dataset storage), None without one."""
+        url, options = self.handover_storage_url, dict(self.handover_storage_options or {})
+        if not url and self.dataset_storage is not None:
+            url, options = self.dataset_storage[0], {**self.dataset_storage[1], **options}
+        if not url or "://" not in url or url.startswith("file://"):
+            return None
+        return handover_for(url, options, run_id, self.handover_role_arn)
 
     def _arm_idle_shutdown(self, project_id: str) -> None:
         """Shut the project's worker kernels down after ``worker_idle_timeout`` seconds

@@ -12,6 +12,8 @@ coroutine: call it as ``await ensure_async(kc.start_channels())``.
 from __future__ import annotations
 
 import asyncio
+import time
+from queue import Empty
 from threading import Thread
 from typing import Any
 
@@ -62,5 +64,23 @@ if GatewayKernelManager is not None:
             )
             await ensure_async(AsyncKernelClient.start_channels(
                 self, shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control))
+            for queue in (self._channel_queues or {}).values():
+                queue._async_get = _polite_get.__get__(queue)
             self.response_router = Thread(target=self._route_responses, name=f"gateway-{self.kernel_id}", daemon=True)
             self.response_router.start()
+
+    async def _polite_get(self, timeout=None):  # noqa: ANN001, ANN202
+        """``ChannelQueue._async_get`` without its busy wait: jupyter_server's polls the
+        queue with ``asyncio.sleep(0)``, which keeps the server's event loop (a core) busy
+        while any client waits for a message (nbclient always does during a run); this
+        polls every 2 ms."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return self.get(block=False)
+            except Empty:
+                if self.response_router_finished:
+                    raise RuntimeError("Response router had finished") from None
+                if deadline is not None and time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.002)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from traitlets import Float, Int, Unicode, default, validate
+from traitlets import Dict, Float, Int, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
 
@@ -35,12 +35,33 @@ class RunSettings(LoggingConfigurable):
         "independent blocks run on max_parallel - 1 warm worker kernels per project (started on "
         "a project's first parallel run, kept until the project is deleted or the server stops) "
         "and their results are brought back into the project kernel; see docs/parallel.md. "
-        "Remote (gateway) kernels always run sequentially.",
+        "Remote (gateway) kernels run in parallel only with an object store for handovers "
+        "(handover_storage_url, or the dataset storage when it is remote); else sequentially.",
     ).tag(config=True)
     worker_idle_timeout = Float(
         600.0,
         help="Seconds without a parallel run after which a project's worker kernels are shut down "
         "(the next parallel run starts them again); 0 keeps them until the project is deleted.",
+    ).tag(config=True)
+    handover_storage_url = Unicode(
+        "",
+        help="fsspec URL (e.g. s3://bucket/prefix) under which parallel runs on remote (gateway) "
+        "kernels hand values over between kernels: each run writes content-addressed objects under "
+        "<url>/handover/<run id>/ and removes them when it ends. Empty: the dataset storage's URL "
+        "(DatasetService.storage_url) when it is remote; without either, runs on remote kernels are "
+        "sequential. Runs on local kernels always hand over through local files.",
+    ).tag(config=True)
+    handover_storage_options = Dict(
+        help="fsspec options of handover_storage_url (e.g. {'endpoint_url': ..., 'key': ..., "
+        "'secret': ...}); default: DatasetService.storage_options when the dataset storage is used. "
+        "Secret options stay on the server: kernels get the others plus, for S3, short-lived "
+        "STS session credentials limited to the run's prefix.",
+    ).tag(config=True)
+    handover_role_arn = Unicode(
+        "",
+        help="S3 only: the IAM role kernels get session credentials of (STS AssumeRole with a "
+        "session policy limited to the run's prefix, 900 s). Empty: STS GetFederationToken of the "
+        "server's own identity with the same policy.",
     ).tag(config=True)
     server_id = Unicode(
         help="Name of this server among the servers sharing one database, stored with each run "

@@ -53,6 +53,7 @@ def create_datasets_service(app: Any, services: Any, event_logger: Any) -> Datas
         cache_bytes=cache_bytes if cache_bytes and cache_bytes > 0 else None,
     )
     if files.remote:
+        services.runs.dataset_storage = (url, dict(service.storage_options or {}))  # handovers of remote runs
         if files.open_error:
             log.error("notebook_dag: the dataset storage %s cannot be opened (%s); dataset uploads and "
                       "reads answer 503 until it is fixed", files.label, files.open_error)

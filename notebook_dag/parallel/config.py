@@ -172,6 +172,7 @@ async def take_snapshot(slot: Any, replay: ConfigReplay, token: str, path: str, 
     try:
         res = await slot.call("config_snapshot", path, timeout=timeout)
         problem = "; ".join(res["problems"]) or None
+        path = res.get("path") or path  # a store names the object after its content
     except (RequestError, RequestTimeout, KernelDied) as e:
         problem = str(e) or type(e).__name__
     replay.taken(token, None if problem else path, problem)

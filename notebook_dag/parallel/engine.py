@@ -18,8 +18,6 @@ import copy
 import itertools
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +29,7 @@ from ..engine import BlockResult, RunListener, RunOutcome, cell_label, cell_resu
 from ..outputs import BoundedNotebookClient
 from .config import BASELINE, ConfigReplay, add_config_waits, setter_blocks, take_snapshot
 from .effects import BlockEffects, block_effects, initial_needs, plan_ancestors
+from .handover import HandoverError, HandoverStore, LocalHandover
 from .kernels import KernelDied, KernelSlot, RequestError, RequestTimeout, WorkerPool, ready_client
 from .values import Values, Version
 
@@ -60,6 +59,7 @@ class RunStats:
     loads: int = 0
     load_seconds: float = 0.0
     fallbacks: list[str] = field(default_factory=list)
+    store_problems: dict[str, str] = field(default_factory=dict)  # kernel name -> why it cannot use the store
     not_brought_back: list[str] = field(default_factory=list)
     config_snapshots: int = 0  # library configuration snapshots taken / applied
     config_applies: int = 0
@@ -76,7 +76,12 @@ class ParallelEngine:
     ``timeout``: per-block limit in seconds (None: none). ``use_project_kernel=False``
     keeps blocks that may run anywhere off the project kernel. ``max_output_bytes`` caps
     the outputs kept per block (0: no limit; see
-    :class:`notebook_dag.outputs.BoundedNotebookClient`).
+    :class:`notebook_dag.outputs.BoundedNotebookClient`). ``handover``: where values travel
+    between kernels (default: a :class:`~notebook_dag.parallel.handover.LocalHandover`
+    directory; an :class:`~notebook_dag.parallel.handover.FsspecHandover` for kernels
+    that share no filesystem with the server); its objects are removed after the run. A
+    worker that cannot reach the store takes no block of the run; when the project kernel
+    cannot (or no worker can), every block runs there, its note saying why.
 
     After a run the project kernel holds every value the blocks produced (brought back
     from the workers), and :attr:`stats` describes the run.
@@ -95,6 +100,7 @@ class ParallelEngine:
         kernel_name: str = "python3",
         use_project_kernel: bool = True,
         max_output_bytes: int = 0,
+        handover: HandoverStore | None = None,
     ) -> None:
         self.kernel_manager = kernel_manager
         self.project_kernel_id = project_kernel_id
@@ -109,6 +115,7 @@ class ParallelEngine:
         self.effects: dict[str, BlockEffects] = block_effects(self.nb, graph)
         self.cancel_requested = asyncio.Event()
         self.max_output_bytes = max(0, int(max_output_bytes))
+        self.handover = handover
         #: what cancelled blocks and the outcome say (see :meth:`cancel`)
         self.stop_reason = "cancelled by the user"
         self.stats = RunStats()
@@ -153,19 +160,29 @@ class ParallelEngine:
                     await listener.block_finished(b, BlockResult("skipped", error=outcome.reason))
                 return outcome
         project = KernelSlot("project", self.project_kernel_id, handle, kc, died=dead or asyncio.Event())
-        tmp = tempfile.mkdtemp(prefix="notebook-dag-")
+        store = self.handover or LocalHandover()
         self.stats = RunStats()
+        self._store_error: str | None = None
+        try:
+            await store.open()
+        except HandoverError as e:
+            self._store_error = str(e)
         try:
             async with self.pool.session():
-                return await self._run(list(plan), listener, project, tmp)
+                return await self._run(list(plan), listener, project, store)
         finally:
+            if store.remote and not project.died.is_set():
+                try:  # the project kernel forgets the run's credentials
+                    await project.call("use_store", None, timeout=10)
+                except Exception:  # noqa: BLE001 - interrupted or gone: the credentials expire anyway
+                    pass
             if client is None:
                 kc.stop_channels()
-            await asyncio.to_thread(shutil.rmtree, tmp, True)
+            await store.close()
 
     # -- the run -----------------------------------------------------------------------
-    async def _run(self, plan: list[str], listener: RunListener, project: KernelSlot, tmp: str) -> RunOutcome:
-        self._project, self._tmp, self._plan = project, tmp, plan
+    async def _run(self, plan: list[str], listener: RunListener, project: KernelSlot, store: HandoverStore) -> RunOutcome:
+        self._project, self._store, self._plan = project, store, plan
         self._pos = {b: i for i, b in enumerate(plan)}
         self._seq = itertools.count()
         self.values = Values(project.key)
@@ -175,8 +192,9 @@ class ParallelEngine:
         self._degraded: str | None = None
         self._started: set[str] = set()
         self._pending: set[str] = set(plan)
+        self._store_ok: set[str] = set()  # keys of the kernels that use the remote store in this run
         try:
-            info = await project.install(tmp, worker=False)
+            info = await project.install(getattr(store, "dir", None) or "", worker=False)
             self._base = int(info["count"])
             self._next_count[project.key] = self._base
             if info["problems"]:
@@ -193,6 +211,8 @@ class ParallelEngine:
                 await self.pool.start()
             except Exception as e:  # noqa: BLE001 - run with the workers that did start
                 self._degraded = None if self.pool.workers else f"no worker kernel could be started ({e})"
+        if self._degraded is None and store.remote and self.max_parallel > 1 and self.pool.workers:
+            await self._use_store(store)
         self._state: dict[str, Any] | None = None
         self._state_version = 0
         self._state_applied: dict[str, int] = {}
@@ -227,12 +247,45 @@ class ParallelEngine:
 
     async def _snapshot_config(self, token: str) -> None:
         """Snapshot the project kernel's library configuration as ``token``."""
-        path = os.path.join(self._tmp, f"{next(self._seq):05d}-config.pkl")
+        path = self._store.path(f"{next(self._seq):05d}-config.pkl")
         await take_snapshot(self._project, self._config, token, path, self._handover_timeout())
         self.stats.config_snapshots += 1
 
+    async def _use_store(self, store: HandoverStore) -> None:
+        """Give every kernel of the run the remote store (and its credentials); workers
+        that cannot reach it sit the run out; the project kernel failing, or all
+        workers, makes every block run in the project kernel."""
+        if self._store_error is not None:
+            self._degraded = f"the handover store cannot be used ({self._store_error})"
+            return
+        spec = store.kernel_spec()
+        slots = [self._project, *self.pool.workers]
+
+        async def one(slot: KernelSlot) -> str | None:
+            try:
+                res = await slot.call("use_store", spec, timeout=self._handover_timeout() or 60)
+            except (RequestError, RequestTimeout, KernelDied) as e:
+                return str(e) or type(e).__name__
+            return "; ".join(res["problems"]) or None
+
+        problems = await asyncio.gather(*(one(s) for s in slots))
+        for slot, why in zip(slots, problems):
+            if why is None:
+                self._store_ok.add(slot.key)
+            else:
+                self.stats.store_problems[slot.name] = why
+        if problems[0] is not None:
+            self._degraded = f"the project kernel cannot reach the handover store ({problems[0]})"
+        elif not any(self._usable(w) for w in self.pool.workers):
+            self._degraded = f"no worker kernel can reach the handover store ({problems[1]})"
+
+    def _usable(self, worker: KernelSlot) -> bool:
+        """Whether ``worker`` can take blocks of this run (a remote store: it was set up
+        there; a worker started during the run was not and sits the run out)."""
+        return not self._store.remote or worker.key in self._store_ok
+
     def _workers_on(self) -> bool:
-        return self._degraded is None and self.max_parallel > 1 and bool(self.pool.workers)
+        return self._degraded is None and self.max_parallel > 1 and any(self._usable(w) for w in self.pool.workers)
 
     async def _prelude(self, plan: list[str]) -> None:
         """Export, before any block runs, the project's values that unpinned blocks
@@ -341,6 +394,8 @@ class ParallelEngine:
             in_use = sum(1 for _, s in self._jobs.values() if s is not project) + sum(1 for _, s, _ in out if s is not project)
             if pin is None and in_use < self.max_parallel - 1:
                 for w in self.pool.idle():
+                    if not self._usable(w):
+                        continue
                     loads = self.values.loads(e, w.key)
                     if loads is not None:
                         choices.append(((self.values.held(e, w.key), False), w, loads))
@@ -560,8 +615,9 @@ class ParallelEngine:
         link_from: Sequence[str] | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Export ``names`` from ``slot`` (see ``kernel_side.export``) into a new file."""
-        path = os.path.join(self._tmp, f"{next(self._seq):05d}-{slot.name}.pkl")
+        path = self._store.path(f"{next(self._seq):05d}-{slot.name}.pkl")
         res = await slot.call("export", names, path, list(probe), list(link), link_from, timeout=self._handover_timeout())
+        path = res.get("path") or path  # a remote store names the object after its content
         self.stats.exports += 1
         self.stats.export_bytes += res["bytes"]
         self.stats.export_seconds += res["seconds"]

@@ -6,8 +6,10 @@ parallel run uses and executed there as the module ``_notebook_dag_handover`` (i
 one-line snippets executed ``silent=True, store_history=False``; results come back as a
 JSON string in ``LAST``, read through the request's ``user_expressions``.
 
-Values travel as files in a private directory on the shared filesystem: one file per
-export, a cloudpickle (pickle protocol 5) of ``{name: value}``, so values exported
+Values travel as files in a private directory on the shared filesystem, or, for
+kernels that share no filesystem with the server (a gateway's), as objects in an fsspec
+store set up per run by :func:`use_store` (named after the SHA-256 of their bytes): one
+per export, a cloudpickle (pickle protocol 5) of ``{name: value}``, so values exported
 together keep their shared references. Functions and classes defined in the notebook
 are pickled by value; :class:`_Unpickler` rebinds such functions to the consuming
 kernel's ``__main__`` namespace (instead of cloudpickle's private copy of their
@@ -29,6 +31,8 @@ PROTOCOL = 5
 #: per-process registry and shows it at the end of the cell), so they never move.
 PROCESS_BOUND = ("matplotlib", "seaborn")
 LAST = ""
+#: the run's object store (see :func:`use_store`): ``{"fs", "prefix"}``, or None (local files)
+_STORE = None
 
 try:
     import cloudpickle
@@ -63,6 +67,43 @@ def init(directory, worker):
     if worker and shell.history_manager is not None:
         shell.history_manager.enabled = False
     _done(count=shell.execution_count, pid=os.getpid(), problems=problems, python=sys.version.split()[0])
+
+
+def use_store(spec):
+    """Hand values over through the fsspec store ``spec`` (``{"protocol", "prefix",
+    "options"}``, the options holding the run's short-lived credentials) from now on, or
+    through local files again when ``spec`` is None (the credentials are forgotten).
+    Checks the store by writing, reading and deleting a probe object under the prefix.
+    ``LAST``: ``{"problems"}`` (empty: the store works; else it is not used)."""
+    global _STORE
+    _STORE = None
+    if spec is None:
+        _done(problems=[])
+        return
+    problems = []
+    try:
+        import fsspec
+
+        fs = fsspec.filesystem(spec["protocol"], **{"skip_instance_cache": True, **spec.get("options", {})})
+        probe = f"{spec['prefix']}/probe-{os.getpid()}-{time.monotonic_ns()}"
+        fs.pipe_file(probe, b"notebook_dag")
+        if fs.cat_file(probe) != b"notebook_dag":
+            problems.append("the handover store did not give back what was written")
+        fs.rm(probe)
+    except Exception as e:  # noqa: BLE001 - a missing filesystem package, refused connections, access denied
+        problems.append(f"{type(e).__name__}: {e}"[:400])
+    if not problems:
+        _STORE = {"fs": fs, "prefix": spec["prefix"]}
+    _done(problems=problems)
+
+
+def _open(path):
+    """A binary file object of the handover ``path`` (a local file or an object of the store)."""
+    if _STORE is not None and "://" in path:
+        import io
+
+        return io.BytesIO(_STORE["fs"].cat_file(path))
+    return open(path, "rb")
 
 
 def _process_bound(value, depth=0):
@@ -141,6 +182,15 @@ class _Null:
 
 
 def _dump(values, path):
+    """Write ``values`` to ``path``, or with a store, to the object named after the
+    SHA-256 of the pickle; returns ``(where, bytes)``."""
+    if _STORE is not None:
+        import hashlib
+
+        data = cloudpickle.dumps(values, protocol=PROTOCOL)
+        where = f"{_STORE['prefix']}/{hashlib.sha256(data).hexdigest()}"
+        _STORE["fs"].pipe_file(where, data)
+        return where, len(data)
     tmp = path + ".part"
     try:
         with open(tmp, "wb") as f:
@@ -149,6 +199,7 @@ def _dump(values, path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+    return path, os.path.getsize(path)
 
 
 def export(names, path, probe=(), link=(), link_from=None):
@@ -157,7 +208,8 @@ def export(names, path, probe=(), link=(), link_from=None):
     cannot be pickled are left out (and the rest still written); ``absent`` lists the
     names of ``probe`` that do not exist; ``linked`` the names of ``link`` that share an
     object with ``link_from`` (default: ``names``) and were therefore exported with
-    them (same pickle, so the sharing survives)."""
+    them (same pickle, so the sharing survives); ``path``: where they were written (with
+    a store, the object named after their content)."""
     t0 = time.perf_counter()
     ns = _ns()
     absent = [n for n in probe if n not in ns]
@@ -165,7 +217,7 @@ def export(names, path, probe=(), link=(), link_from=None):
     names = list(names) + linked
     values, missing, failed = {}, [], {}
     if not names:
-        _done(ok=[], missing=[], failed={}, bytes=0, seconds=0.0, absent=absent, linked=[])
+        _done(ok=[], missing=[], failed={}, bytes=0, seconds=0.0, absent=absent, linked=[], path=path)
         return
     for n in names:
         if n not in ns:
@@ -176,8 +228,9 @@ def export(names, path, probe=(), link=(), link_from=None):
             failed[n] = why
         else:
             values[n] = ns[n]
+    where, size = path, 0
     try:
-        _dump(values, path)
+        where, size = _dump(values, path)
     except Exception:
         for n in list(values):
             try:
@@ -186,13 +239,13 @@ def export(names, path, probe=(), link=(), link_from=None):
                 failed[n] = f"{type(e).__name__}: {e}"[:300]
                 del values[n]
         try:
-            _dump(values, path)
+            where, size = _dump(values, path)
         except Exception as e:  # noqa: BLE001 - values that pickle alone but not together
             failed.update({n: f"{type(e).__name__}: {e}"[:300] for n in values})
             values = {}
-    size = os.path.getsize(path) if values else 0
+    size = size if values else 0
     _done(ok=sorted(values), missing=missing, failed=failed, bytes=size, seconds=time.perf_counter() - t0, absent=absent,
-          linked=linked)
+          linked=linked, path=where)
 
 
 class _Unpickler(pickle.Unpickler):
@@ -412,7 +465,7 @@ def config_snapshot(path):
     every registered option; numpy: print options and floating-point error handling;
     sklearn: ``get_config()``; warning filters) to ``path`` (cloudpickle, so callables
     such as ``display.float_format`` travel). ``LAST``: ``{"libs", "nondefault",
-    "problems", "bytes"}``; ``problems`` lists what could not be read or pickled
+    "problems", "bytes", "path"}`` (``path``: where it was written); ``problems`` lists what could not be read or pickled
     (then nothing is written)."""
     snap = {"libs": {}, "nondefault": [], "filters": _get_filters()}
     problems = []
@@ -432,13 +485,13 @@ def config_snapshot(path):
             default = None
         if not _same(config, default):
             snap["nondefault"].append(lib)
+    where, size = path, 0
     if not problems:
         try:
-            _dump(snap, path)
+            where, size = _dump(snap, path)
         except Exception as e:  # noqa: BLE001 - e.g. an option holding an unpicklable object
             problems.append(_unpicklable(snap) or f"{type(e).__name__}: {e}"[:300])
-    size = os.path.getsize(path) if not problems else 0
-    _done(libs=sorted(snap["libs"]), nondefault=snap["nondefault"], problems=problems, bytes=size)
+    _done(libs=sorted(snap["libs"]), nondefault=snap["nondefault"], problems=problems, bytes=size, path=where)
 
 
 def _unpicklable(snap):
@@ -460,7 +513,7 @@ def _apply_config(path):
     import importlib
 
     try:
-        with open(path, "rb") as f:
+        with _open(path) as f:
             snap = _Unpickler(f).load()
     except Exception as e:  # noqa: BLE001 - e.g. a formatter that cannot be rebuilt in this kernel
         return [f"{type(e).__name__}: {e}"[:300]]
@@ -495,7 +548,7 @@ def load(files, delete=(), count=None, state=None, config=None):
         _apply_state(state)
     ns = _ns()
     for path, names in files:
-        with open(path, "rb") as f:
+        with _open(path) as f:
             values = _Unpickler(f).load()
         for n in names:
             if n in values:
@@ -512,6 +565,8 @@ def load(files, delete=(), count=None, state=None, config=None):
 
 def reset():
     """Empty a worker's namespace between runs (modules stay imported; IPython's reset
-    also collects garbage)."""
+    also collects garbage) and forget the run's store."""
+    global _STORE
+    _STORE = None
     _shell().reset(new_session=False)
     _done()
