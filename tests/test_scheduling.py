@@ -77,7 +77,7 @@ def output_notebook(staging: Path, job_id: str) -> nbformat.NotebookNode:
     return nbformat.read(outputs[0], as_version=4)
 
 
-async def test_scheduled_job_runs_the_dag_and_completes(alice, jp_fetch, jp_root_dir, staging):
+async def test_scheduled_job_runs_the_dag_and_completes(alice, jp_fetch, jp_root_dir, jp_serverapp, staging):
     write_notebook(jp_root_dir, "sched.ipynb", ["x = 20", "y = x + 1\nprint('y is', y)", ("markdown", "# notes"),
                                                 "z = y * 2\nz"])
     p = await alice.ok("POST", "projects", {"name": "Nightly", "notebook_path": "sched.ipynb"}, expect=201)
@@ -123,7 +123,12 @@ async def test_scheduled_job_runs_the_dag_and_completes(alice, jp_fetch, jp_root
     assert scheduled and scheduled[0]["detail"]["run_id"] == run["id"] and scheduled[0]["detail"]["job_id"] == job["job_id"]
 
     # the job's token is its own: no other credential opens the job route, nor does it open another job
-    for headers in ({}, {"Authorization": "notebook-dag-job not-a-token"}, {"Authorization": "token x"}):
+    other_jobs_token = jp_serverapp.web_app.settings["notebook_dag_schedules"].tokens.issue("another-job",
+                                                                                          ("scheduler:job",))
+    kernel_token = jp_serverapp.web_app.settings["notebook_dag_kernel_tokens"].issue("alice")
+    for headers in ({}, {"Authorization": "notebook-dag-job not-a-token"}, {"Authorization": "token x"},
+                    {"Authorization": f"notebook-dag-job {other_jobs_token}"},
+                    {"Authorization": f"notebook-dag-job {kernel_token}"}):
         resp = await jp_fetch("notebook-dag", "api", "scheduler-jobs", job["job_id"], "run", method="POST", body=b"{}",
                               headers=headers, raise_error=False)
         assert resp.code == 401, (headers, resp.code)
@@ -190,6 +195,10 @@ async def test_schedule_errors(alice, bob, jp_fetch, jp_root_dir):
     assert code == 200, created
     job = await wait_job(jp_fetch, created["job_id"])
     assert job["status"] == "FAILED" and "mode must be stale or all" in job["status_message"], job
+    # deleting the project deletes its job definitions in jupyter-scheduler
+    await alice.ok("DELETE", f"projects/{p['id']}", expect=204)
+    code, _ = await scheduler_api(jp_fetch, "GET", f"job_definitions/{s['id']}")
+    assert code != 200
 
 
 @pytest.mark.parametrize("jp_server_config", ["absent"], indirect=True)

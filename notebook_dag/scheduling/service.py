@@ -111,12 +111,17 @@ class ScheduleService(LoggingConfigurable):
             envs = []
         return envs[0].name if envs else "notebook_dag"
 
-    @staticmethod
-    def _out(row: Schedule, definition: Any) -> dict[str, Any]:
+    @classmethod
+    def _out(cls, row: Schedule, definition: Any) -> dict[str, Any]:
+        """The :class:`ScheduleOut` dict: jupyter-scheduler's definition as it is now (its
+        UI may have changed the parameters, paused it or renamed it), else our row."""
+        try:
+            mode, max_parallel = cls._parameters(definition.parameters, row)
+        except Unprocessable:  # parameters a job run would refuse: show what the schedule was made with
+            mode, max_parallel = row.mode, row.max_parallel
         return {"id": row.definition_id, "project_id": row.project_id, "name": definition.name,
-                "schedule": definition.schedule, "timezone": definition.timezone,
-                "mode": (definition.parameters or {}).get("mode", row.mode),
-                "max_parallel": row.max_parallel, "active": bool(definition.active), "owner": row.owner,
+                "schedule": definition.schedule, "timezone": definition.timezone, "mode": mode,
+                "max_parallel": max_parallel, "active": bool(definition.active), "owner": row.owner,
                 "created_at": row.created_at}
 
     # ---- the REST routes -----------------------------------------------------------
@@ -184,6 +189,23 @@ class ScheduleService(LoggingConfigurable):
         async with self.services.db.session() as s:
             await s.execute(delete(Schedule).where(Schedule.definition_id == definition_id))
 
+    async def forget_project(self, project_id: str) -> None:
+        """Delete the job definitions of a project being deleted (its ``schedules`` rows go
+        with it by cascade). Without jupyter-scheduler, nothing: the definitions it may
+        still hold would fail their jobs with a message naming the deleted schedule."""
+        try:
+            sched = self.scheduler()
+        except SchedulerUnavailable:
+            return
+        async with self.services.db.session() as s:
+            ids = (await s.scalars(select(Schedule.definition_id).where(Schedule.project_id == project_id))).all()
+        for definition_id in ids:
+            try:
+                sched.delete_job_definition(definition_id)
+            except Exception:  # noqa: BLE001 - never keep a project from being deleted
+                self.log.warning("notebook_dag: could not delete the job definition %s of deleted project %s",
+                                 definition_id, project_id, exc_info=True)
+
     # ---- the jobs' processes -------------------------------------------------------
 
     def job_credentials(self, job_id: str) -> tuple[str, str] | None:
@@ -235,7 +257,8 @@ class ScheduleService(LoggingConfigurable):
                 async with self.services.db.session() as s:
                     row = await s.get(Schedule, job.job_definition_id)
             if row is None:
-                raise NotFound(f"job {job_id!r} is not of a notebook_dag schedule")
+                raise NotFound(f"job {job_id!r} is of no notebook_dag schedule (was the schedule or its project "
+                               "deleted?)")
             project = await self.services.projects.get(row.project_id, row.owner, "edit")
             mode, max_parallel = self._parameters(job.parameters, row)
             run = await self.services.runs.start(project, RunCreate(mode=mode, max_parallel=max_parallel), row.owner)
