@@ -30,6 +30,7 @@ from .notifications import handlers as notification_handlers
 from .openapi import openapi_document
 from .projects import ProjectService
 from .routes import Route, tornado_rules
+from .scheduling import handlers as schedule_handlers
 from .services import Services
 from .storage import Database
 from .templates import handlers as template_handlers
@@ -80,9 +81,9 @@ def _collaboration(serverapp: Any) -> Any:
 
 def api_routes() -> tuple[Route, ...]:
     """The whole route table: the core routes, then those of the AI, datasets, templates,
-    notifications and artifacts features."""
+    notifications, artifacts and schedules features."""
     return (handlers.ROUTES + ai_handlers.ROUTES + dataset_handlers.ROUTES + template_handlers.ROUTES
-            + notification_handlers.ROUTES + artifact_handlers.ROUTES)
+            + notification_handlers.ROUTES + artifact_handlers.ROUTES + schedule_handlers.ROUTES)
 
 
 def url_rules() -> list[tuple[str, type, dict[str, Any]]]:
@@ -208,6 +209,10 @@ class NotebookDagApp(ExtensionApp):
         self.services.notifications = create_notification_service(self, self.services, event_logger)
         self._install_artifacts()
         tokens = self._install_kernel_credentials()
+        from .scheduling.service import ScheduleService  # jupyter-scheduler itself is imported when used
+
+        self.settings.update(notebook_dag_schedules=ScheduleService(self.services, self.serverapp, parent=self,
+                                                                    log=self.log))
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user,
                              notebook_dag_kernel_tokens=tokens, notebook_dag_openapi=openapi_document(api_routes()))
         self.log.info("notebook_dag: database %s", db.engine.url.render_as_string(hide_password=True))
@@ -256,7 +261,7 @@ class NotebookDagApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         from .datasets.kernel import kernel_routes  # token-authenticated: before the API's catch-all
 
-        self.handlers.extend(kernel_routes() + url_rules())
+        self.handlers.extend(kernel_routes() + schedule_handlers.job_routes() + url_rules())
 
     async def stop_extension(self) -> None:
         services = getattr(self, "services", None)

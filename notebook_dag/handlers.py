@@ -88,6 +88,7 @@ class ProjectHandler(DagAPIHandler):
         p = await self.services.projects.get(project_id, self.user, "own")
         etags.check(expected, p.version, self.services.project_dict(p), "project")  # before forgetting its runs
         await self.services.runs.forget_project(project_id)
+        await self.settings["notebook_dag_schedules"].forget_project(project_id)  # its jupyter-scheduler jobs
         await self.services.projects.delete(project_id, self.user, expected)
         self.set_status(204)
         self.finish()

@@ -38,3 +38,16 @@ c.NotificationService.run_threshold = 30  # noqa: F821
 # The dataset import spec imports from an HTTP server it starts on 127.0.0.1: a private
 # address, refused by default (server-side request forgery, see docs/dataset-imports.md).
 c.DatasetService.import_allow_private_addresses = True  # noqa: F821
+
+# jupyter-scheduler (installed for tests/test_scheduling.py) stays out of the UI tests: its
+# server extension off, and its labextension (a toolbar button and launcher cards that
+# would change the screenshots) disabled in the page config.
+c.ServerApp.jpserver_extensions.update({"jupyter_scheduler": False})  # noqa: F821
+
+
+def _without_scheduler(handler, page_config):
+    page_config["disabledExtensions"] = [*page_config.get("disabledExtensions", []), "@jupyterlab/scheduler"]
+    return page_config
+
+
+c.ServerApp.tornado_settings.update({"page_config_hook": _without_scheduler})  # noqa: F821

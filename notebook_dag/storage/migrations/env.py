@@ -8,6 +8,7 @@ from sqlalchemy import engine_from_config, pool
 from notebook_dag.storage.orm import Base
 import notebook_dag.datasets.orm  # noqa: E402,F401 - the datasets tables join Base.metadata
 import notebook_dag.notifications.orm  # noqa: E402,F401 - and the notifications table
+import notebook_dag.scheduling.orm  # noqa: E402,F401 - and the schedules table
 
 config = context.config
 target_metadata = Base.metadata
