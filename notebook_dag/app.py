@@ -19,7 +19,7 @@ from .dag import DagService
 from .dag_cache import DagCache
 from .documents import LiveDocuments
 from .events import RunEvents, on_kernel_reset, register_schemas
-from .execution import RunService, mark_interrupted_runs
+from .execution import RunService
 from . import handlers
 from .ai import handlers as ai_handlers
 from .artifacts import handlers as artifact_handlers
@@ -29,6 +29,7 @@ from .notebooks import NotebookStore
 from .notifications import handlers as notification_handlers
 from .openapi import openapi_document
 from .projects import ProjectService
+from .run_records import mark_interrupted_runs
 from .routes import Route, tornado_rules
 from .scheduling import handlers as schedule_handlers
 from .services import Services

@@ -28,75 +28,17 @@ from .foreign import ForeignExecutions
 from .gateway import is_remote
 from .kernel_auth import kernel_user
 from .models import RunCreate
-from .parallel import ParallelEngine, WorkerPool
+from .parallel import ParallelEngine
 from .parallel.handover import HandoverStore, handover_for
 from .planner import later_changes, plan_run
 from .project_kernels import ActivityPause, ProjectKernels
 from .recorder import RunRecorder
-from .run_settings import RunSettings
 from .run_planning import gather_sql_views, gather_versions, labeller, preparation, runs_sql, sql_setup, sync_rows
+from .run_records import ACTIVE_RUN_STATUSES, SERVER_STOPPED, run_dict
+from .run_settings import RunSettings
 from .staleness import KernelStates, Versions
 from .storage import Database, Project, Run, RunBlock
-
-ACTIVE_RUN_STATUSES = ("queued", "running")
-#: the reason of a run the server's stop (or crash) left unfinished
-SERVER_STOPPED = "interrupted: the server stopped during this run"
-
-
-def run_dict(run: Run, with_blocks: bool = True, with_outputs: bool = True) -> dict[str, Any]:
-    """The API shape of a run (see :class:`notebook_dag.models.RunOut`); blocks' outputs
-    are ``[]`` unless ``with_outputs`` (then ``run.blocks`` must have them loaded)."""
-    out = {
-        "id": run.id,
-        "project_id": run.project_id,
-        "mode": run.mode,
-        "parent_id": run.parent_id,
-        "block_id": run.block_id,
-        "status": run.status,
-        "reason": run.reason,
-        "kernel_id": run.kernel_id,
-        "max_parallel": run.max_parallel or 1,
-        "owner": run.owner,
-        "created_at": run.created_at,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "blocks": [],
-    }
-    if with_blocks:
-        out["blocks"] = [
-            {
-                "block_id": b.block_id,
-                "status": b.status,
-                "started_at": b.started_at,
-                "finished_at": b.finished_at,
-                "execution_count": b.execution_count,
-                "outputs": (b.outputs or []) if with_outputs else [],
-                "error": b.error,
-                "kernel": b.kernel,
-                "note": b.note,
-            }
-            for b in run.blocks
-        ]
-    return out
-
-
-async def mark_interrupted_runs(db: Database, server: str = "") -> int:
-    """Mark runs left queued or running by a previous process of this server
-    (``RunService.server_id``) as ``interrupted`` (their unfinished blocks
-    cancelled); ``POST /runs/{id}/resume`` continues them. Runs of other servers on a
-    shared database are theirs and are left alone. Returns how many runs were marked."""
-    reason = SERVER_STOPPED
-    async with db.session() as s:
-        mine = select(Run.id).where(Run.status.in_(ACTIVE_RUN_STATUSES), Run.server == server)
-        ids = list((await s.execute(mine)).scalars())
-        if not ids:
-            return 0
-        await s.execute(
-            update(RunBlock).where(RunBlock.run_id.in_(ids), RunBlock.status.in_(ACTIVE_RUN_STATUSES))
-            .values(status="cancelled", error=reason)
-        )
-        await s.execute(update(Run).where(Run.id.in_(ids)).values(status="interrupted", reason=reason, finished_at=utcnow()))
-        return len(ids)
+from .worker_pools import ProjectWorkerPools
 
 
 @dataclass
@@ -159,8 +101,8 @@ class RunService(RunSettings):
         if max_parallel is not None:
             self.max_parallel = max_parallel
         #: warm worker kernels per project id, for parallel runs
-        self.pools: dict[str, WorkerPool] = {}
-        self._idle_timers: dict[str, asyncio.TimerHandle] = {}
+        self.workers = ProjectWorkerPools(
+            kernel_manager, lambda pid: any(self._project_of.get(r) == pid for r in self._engines), log)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._engines: dict[str, Engine | ParallelEngine] = {}
         self._project_of: dict[str, str] = {}
@@ -442,7 +384,7 @@ class RunService(RunSettings):
                     self._engines.pop(run_id, None)
                     pause.resume()
                     if isinstance(engine, ParallelEngine):
-                        self._arm_idle_shutdown(project.id)
+                        self.workers.release(project.id, self.worker_idle_timeout)
                     for event in ("restart", "dead"):
                         try:
                             self.kernel_manager.remove_restart_callback(kid, on_dead, event)
@@ -497,16 +439,9 @@ class RunService(RunSettings):
         store = self.handover_store(job.run_id) if is_remote(handle) else None
         if job.max_parallel <= 1 or blocks <= 1 or not own or (is_remote(handle) and store is None):
             return Engine(handle, nb, graph, self.block_timeout or None, max_output_bytes=self.max_output_bytes, log=self.log)
-        idle = self._idle_timers.pop(job.project.id, None)
-        if idle is not None:
-            idle.cancel()
-        pool = self.pools.get(job.project.id)
-        if pool is None:
-            pool = self.pools[job.project.id] = WorkerPool(
-                self.kernel_manager, job.max_parallel - 1,
-                path=posixpath.dirname(job.project.notebook_path), kernel_name=handle.kernel_name,
-            )
-        pool.size = max(pool.size, job.max_parallel - 1)  # grows on demand; a run uses at most max_parallel - 1
+        # a run uses at most max_parallel - 1 workers beside the project kernel
+        pool = self.workers.take(job.project.id, job.max_parallel - 1,
+                                 posixpath.dirname(job.project.notebook_path), handle.kernel_name)
         return ParallelEngine(self.kernel_manager, kid, nb, graph, pool=pool, max_parallel=job.max_parallel,
                               timeout=self.block_timeout or None, kernel_name=handle.kernel_name,
                               max_output_bytes=self.max_output_bytes, handover=store)
@@ -520,39 +455,6 @@ class RunService(RunSettings):
         if not url or "://" not in url or url.startswith("file://"):
             return None
         return handover_for(url, options, run_id, self.handover_role_arn)
-
-    def _arm_idle_shutdown(self, project_id: str) -> None:
-        """Shut the project's worker kernels down after ``worker_idle_timeout`` seconds
-        without a parallel run (their memory is the user's); the next parallel run starts
-        them again."""
-        old = self._idle_timers.pop(project_id, None)
-        if old is not None:
-            old.cancel()
-        if self.worker_idle_timeout <= 0:
-            return
-
-        def fire() -> None:
-            self._idle_timers.pop(project_id, None)
-            asyncio.ensure_future(self._idle_shutdown(project_id))
-
-        self._idle_timers[project_id] = asyncio.get_running_loop().call_later(self.worker_idle_timeout, fire)
-
-    async def _idle_shutdown(self, project_id: str) -> None:
-        # checked and popped in one step: a run that took the pool meanwhile keeps it
-        if any(self._project_of.get(rid) == project_id for rid in self._engines):
-            return
-        await self._shutdown_pool(project_id)
-
-    async def _shutdown_pool(self, project_id: str) -> None:
-        timer = self._idle_timers.pop(project_id, None)
-        if timer is not None:
-            timer.cancel()
-        pool = self.pools.pop(project_id, None)
-        if pool is not None:
-            try:
-                await pool.shutdown()
-            except Exception as e:  # noqa: BLE001 - the kernels may be gone already
-                self.log.debug("notebook_dag: shutting down the workers of %s: %s", project_id, e)
 
     @staticmethod
     async def _mark_up_to_date(s: Any, run_id: str, blocks: list[str], v: Versions) -> None:
@@ -652,7 +554,7 @@ class RunService(RunSettings):
         tasks = [self._tasks[r] for r in runs if r in self._tasks]
         if tasks:
             await asyncio.wait(tasks, timeout=10)
-        await self._shutdown_pool(project_id)
+        await self.workers.shutdown(project_id)
         await self.kernels.discard(project_id)
 
     async def _foreign_versions(self, project_id: str
@@ -682,7 +584,6 @@ class RunService(RunSettings):
         tasks = list(self._tasks.values())
         if tasks:
             await asyncio.wait(tasks, timeout=10)
-        for project_id in list(self.pools):
-            await self._shutdown_pool(project_id)
+        await self.workers.shutdown_all()
         self.foreign.stop_all()
         await self.kernels.discard_all()
