@@ -16,6 +16,12 @@ stderr is not compared: the tasks do not record it (Python shows a warning once 
 process, and the task's stderr is Airflow's log). Both sides run with the same
 ``PYTHONHASHSEED``; the notebooks seed their random generators.
 
+``airflow dags test`` runs the tasks one after another in its own process (Airflow 3's
+in-process supervisor; ``--use-executor`` would need a running API server): each task
+still starts from a fresh namespace holding only what the pickles carry, but module
+state (a global RNG, ``sklearn.set_config``) would leak from task to task here and not
+in a deployment, so the notebooks used rely on none.
+
 Runs only where ``NOTEBOOK_DAG_AIRFLOW_BIN`` names the ``bin`` directory of a venv with
 Apache Airflow and the tasks' packages (``scripts/run-tests.sh`` makes one and runs this
 file with it); the server and its kernels are this interpreter's.
@@ -90,7 +96,7 @@ async def _export_and_run(api, airflow_env: dict, project: dict, work: Path) -> 
     (run_dir,) = (state / dag_id).iterdir()  # one DAG run, named by its run_id
     states = await asyncio.to_thread(_airflow, env, "tasks", "states-for-dag-run", dag_id, run_dir.name, "-o", "json")
     assert states.returncode == 0, (states.stdout + states.stderr)[-3000:]
-    task_states = {t["task_id"]: t["state"] for t in json.loads(states.stdout[states.stdout.index("["):])}
+    task_states = {t["task_id"]: t["state"] for t in json.loads(states.stdout.strip().splitlines()[-1])}
     assert task_states and set(task_states.values()) == {"success"}, task_states
     outputs = {p.stem: json.loads(p.read_text()) for p in (run_dir / "outputs").glob("*.json")}
     return run_dir.name, outputs
