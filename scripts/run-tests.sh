@@ -116,7 +116,10 @@ CVPY="$CVENV/bin/python"
 AIRFLOW_VERSION=3.3.2
 echo "== pytest (Apache Airflow $AIRFLOW_VERSION)"
 AF_TASK_PKGS='^(numpy|pandas|matplotlib|scikit-learn|scipy|ipython|cloudpickle)=='
-AF_TASK_PINS=$("$VPY" -m pip freeze | grep -iE "$AF_TASK_PKGS")
+AF_TASK_PINS=$("$VPY" -m pip freeze | grep -iE "$AF_TASK_PKGS" || true)
+for pkg in numpy pandas matplotlib scikit-learn scipy ipython cloudpickle; do  # one .venv lacks: the constraints' pin
+  grep -qi "^$pkg==" <<<"$AF_TASK_PINS" || AF_TASK_PINS="$AF_TASK_PINS"$'\n'"$(grep -i "^$pkg==" scripts/airflow-constraints.txt)"
+done
 AKEY=$( (cat scripts/airflow-constraints.txt; echo "$PY_EXE"; echo "$AIRFLOW_VERSION"; echo "$AF_TASK_PINS") | sha256sum | cut -c1-16)
 AVENV="$CACHE_ROOT/venv-airflow-$AKEY"
 if [ ! -f "$AVENV/.complete" ]; then
