@@ -39,9 +39,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import blocks_by_id
 from corpus import CORPUS, compare_module, items
+
 from notebook_dag.export import airflow_dag_id
 
 AIRFLOW_BIN = os.environ.get("NOTEBOOK_DAG_AIRFLOW_BIN", "")
@@ -77,7 +77,7 @@ def airflow_env(tmp_path_factory) -> dict[str, str]:
 
 def _airflow(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([os.path.join(AIRFLOW_BIN, "airflow"), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+                          timeout=timeout, stdin=subprocess.DEVNULL, check=False)
 
 
 async def _export_and_run(api, airflow_env: dict, project: dict, work: Path) -> tuple[str, dict[str, list]]:
