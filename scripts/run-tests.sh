@@ -2,7 +2,8 @@
 # Install notebook_dag with its test dependencies into .venv and run every test:
 # Python (pytest against a real jupyter_server, real kernels, real SQLite; the corpus
 # of third-party notebooks end to end; then the server tests again on a real PostgreSQL, and
-# the collaboration tests in a cached venv with jupyter-collaboration;
+# the collaboration tests in a cached venv with jupyter-collaboration, the Airflow export
+# run by Apache Airflow in a cached venv of its own;
 # several servers on one database, a kernel gateway and JupyterHub), the frontend's Jest
 # tests, and the Galata UI tests in Debian's Chromium. Used as is by .ci/run.
 # Everything it needs it installs (Debian's postgresql and chromium, PyPI, npm) and starts
@@ -71,7 +72,7 @@ fi
 export NOTEBOOK_DAG_TEST_CHP="$CHP"
 
 echo "== pytest (SQLite; several servers on one database and JupyterHub use PostgreSQL)"
-(cd tests && NOTEBOOK_DAG_TEST_DB=sqlite "$VPY" -m pytest -p no:cacheprovider -q -ra --durations=15)
+(cd tests && NOTEBOOK_DAG_TEST_DB=sqlite "$VPY" -m pytest -p no:cacheprovider -q -ra --durations=15 --ignore=test_airflow.py)
 
 # The server tests again on PostgreSQL, each test on a database of its own (tests that
 # use no database are deselected by conftest.py). The corpus, the parallel scheduler,
@@ -79,7 +80,8 @@ echo "== pytest (SQLite; several servers on one database and JupyterHub use Post
 # already) do not depend on the database and ran once, above.
 echo "== pytest (PostgreSQL)"
 (cd tests && NOTEBOOK_DAG_TEST_DB=postgresql "$VPY" -m pytest -p no:cacheprovider -q -ra --durations=10 \
-  -m "not corpus and not deployment" --ignore=test_corpus.py --ignore=test_parallel.py --ignore=test_auth.py)
+  -m "not corpus and not deployment" --ignore=test_corpus.py --ignore=test_parallel.py --ignore=test_auth.py \
+  --ignore=test_airflow.py)
 
 # The tests marked `collaboration` again with jupyter-collaboration installed (they skip in
 # .venv, which stays without it: notebook_dag must work without it). A venv of its own,
@@ -104,6 +106,35 @@ CVPY="$CVENV/bin/python"
 # Only the files that use the marker are collected (collecting the whole suite costs ~15 s).
 (cd tests && NOTEBOOK_DAG_TEST_DB=sqlite PYTHONPATH="$ROOT" "$CVPY" -m pytest -p no:cacheprovider -q -ra \
   -m collaboration $(grep -l 'mark\.collaboration' test_*.py))
+
+# The Airflow export run by Apache Airflow itself (tests/test_airflow.py, marker `airflow`):
+# `airflow dags test` on exported DAGs, each task's outputs compared with the project's own
+# run. A venv of its own, from scripts/airflow-constraints.txt (Airflow's constraints live on
+# GitHub, out of reach), with the tasks' packages at .venv's versions so that both sides
+# format outputs with the same libraries; cached like the collaboration venv and rebuilt
+# only when the constraints, those versions or the interpreter change.
+AIRFLOW_VERSION=3.3.2
+echo "== pytest (Apache Airflow $AIRFLOW_VERSION)"
+AF_TASK_PKGS='^(numpy|pandas|matplotlib|scikit-learn|scipy|ipython|cloudpickle)=='
+AF_TASK_PINS=$("$VPY" -m pip freeze | grep -iE "$AF_TASK_PKGS" || true)
+for pkg in numpy pandas matplotlib scikit-learn scipy ipython cloudpickle; do  # one .venv lacks: the constraints' pin
+  grep -qi "^$pkg==" <<<"$AF_TASK_PINS" || AF_TASK_PINS="$AF_TASK_PINS"$'\n'"$(grep -i "^$pkg==" scripts/airflow-constraints.txt)"
+done
+AKEY=$( (cat scripts/airflow-constraints.txt; echo "$PY_EXE"; echo "$AIRFLOW_VERSION"; echo "$AF_TASK_PINS") | sha256sum | cut -c1-16)
+AVENV="$CACHE_ROOT/venv-airflow-$AKEY"
+if [ ! -f "$AVENV/.complete" ]; then
+  find "$CACHE_ROOT" -maxdepth 1 -name 'venv-airflow-*' -exec rm -rf {} + 2>/dev/null || true
+  mkdir -p "$CACHE_ROOT"
+  "$PY" -m venv "$AVENV"
+  grep -viE "$AF_TASK_PKGS" scripts/airflow-constraints.txt > "$AVENV/constraints.txt"
+  "$AVENV/bin/python" -m pip install -q --disable-pip-version-check -U pip
+  "$AVENV/bin/python" -m pip install -q --disable-pip-version-check -c "$AVENV/constraints.txt" \
+    "apache-airflow==$AIRFLOW_VERSION" $AF_TASK_PINS
+  touch "$AVENV/.complete"
+fi
+# The server and the notebook_dag run are .venv's; only `airflow` comes from $AVENV/bin.
+(cd tests && NOTEBOOK_DAG_TEST_DB=sqlite NOTEBOOK_DAG_AIRFLOW_BIN="$AVENV/bin" "$VPY" -m pytest -p no:cacheprovider -q -ra \
+  -m airflow test_airflow.py)
 
 echo "== jest"
 jlpm install --immutable >/dev/null 2>&1 || jlpm install

@@ -79,21 +79,49 @@ async def test_airflow_export_parses_with_tasks_and_dependencies(api, jp_root_di
 
 async def test_airflow_tasks_execute_with_the_generated_runner(api, jp_root_dir, tmp_path, monkeypatch):
     """Run the generated tasks in dependency order through its own ``run_block``, each in
-    a fresh namespace as Airflow would, with the airflow imports stubbed out."""
+    a fresh namespace as Airflow would, without Airflow (the file's part above its Airflow
+    imports); each records its outputs as Jupyter outputs. tests/test_airflow.py runs the
+    whole file with Apache Airflow."""
     p = await _project(api, jp_root_dir, with_manual=False)
     text = (await _export(api, p["id"], "airflow")).body.decode()
-    body = text.split("with DAG(")[0]
-    body = body.replace("import pendulum\nfrom airflow import DAG\nfrom airflow.operators.python import PythonOperator\n", "")
+    body = text.split("# Airflow:")[0]
+    assert "import airflow" not in body and "from airflow" not in body
     monkeypatch.setenv("NOTEBOOK_DAG_STATE_DIR", str(tmp_path))
     ns: dict = {}
     exec(compile(body, "airflow_dag", "exec"), ns)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        for block in ns["BLOCKS"]:
-            if "matplotlib" in block["source"]:
-                block["source"] = block["source"].replace("get_ipython().run_line_magic('matplotlib', 'inline')", "")
+        for block in ns["BLOCKS"]:  # c1's %matplotlib inline goes to the file's get_ipython()
             ns["run_block"](block, "run1")
     assert out.getvalue().splitlines() == ["square 9", "root 1.732"]
+    outputs = tmp_path / "notebook_dag_exp" / "run1" / "outputs"
+    assert json.loads((outputs / "c4.json").read_text()) == [{"output_type": "stream", "name": "stdout", "text": "root 1.732\n"}]
+    assert json.loads((outputs / "c1.json").read_text()) == []
+
+
+async def test_airflow_task_records_results_displays_and_figures(api, jp_root_dir, tmp_path, monkeypatch):
+    """A block's last expression is its result (not when it ends with ';'), display()
+    shows values, pyplot figures are shown as PNG and closed, as in a kernel."""
+    write_notebook(jp_root_dir, "f.ipynb", [
+        "import matplotlib.pyplot as plt\nxs = [1, 2, 3]\nplt.plot(xs)\nlen(xs)",
+        "display({'a': 1}, 'b')\nxs;",
+    ])
+    p = await api.project("f.ipynb", name="figs")
+    text = (await _export(api, p["id"], "airflow")).body.decode()
+    monkeypatch.setenv("NOTEBOOK_DAG_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    ns: dict = {}
+    exec(compile(text.split("# Airflow:")[0], "airflow_dag", "exec"), ns)
+    for block in ns["BLOCKS"]:
+        ns["run_block"](block, "r")
+    outputs = tmp_path / "notebook_dag_figs" / "r" / "outputs"
+    first = json.loads((outputs / "c0.json").read_text())
+    assert [(o["output_type"], o["data"]["text/plain"]) for o in first] == [
+        ("execute_result", "3"), ("display_data", "<Figure size 640x480 with 1 Axes>")]
+    assert first[1]["data"]["image/png"].startswith("iVBORw0KGgo")  # base64 of the PNG signature
+    second = json.loads((outputs / "c1.json").read_text())
+    assert [(o["output_type"], o["data"]["text/plain"]) for o in second] == [
+        ("display_data", "{'a': 1}"), ("display_data", "'b'")]
 
 
 async def test_export_bad_format(api, jp_root_dir):
