@@ -431,7 +431,7 @@ function ProjectGroup(
       <ExportMenu onExport={format => void exportAs(format)} />
       {services.commands && (
         <ToolbarButtonComponent
-          className="jp-NotebookDag-schedule"
+          className="jp-NotebookDag-scheduleButton"
           icon={clockIcon}
           label="Schedule…"
           tooltip="Run the DAG on a schedule (jupyter-scheduler)"

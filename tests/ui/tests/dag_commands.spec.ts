@@ -87,3 +87,23 @@ test('node context menu, palette and shortcuts run the DAG', async ({
   expect((await download).suggestedFilename()).toMatch(/\.py$/);
   expect(problems()).toEqual([]);
 });
+
+test('Schedule… says what it needs when jupyter-scheduler is off', async ({
+  page,
+  tmpPath
+}) => {
+  // The UI tests run without jupyter-scheduler's server extension: the
+  // dialog says so and how to get it, instead of a form that cannot work.
+  await openNotebook(page, tmpPath, path.join(FIXTURES, 'five_cells.ipynb'));
+  await openDagView(page);
+  await expect(node(page, 'total')).toBeVisible();
+  await page.locator('.jp-NotebookDag-scheduleButton').click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('Schedule runs of');
+  const alert = dialog.getByRole('alert');
+  await expect(alert).toContainText('need jupyter-scheduler');
+  await expect(alert).toContainText("pip install 'notebook_dag[scheduler]'");
+  await expect(dialog.getByRole('button', { name: 'Schedule' })).toHaveCount(0);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toHaveCount(0);
+});
