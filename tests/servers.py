@@ -7,6 +7,8 @@ does not come up fails the test with the end of its log.
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import signal
@@ -17,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 TESTS = Path(__file__).resolve().parent
@@ -155,3 +158,27 @@ class Server:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def moto_process() -> Iterator[str]:
+    """moto's server (S3 and STS) on 127.0.0.1 in a process of its own (its memory is
+    not the test's or the Jupyter server's); yields ``http://127.0.0.1:<port>``."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if http("GET", f"{endpoint}/moto-api/data.json", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "moto did not start"
+            time.sleep(0.2)
+        yield endpoint
+    finally:
+        stop_process(proc)
+

@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -26,6 +24,7 @@ from notebook_dag.datasets.jobs import INTERRUPTED
 from notebook_dag.datasets.orm import DatasetProfile, DatasetReport
 from notebook_dag.datasets.store import server_dir
 from notebook_dag.storage import Database
+from servers import moto_process
 
 PREFIX = "team-data"
 AWS_ENV = {
@@ -324,21 +323,8 @@ async def test_reads_tell_a_gone_object_from_a_gone_bucket(api, jp_serverapp, s3
 def s3_process(aws_env):
     """A moto S3 server in a process of its own (its memory must not count as the
     Jupyter server's)."""
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            s3_client(endpoint).list_buckets()
-            break
-        except Exception:
-            assert proc.poll() is None and time.monotonic() < deadline, "moto did not start"
-            time.sleep(0.2)
-    yield endpoint
-    proc.terminate()
-    proc.wait(30)
+    with moto_process() as endpoint:
+        yield endpoint
 
 
 @pytest.mark.parametrize("s3", ["process"], indirect=True)

@@ -21,7 +21,7 @@ from datetime import datetime
 import pytest
 
 from conftest import blocks_by_id, stdout_of, write_notebook
-from servers import Server, free_port, http, stop_process, tail
+from servers import Server, free_port, http, moto_process, stop_process, tail
 
 TOKEN = "gateway-secret"
 PREFIX = "nbdag"
@@ -60,20 +60,8 @@ def objects(endpoint: str, bucket: str, prefix: str) -> list[str]:
 def moto_endpoint(tmp_path_factory):
     """``http://127.0.0.1:<port>`` of moto's server (S3 and STS) in a process of its own."""
     pytest.importorskip("moto")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            s3_client(endpoint).list_buckets()
-            break
-        except Exception:
-            assert proc.poll() is None and time.monotonic() < deadline, "moto did not start"
-            time.sleep(0.2)
-    yield endpoint
-    stop_process(proc)
+    with moto_process() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
