@@ -168,3 +168,22 @@ def stdout_of(block: dict) -> str:
 
 def blocks_by_id(run: dict) -> dict[str, dict]:
     return {b["block_id"]: b for b in run["blocks"]}
+
+
+# ---- named users (tests whose server uses identity.named_users_config) ----------------
+
+
+@pytest.fixture
+def alice(jp_fetch):
+    """Requests as the user "alice" (see :class:`identity.As`)."""
+    from identity import As
+
+    return As(jp_fetch, "alice")
+
+
+@pytest.fixture
+def bob(jp_fetch):
+    """Requests as the user "bob"."""
+    from identity import As
+
+    return As(jp_fetch, "bob")

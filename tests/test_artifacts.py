@@ -24,16 +24,6 @@ def jp_server_config(db_url):
     return named_users_config(db_url)
 
 
-@pytest.fixture
-def alice(jp_fetch):
-    return As(jp_fetch, "alice")
-
-
-@pytest.fixture
-def bob(jp_fetch):
-    return As(jp_fetch, "bob")
-
-
 CELLS = [
     "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nimport pandas as pd",
     ("df = pd.DataFrame({'a': [1, 2, 3]})\nfig, ax = plt.subplots()\nax.plot(df['a'])\n"

@@ -28,16 +28,6 @@ def jp_server_config(db_url, monkeypatch):
     return named_users_config(db_url)
 
 
-@pytest.fixture
-def alice(jp_fetch):
-    return As(jp_fetch, "alice")
-
-
-@pytest.fixture
-def bob(jp_fetch):
-    return As(jp_fetch, "bob")
-
-
 async def _upload(who: As, data: bytes, name: str, **params) -> dict:
     resp = await who.fetch("notebook-dag", "api", "datasets", method="POST", body=data, raise_error=False,
                            params={"name": name, **params}, headers={"X-Test-User": who.user})

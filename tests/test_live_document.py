@@ -14,23 +14,13 @@ import nbformat
 import pytest
 
 from conftest import TERMINAL, write_notebook
-from identity import As, named_users_config
+from identity import named_users_config
 from notebook_dag.notebooks import CELL_ID_PATTERN, ensure_cell_ids
 
 
 @pytest.fixture
 def jp_server_config(db_url):
     return named_users_config(db_url)
-
-
-@pytest.fixture
-def alice(jp_fetch):
-    return As(jp_fetch, "alice")
-
-
-@pytest.fixture
-def bob(jp_fetch):
-    return As(jp_fetch, "bob")
 
 
 async def ok(user, method, path, body=None, expect=200, **params):

@@ -24,16 +24,6 @@ def jp_server_config(db_url):
 
 
 @pytest.fixture
-def alice(jp_fetch):
-    return As(jp_fetch, "alice")
-
-
-@pytest.fixture
-def bob(jp_fetch):
-    return As(jp_fetch, "bob")
-
-
-@pytest.fixture
 def notifications(jp_serverapp):
     return jp_serverapp.web_app.settings["notebook_dag_services"].notifications
 

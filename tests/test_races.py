@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 import pg
 from conftest import write_notebook
-from identity import As, named_users_config
+from identity import named_users_config
 from notebook_dag.errors import Conflict, NotFound, as_domain_error, status_for
 from notebook_dag.storage import Database, Favorite, Project
 
@@ -26,16 +26,6 @@ N = 16
 @pytest.fixture
 def jp_server_config(db_url):
     return named_users_config(db_url)
-
-
-@pytest.fixture
-def alice(jp_fetch):
-    return As(jp_fetch, "alice")
-
-
-@pytest.fixture
-def bob(jp_fetch):
-    return As(jp_fetch, "bob")
 
 
 async def _project(alice, root, name="race.ipynb"):

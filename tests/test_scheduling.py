@@ -41,16 +41,6 @@ def jp_server_config(db_url, tmp_path_factory, staging, request):
     return config
 
 
-@pytest.fixture
-def alice(jp_fetch):
-    return As(jp_fetch, "alice")
-
-
-@pytest.fixture
-def bob(jp_fetch):
-    return As(jp_fetch, "bob")
-
-
 async def scheduler_api(jp_fetch, method: str, path: str, body=None):
     kwargs = {"method": method, "raise_error": False, "request_timeout": 60}
     if body is not None or method == "POST":

@@ -7,22 +7,12 @@ from __future__ import annotations
 import pytest
 
 from conftest import write_notebook
-from identity import As, named_users_config
+from identity import named_users_config
 
 
 @pytest.fixture
 def jp_server_config(db_url):
     return named_users_config(db_url)
-
-
-@pytest.fixture
-def alice(jp_fetch):
-    return As(jp_fetch, "alice")
-
-
-@pytest.fixture
-def bob(jp_fetch):
-    return As(jp_fetch, "bob")
 
 
 async def _project(alice, root):
