@@ -347,7 +347,8 @@ class RunService(RunSettings):
                     if files is not None:
                         files.cancel()
                     raise
-                if self.artifacts is not None:  # files the run writes anew no longer differ from the run's
+                if self.artifacts is not None and self.artifacts.drifting(v):
+                    # files the run writes anew no longer differ from the run's
                     v = await asyncio.to_thread(self.artifacts.settle, v, plan, job.dag)
                 try:  # one transaction for the run's rows
                     async with self.db.session() as s:
