@@ -222,12 +222,15 @@ class NotebookDagApp(ExtensionApp):
         """Record the files runs write beside notebooks (``c.ArtifactService``); their
         changes outside runs make their readers stale (an input source of the runs)."""
         from .artifacts import ArtifactService
+        from .artifacts.service import sqlite_files
 
         s = self.services
         artifacts = ArtifactService(s.db, s.projects, s.runs.notebook_dir, parent=self, log=self.log)
         files = getattr(s.datasets, "files", None)  # the datasets' storage and cache: never artifacts
         if files is not None:
             artifacts.skip_paths = [*artifacts.skip_paths, str(files.root)]
+        # the database itself, when it is an SQLite file beside notebooks: every run writes it
+        artifacts.skip_files = [*artifacts.skip_files, *sqlite_files(s.db.engine.url)]
         s.artifacts = s.runs.artifacts = artifacts
         s.runs.input_sources.append(artifacts.block_inputs)
 

@@ -37,9 +37,27 @@ class CompiledValidator:
             raise jsonschema.ValidationError(e.message) from None
 
 
+def compile_core_validator() -> None:
+    """Validate the envelope jupyter_events wraps every event in (``__timestamp__``,
+    ``__schema__``...) with a :class:`CompiledValidator` too: ``EventLogger.emit``
+    checks it with jsonschema's interpreter on every event of every schema (a run emits
+    two per block). Same schema and same error class (``EventLogger.emit`` turns a
+    :class:`jsonschema.ValidationError` into its ``CoreMetadataError``); idempotent;
+    nothing happens if jupyter_events has no such validator."""
+    import jupyter_events.logger as events_logger
+
+    core = getattr(events_logger, "JUPYTER_EVENTS_CORE_VALIDATOR", None)
+    schema = getattr(core, "schema", None)
+    if core is None or isinstance(core, CompiledValidator) or not isinstance(schema, dict):
+        return
+    events_logger.JUPYTER_EVENTS_CORE_VALIDATOR = CompiledValidator(schema)
+
+
 def register_schemas(event_logger: Any) -> None:
     """Register every notebook_dag schema on ``event_logger`` (idempotent), each
-    validated by a :class:`CompiledValidator`."""
+    validated by a :class:`CompiledValidator` (as is jupyter_events' envelope, see
+    :func:`compile_core_validator`)."""
+    compile_core_validator()
     for path in sorted(SCHEMA_DIR.glob("*/v*.yaml")):
         try:
             event_logger.register_event_schema(EventSchema(path, validator_class=CompiledValidator))

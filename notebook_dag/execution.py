@@ -347,7 +347,8 @@ class RunService(RunSettings):
                     if files is not None:
                         files.cancel()
                     raise
-                if self.artifacts is not None:  # files the run writes anew no longer differ from the run's
+                if self.artifacts is not None and self.artifacts.drifting(v):
+                    # files the run writes anew no longer differ from the run's
                     v = await asyncio.to_thread(self.artifacts.settle, v, plan, job.dag)
                 try:  # one transaction for the run's rows
                     async with self.db.session() as s:
@@ -381,8 +382,8 @@ class RunService(RunSettings):
                     await recorder.flush()
                     raise
                 finally:
+                    # the activity watcher is resumed once the run's end is announced (below)
                     self._engines.pop(run_id, None)
-                    pause.resume()
                     if isinstance(engine, ParallelEngine):
                         self.workers.release(project.id, self.worker_idle_timeout)
                     for event in ("restart", "dead"):
@@ -411,7 +412,7 @@ class RunService(RunSettings):
             self.log.exception("notebook_dag: run %s failed unexpectedly", run_id)
             await self._finish(run_id, project.id, "failed", f"internal error: {e}", cancel_blocks=True)
         finally:
-            if pause is not None:
+            if pause is not None:  # after the run's end: reconnecting the watcher is off its critical path
                 pause.resume()
             self._cancelled.discard(run_id)
             self._announce_end(job)

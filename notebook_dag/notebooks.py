@@ -17,7 +17,9 @@ import hashlib
 import os
 import posixpath
 import re
+import time
 import unicodedata
+from collections import OrderedDict
 from typing import Any
 
 import nbformat
@@ -113,9 +115,32 @@ class NotebookStore:
     ``live`` (a :class:`notebook_dag.documents.LiveDocuments`, optional): the notebooks
     open in JupyterLab; :meth:`read` returns such a live document instead of the file."""
 
+    #: notebook files at most this large are kept parsed (bytes), at most this many
+    cache_bytes = 8 << 20
+    cache_files = 32
+    #: a file modified less than this long (ns) before it was read is not kept: a later
+    #: write within the file system's timestamp granularity could leave its stamp as it was
+    racy_ns = 2_000_000_000
+
     def __init__(self, contents_manager: Any, live: Any = None) -> None:
         self.contents_manager = contents_manager
         self.live = live
+        #: OS path -> ((mtime_ns, size, inode), notebook content as the contents manager
+        #: read and validated it); never handed out, only copies of it
+        self._parsed: OrderedDict[str, tuple[tuple[int, int, int], Any]] = OrderedDict()
+
+    def _local_stat(self, path: str) -> tuple[str | None, tuple[int, int, int] | None]:
+        """``(OS path, (mtime_ns, size, inode))`` of the notebook file at ``path`` on a
+        local disk; ``(None, None)`` off a local disk or when it cannot be stat'ed."""
+        get_os_path = getattr(self.contents_manager, "_get_os_path", None)
+        if get_os_path is None:
+            return None, None
+        try:
+            os_path = get_os_path(path)
+            st = os.stat(os_path)
+        except Exception:  # noqa: BLE001 - outside the root, missing...: the contents manager says what
+            return None, None
+        return os_path, (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _redact(self, message: str | None) -> str:
         """``message`` of the contents manager without the server's root directory (its
@@ -160,17 +185,50 @@ class NotebookStore:
         every read of the same file) and saved only by a later write. Never writes.
         Raises :class:`NotFound` when no notebook is there, :class:`Unprocessable` when
         the file is no readable notebook."""
-        try:
-            model = await ensure_async(self.contents_manager.get(path, content=True, type="notebook"))
-        except HTTPError as e:
-            if e.status_code == 404:
-                raise NotFound(f"notebook {path!r} does not exist") from None
-            if e.status_code == 400:
-                raise Unprocessable(f"{path!r} is not a readable notebook: {self._redact(e.log_message)}") from None
-            raise
-        nb = nbformat.from_dict(model["content"])
+        os_path, stamp = self._local_stat(path)
+        kept = self._parsed.get(os_path) if os_path is not None else None
+        if kept is not None and kept[0] == stamp:
+            self._parsed.move_to_end(os_path)
+            content = kept[1]
+        else:
+            try:
+                model = await ensure_async(self.contents_manager.get(path, content=True, type="notebook"))
+            except HTTPError as e:
+                if e.status_code == 404:
+                    raise NotFound(f"notebook {path!r} does not exist") from None
+                if e.status_code == 400:
+                    raise Unprocessable(f"{path!r} is not a readable notebook: {self._redact(e.log_message)}") from None
+                raise
+            content = model["content"]
+            self._keep(os_path, stamp, content)
+        nb = nbformat.from_dict(content)  # a copy: callers may change it
         ensure_cell_ids(nb, path)
         return nb
+
+    def _keep(self, os_path: str | None, stamp: tuple[int, int, int] | None, content: Any) -> None:
+        """Keep a file's parsed ``content`` for the next read of the same file: a warm
+        run then reads its notebook with one ``stat`` instead of reading, parsing,
+        validating and checking the signature of the whole file. Kept only when its
+        stamp (taken before the read) still holds and is not racy (modified within
+        :attr:`racy_ns` of now)."""
+        if os_path is None or stamp is None:
+            return
+        self._parsed.pop(os_path, None)
+        if stamp[1] > self.cache_bytes or time.time_ns() - stamp[0] < self.racy_ns:
+            return
+        if self._local_stat_os(os_path) != stamp:
+            return  # written while it was read: the content may be of either version
+        self._parsed[os_path] = (stamp, content)
+        while len(self._parsed) > self.cache_files:
+            self._parsed.popitem(last=False)
+
+    @staticmethod
+    def _local_stat_os(os_path: str) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(os_path)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
 
     async def stamp(self, path: str) -> tuple[Any, Any]:
         """A pair that any save of the notebook at ``path`` changes, got without reading

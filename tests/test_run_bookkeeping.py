@@ -144,5 +144,10 @@ async def test_a_run_keeps_its_kernels_activity_itself_and_watches_it_again_afte
     assert seen["c1:running"][:2] == ("busy", True)
     assert seen["c1:running"][2] > seen["run:running"][2], "c0's end is the kernel's last activity"
     kernel = km.get_kernel(run["kernel_id"])
+    # watched again just after the run's end is announced (off the end's critical path)
+    for _ in range(100):
+        if kernel._activity_stream is not None:
+            break
+        await asyncio.sleep(0.02)
     assert kernel._activity_stream is not None and kernel.execution_state == "idle"
     assert km.kernel_model(run["kernel_id"])["execution_state"] == "idle"

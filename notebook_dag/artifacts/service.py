@@ -37,6 +37,19 @@ from .scan import Snapshot, changed, describe, snapshot
 DRIFT = "<drift:"
 
 
+def sqlite_files(url: Any) -> list[str]:
+    """The OS paths of an SQLite database and of the journal files SQLite keeps beside
+    it (``-wal``, ``-shm``, ``-journal``), for a SQLAlchemy ``url`` (str or URL); ``[]``
+    for other databases and in-memory SQLite."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(url) if isinstance(url, str) else url
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        return []
+    path = os.path.abspath(url.database)
+    return [path, *(path + suffix for suffix in ("-wal", "-shm", "-journal"))]
+
+
 def artifact_dict(a: RunArtifact) -> dict[str, Any]:
     """The API shape of an artifact (:class:`~notebook_dag.artifacts.models.ArtifactOut`)."""
     return {"run_id": a.run_id, "block_id": a.block_id, "path": a.path, "name": posixpath.basename(a.path),
@@ -63,6 +76,10 @@ class ArtifactService(LoggingConfigurable):
     ).tag(config=True)
     skip_paths = List(
         Unicode(), help="OS directories never watched; the app adds the datasets storage directory.",
+    ).tag(config=True)
+    skip_files = List(
+        Unicode(), help="OS paths of files never watched; the app adds its own SQLite database file and the "
+        "journal files beside it (a run writes them, but they are no block's artifact).",
     ).tag(config=True)
     mtime_slack = Float(
         0.02, help="Seconds by which a file's modification time may lag the clock (coarse file-system "
@@ -93,7 +110,7 @@ class ArtifactService(LoggingConfigurable):
 
     def _snapshot(self, directory: str, notebook_path: str) -> Snapshot:
         return snapshot(directory, self.max_files, self.max_depth, self.skip_dirs, self.skip_paths,
-                        (os.path.join(directory, posixpath.basename(notebook_path)),))
+                        (os.path.join(directory, posixpath.basename(notebook_path)), *self.skip_files))
 
     async def record(self, run_id: str, project: Any, before: tuple[str, Snapshot, int] | None,
                      intervals: Mapping[str, tuple[datetime, datetime]]) -> int:
@@ -222,6 +239,12 @@ class ArtifactService(LoggingConfigurable):
             return out
 
         return {}, await asyncio.to_thread(now)
+
+    @staticmethod
+    def drifting(v: Versions) -> bool:
+        """Whether ``v`` holds the drift of any file, i.e. whether :meth:`settle` could
+        change it (cheap: on the event loop, so a run without drift skips a thread hop)."""
+        return any(k.startswith(DRIFT) for k in v.world)
 
     @staticmethod
     def settle(v: Versions, plan: list[str], dag: Any) -> Versions:
