@@ -163,22 +163,32 @@ class ParallelEngine:
         store = self.handover or LocalHandover()
         self.stats = RunStats()
         self._store_error: str | None = None
+        # a remote store's set-up (STS) overlaps the kernels' (awaited before use_store)
+        self._opening = asyncio.ensure_future(self._open(store))
+        try:
+            if not store.remote:
+                await self._opening
+            async with self.pool.session():
+                return await self._run(list(plan), listener, project, store)
+        finally:
+            await self._opening
+
+            async def forget() -> None:
+                if store.remote and not project.died.is_set():
+                    try:  # the project kernel forgets the run's credentials
+                        await project.call("use_store", None, timeout=10)
+                    except Exception:  # noqa: BLE001 - interrupted or gone: the credentials expire anyway
+                        pass
+
+            await asyncio.gather(forget(), store.close())
+            if client is None:
+                kc.stop_channels()
+
+    async def _open(self, store: HandoverStore) -> None:
         try:
             await store.open()
         except HandoverError as e:
             self._store_error = str(e)
-        try:
-            async with self.pool.session():
-                return await self._run(list(plan), listener, project, store)
-        finally:
-            if store.remote and not project.died.is_set():
-                try:  # the project kernel forgets the run's credentials
-                    await project.call("use_store", None, timeout=10)
-                except Exception:  # noqa: BLE001 - interrupted or gone: the credentials expire anyway
-                    pass
-            if client is None:
-                kc.stop_channels()
-            await store.close()
 
     # -- the run -----------------------------------------------------------------------
     async def _run(self, plan: list[str], listener: RunListener, project: KernelSlot, store: HandoverStore) -> RunOutcome:
@@ -255,6 +265,7 @@ class ParallelEngine:
         """Give every kernel of the run the remote store (and its credentials); workers
         that cannot reach it sit the run out; the project kernel failing, or all
         workers, makes every block run in the project kernel."""
+        await self._opening
         if self._store_error is not None:
             self._degraded = f"the handover store cannot be used ({self._store_error})"
             return
