@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import types
 
 import pytest
 
@@ -149,3 +150,29 @@ def test_ai_context_from_a_gateway_kernel(tmp_path, db_url, gateway, stub, monke
         assert "- n: int" in prompt and "- words: list" in prompt, prompt
         again = server.wait(server.call("POST", f"projects/{p['id']}/runs", {"mode": "block", "block_id": "c1"})["id"], 60)
         assert again["status"] == "succeeded" and again["blocks"][0]["execution_count"] == 3, again
+
+
+def test_gateway_websocket_acknowledges_at_once():
+    """The gateway client's websocket sets TCP_QUICKACK before each read, so the
+    gateway's Nagle-delayed replies are not held up by delayed ACKs (40 ms each)."""
+    import socket
+
+    from notebook_dag.gateway import _quick_acks
+
+    if not hasattr(socket, "TCP_QUICKACK"):
+        pytest.skip("TCP_QUICKACK is Linux-only")
+    server = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(server.getsockname())
+    peer, _ = server.accept()
+    try:
+        ws = types.SimpleNamespace(sock=client, recv=lambda: client.recv(5))
+        _quick_acks(ws)
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+        assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 0
+        peer.sendall(b"hello")
+        assert ws.recv() == b"hello"
+        assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+        _quick_acks(types.SimpleNamespace(sock=None, recv=None))  # not connected: left alone
+    finally:
+        for s in (peer, client, server):
+            s.close()

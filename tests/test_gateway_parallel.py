@@ -302,3 +302,64 @@ def test_kernel_side_writes_content_addressed_objects_and_reads_them_back():
         assert len(problems) == 1 and ks._STORE is None, problems
     finally:
         ks._STORE = None
+
+
+def test_kernel_side_loads_several_objects_of_a_block_at_once(monkeypatch):
+    """``load`` with several objects of the store fetches them together (one round trip)
+    and assigns every value, in order (a later object's value wins)."""
+    import types
+
+    import cloudpickle
+
+    from notebook_dag.parallel import kernel_side as ks
+
+    shell = types.SimpleNamespace(user_ns={"keep": 1}, execution_count=1)
+    monkeypatch.setattr(ks, "_shell", lambda: shell)
+    prefix = f"memory://handover-{uuid.uuid4().hex[:8]}/run"
+    try:
+        ks.use_store({"protocol": "memory", "prefix": prefix, "options": {}})
+        first, _ = ks._dump({"a": [1, 2], "b": "old"}, "x")
+        second, _ = ks._dump({"b": "new", "f": cloudpickle.loads(cloudpickle.dumps(len))}, "y")
+        fetched: list[list[str]] = []
+        cat_ranges = ks._STORE["fs"].cat_ranges
+
+        def counted(paths, *args, **kwargs):
+            fetched.append(list(paths))
+            return cat_ranges(paths, *args, **kwargs)
+
+        monkeypatch.setattr(ks._STORE["fs"], "cat_ranges", counted)
+        ks.load([[first, ["a", "b"]], [second, ["b", "f"]]], ["keep"], 7)
+        assert shell.user_ns == {"a": [1, 2], "b": "new", "f": len} and shell.execution_count == 7
+        assert fetched == [[first, second]], "both objects in one request"
+        ks.load([[first, ["a"]]])  # one object: read alone
+        assert fetched == [[first, second]]
+    finally:
+        ks._STORE = None
+
+
+def test_kernel_side_s3_filesystems_share_one_session_across_runs(moto_endpoint, bucket, monkeypatch):
+    """Each run's S3 filesystem (new credentials) reuses the kernel's aiobotocore session,
+    also after the helper module was installed again (as the project kernel's is every
+    run): loading the service models again cost 100-300 ms per run."""
+    import importlib.util
+
+    from notebook_dag.parallel import kernel_side as ks
+
+    for k, v in AWS_CLEAN.items():
+        monkeypatch.setenv(k, v)
+    spec = {"protocol": "s3", "prefix": f"s3://{bucket}/{PREFIX}/handover/r",
+            "options": {"endpoint_url": moto_endpoint, "key": SERVER_KEY, "secret": SERVER_SECRET}}
+    monkeypatch.setitem(sys.modules, ks.NAME, ks)
+    try:
+        ks.use_store(spec)
+        assert json.loads(ks.LAST) == {"problems": []}
+        first = ks._STORE["fs"]
+        ks.use_store(spec)
+        assert ks._STORE["fs"] is not first and ks._STORE["fs"].session is first.session is ks._SESSIONS["s3"]
+        # installed again (a new module object from the same source): the session stays
+        again = importlib.util.module_from_spec(importlib.util.spec_from_file_location("again", ks.__file__))
+        again.__spec__.loader.exec_module(again)
+        assert again._SESSIONS is ks._SESSIONS
+        assert objects(moto_endpoint, bucket, f"{PREFIX}/handover/") == [], "probes deleted"
+    finally:
+        ks._STORE = None

@@ -42,6 +42,9 @@ SECRET_OPTIONS = frozenset({
     "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "session_token", "profile",
     "credentials", "creds", "access_token", "refresh_token",
 })
+#: The server's filesystems, per protocol and options (a new s3fs client costs 100-300 ms;
+#: the server's options are the same for every run)
+_FILESYSTEMS: dict[str, Any] = {}
 #: Shortest duration STS grants (seconds) for GetFederationToken and AssumeRole.
 STS_MIN_SECONDS = 900
 
@@ -180,7 +183,12 @@ class FsspecHandover(HandoverStore):
         if self._fs is None:
             import fsspec
 
-            self._fs = fsspec.filesystem(self.protocol, **{"skip_instance_cache": True, **self.options})
+            key = json.dumps([self.protocol, self.options], sort_keys=True, default=repr)
+            fs = _FILESYSTEMS.get(key)
+            if fs is None:
+                fs = _FILESYSTEMS.setdefault(key, fsspec.filesystem(self.protocol, **{"skip_instance_cache": True,
+                                                                                      **self.options}))
+            self._fs = fs
         return self._fs
 
     async def open(self) -> None:
