@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 from copy import deepcopy
@@ -212,8 +213,12 @@ class NotebookDagApp(ExtensionApp):
         tokens = self._install_kernel_credentials()
         from .scheduling.service import ScheduleService  # jupyter-scheduler itself is imported when used
 
-        self.settings.update(notebook_dag_schedules=ScheduleService(self.services, self.serverapp, parent=self,
-                                                                    log=self.log))
+        schedules = ScheduleService(self.services, self.serverapp, parent=self, log=self.log)
+        self.settings.update(notebook_dag_schedules=schedules)
+        # jupyter-scheduler's Scheduler exists once its extension is loaded: before or after
+        # this one, so both now and on the loop's first turn (before any job can start).
+        schedules.wire()
+        asyncio.get_event_loop().call_soon(schedules.wire)
         self.settings.update(notebook_dag_services=self.services, notebook_dag_local_user=self.local_user,
                              notebook_dag_kernel_tokens=tokens, notebook_dag_openapi=openapi_document(api_routes()))
         self.log.info("notebook_dag: database %s", db.engine.url.render_as_string(hide_password=True))

@@ -5,8 +5,8 @@ ends COMPLETED with an output notebook in jupyter-scheduler; other jobs run as
 jupyter-scheduler runs them by default.
 
 jupyter-scheduler's server extension is enabled here only (pytest-jupyter isolates the
-config paths); notebook_dag's execution manager is wired in by the very server config
-notebook_dag ships (jupyter-config/server-config/notebook_dag.json)."""
+config paths); notebook_dag's execution manager is wired in by notebook_dag's app itself
+(``ScheduleService.wire``), with no configuration, as in a real install."""
 
 from __future__ import annotations
 
@@ -23,9 +23,6 @@ from identity import As, named_users_config
 
 pytest.importorskip("jupyter_scheduler")
 
-SHIPPED = json.loads((Path(__file__).parents[1] / "jupyter-config" / "server-config" / "notebook_dag.json").read_text())
-
-
 @pytest.fixture
 def staging(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("staging")
@@ -34,7 +31,7 @@ def staging(tmp_path_factory) -> Path:
 @pytest.fixture
 def jp_server_config(db_url, tmp_path_factory, staging, request):
     config = named_users_config(db_url)
-    config["Scheduler"] = dict(SHIPPED["Scheduler"], staging_path=str(staging))
+    config["Scheduler"] = {"staging_path": str(staging)}
     if getattr(request, "param", "enabled") == "enabled":
         config["ServerApp"]["jpserver_extensions"]["jupyter_scheduler"] = True
         config["SchedulerApp"] = {"db_url": f"sqlite:///{tmp_path_factory.mktemp('sched')}/scheduler.sqlite"}

@@ -4,9 +4,10 @@
 schedule, time zone, parameters ``mode`` and ``max_parallel``) bound to the project in
 notebook_dag's ``schedules`` table. jupyter-scheduler then creates jobs from it (on its
 cron, or when someone runs it from its UI/API) and executes each job in a process of its
-own through its configured execution manager; notebook_dag ships the configuration
-(``c.Scheduler.execution_manager_class``, in ``jupyter-config/server-config/notebook_dag.json``)
-that makes that :class:`notebook_dag.scheduling.executor.DagExecutionManager`:
+own through its configured execution manager; notebook_dag's app makes that
+:class:`notebook_dag.scheduling.executor.DagExecutionManager` once the extensions are
+loaded (:meth:`~notebook_dag.scheduling.service.ScheduleService.wire`, unless another
+class was configured):
 
 - a job that does not carry the tag :data:`TAG` runs exactly as with jupyter-scheduler's
   ``DefaultExecutionManager`` (it is a subclass that only adds the notebook_dag branch);

@@ -81,6 +81,28 @@ class ScheduleService(LoggingConfigurable):
 
     # ---- jupyter-scheduler -------------------------------------------------------
 
+    def wire(self) -> bool:
+        """Make jupyter-scheduler execute jobs with notebook_dag's execution manager, unless
+        its ``Scheduler.execution_manager_class`` was configured to another class than
+        jupyter-scheduler's default (then :meth:`scheduler` says so). Config files cannot
+        do this for an installed package: ``jupyter_server_config.d`` JSON only enables
+        extensions, so the app calls this once the server extensions are loaded, and
+        :meth:`scheduler` again. Returns whether jobs now run through notebook_dag."""
+        web_app = getattr(self.serverapp, "web_app", None)
+        sched = web_app.settings.get("scheduler") if web_app is not None else None
+        if sched is None:
+            return False
+        from jupyter_scheduler.executors import DefaultExecutionManager
+
+        from .executor import DagExecutionManager
+
+        if getattr(sched, "execution_manager_class", None) is DefaultExecutionManager:
+            sched.execution_manager_class = DagExecutionManager
+            self.log.info("notebook_dag: jupyter-scheduler runs notebook_dag's scheduled jobs with %s",
+                          EXECUTION_MANAGER)
+        cls = sched.execution_manager_class
+        return isinstance(cls, type) and issubclass(cls, DagExecutionManager)
+
     def scheduler(self) -> Any:
         """jupyter-scheduler's ``Scheduler`` of this server. Raises
         :class:`SchedulerUnavailable` when it is not installed or enabled, or executes
@@ -93,6 +115,7 @@ class ScheduleService(LoggingConfigurable):
                 "(pip install 'notebook_dag[scheduler]', then jupyter server extension enable jupyter_scheduler)")
         from .executor import DagExecutionManager
 
+        self.wire()
         cls = getattr(sched, "execution_manager_class", None)
         if not (isinstance(cls, type) and issubclass(cls, DagExecutionManager)):
             name = f"{cls.__module__}.{cls.__name__}" if isinstance(cls, type) else repr(cls)

@@ -39,10 +39,13 @@ c.NotificationService.run_threshold = 30  # noqa: F821
 # address, refused by default (server-side request forgery, see docs/dataset-imports.md).
 c.DatasetService.import_allow_private_addresses = True  # noqa: F821
 
-# jupyter-scheduler (installed for tests/test_scheduling.py) stays out of the UI tests: its
-# server extension off, and its labextension (a toolbar button and launcher cards that
-# would change the screenshots) disabled in the page config.
-c.ServerApp.jpserver_extensions.update({"jupyter_scheduler": False})  # noqa: F821
+# jupyter-scheduler (installed for tests/test_scheduling.py): its server extension runs, with
+# its database in the state folder, so "Schedule…" works in the UI tests; its labextension
+# (a toolbar button and launcher cards that would change the screenshots) is disabled in the
+# page config. (Disabling its server extension through c.ServerApp.jpserver_extensions
+# here also dropped jupyter-collaboration's in the collaboration pass.)
+c.SchedulerApp.db_url = "sqlite:///" + str(_state / "scheduler.sqlite")  # noqa: F821
+c.Scheduler.staging_path = str(_state / "scheduler_staging")  # noqa: F821
 
 
 def _without_scheduler(handler, page_config):

@@ -88,22 +88,53 @@ test('node context menu, palette and shortcuts run the DAG', async ({
   expect(problems()).toEqual([]);
 });
 
-test('Schedule… says what it needs when jupyter-scheduler is off', async ({
+test('Schedule… makes, lists and deletes a jupyter-scheduler schedule', async ({
   page,
   tmpPath
 }) => {
-  // The UI tests run without jupyter-scheduler's server extension: the
-  // dialog says so and how to get it, instead of a form that cannot work.
+  // jupyter-scheduler's server extension runs in the UI tests (its labextension
+  // is off): the dialog makes a job definition through /schedules.
   await openNotebook(page, tmpPath, path.join(FIXTURES, 'five_cells.ipynb'));
   await openDagView(page);
   await expect(node(page, 'total')).toBeVisible();
   await page.locator('.jp-NotebookDag-scheduleButton').click();
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toContainText('Schedule runs of');
-  const alert = dialog.getByRole('alert');
-  await expect(alert).toContainText('need jupyter-scheduler');
-  await expect(alert).toContainText("pip install 'notebook_dag[scheduler]'");
-  await expect(dialog.getByRole('button', { name: 'Schedule' })).toHaveCount(0);
+  await expect(dialog).toContainText('No schedule yet.');
+  await dialog.getByLabel('When').selectOption({ label: 'Every hour' });
+  await expect(dialog.getByLabel('Cron expression')).toHaveValue('0 * * * *');
+  await dialog.getByLabel('Time zone').fill('Europe/Paris');
+  await dialog.getByLabel('Cells to run').selectOption('all');
+  // A typo is caught before sending; the Schedule button waits for a fix.
+  await dialog.getByLabel('Cron expression').fill('0 * * *');
+  await expect(dialog.getByRole('alert')).toContainText('5 fields');
+  const schedule = dialog.getByRole('button', {
+    name: 'Schedule',
+    exact: true
+  });
+  await expect(schedule).toBeDisabled();
+  await dialog.getByLabel('Cron expression').fill('0 * * * *');
+  await schedule.click();
+  const list = dialog.getByRole('list', { name: 'Schedules' });
+  await expect(list).toContainText(
+    'Every hour (Europe/Paris), runs every cell'
+  );
+  // The server has it as a jupyter-scheduler job definition.
+  const projectId = await page
+    .locator('[data-project-id]')
+    .first()
+    .getAttribute('data-project-id');
+  const saved = await (
+    await page.request.get(`/notebook-dag/api/projects/${projectId}/schedules`)
+  ).json();
+  expect(saved.schedules).toHaveLength(1);
+  expect(saved.schedules[0]).toMatchObject({
+    schedule: '0 * * * *',
+    timezone: 'Europe/Paris',
+    mode: 'all'
+  });
+  await list.getByRole('button', { name: 'Delete' }).click();
+  await expect(dialog).toContainText('No schedule yet.');
   await dialog.getByRole('button', { name: 'Close' }).click();
   await expect(dialog).toHaveCount(0);
 });
